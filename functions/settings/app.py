@@ -1,0 +1,49 @@
+"""Tenant settings and provider credentials (right: admin)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from msglog import tenants
+from msglog.http import caller, create_app, entrypoint, parse
+from msglog.schemas import CREDENTIALS, Provider, TenantPatch
+
+app = create_app()
+
+
+def _settings(item: Any) -> dict[str, Any]:
+    return {
+        "tenant_id": item.tenant_id, "retention_months": item.retention_months, "privacy_mode": item.privacy_mode,
+        "time_zone": item.time_zone, "alert_email": item.alert_email, "updated_at": item.updated_at,
+        "updated_by": item.updated_by,
+        "providers": {p.provider: {"keys": p.key_count, "updated_at": p.updated_at}
+                      for p in tenants.configured_providers(item.tenant_id)},
+    }
+
+
+@app.get("/v1/tenant")
+def get_tenant() -> dict[str, Any]:
+    who = caller(app)
+    who.require("admin")
+    return _settings(tenants.settings(who.tenant, fresh=True))
+
+
+@app.patch("/v1/tenant")
+def patch_tenant(changes: Annotated[TenantPatch, Body()]) -> dict[str, Any]:
+    who = caller(app)
+    who.require("admin")
+    return _settings(tenants.update_settings(who, changes.model_dump(exclude_unset=True, exclude_none=True)))
+
+
+@app.put("/v1/providers/<provider>")
+def put_provider(provider: Annotated[Provider, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    who = caller(app)
+    who.require("admin")
+    given = parse(CREDENTIALS[provider], body).model_dump()
+    keep_previous = bool(given.pop("keep_previous", False))
+    item = tenants.put_credentials(who, provider, given, keep_previous=keep_previous,
+                                   topic_arns=given.get("topic_arns"))
+    return {"provider": provider, "keys": item.key_count, "updated_at": item.updated_at, "updated_by": item.updated_by}
+
+
+handler = entrypoint(app)

@@ -1,0 +1,142 @@
+"""Every key of the single table is built here, and only here.
+
+docs/data-model.md lists the item types, their keys and indexes, and the access pattern each
+serves. All partition keys start with the tenant (`T#<tenant>`), so no key built from one
+tenant's request can name another tenant's item.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+
+DEFAULT_FEED_SHARDS = 4
+
+
+def shard_of(value: str, shards: int) -> int:
+    """Stable write shard of `value` in [0, shards): spreads a hot feed over several keys."""
+    return int.from_bytes(blake2b(value.encode(), digest_size=4).digest(), "big") % shards
+
+
+def tenant_pk(tenant: str) -> str:
+    return f"T#{tenant}"
+
+
+# --- tenant partition: settings and provider credentials
+SETTINGS_SK = "SETTINGS"
+
+
+def provider_sk(provider: str) -> str:
+    return f"PROVIDER#{provider}"
+
+
+# --- idempotent POST /messages
+def idempotency_pk(tenant: str, key: str) -> str:
+    return f"T#{tenant}#IDEM#{key}"
+
+
+IDEMPOTENCY_SK = "IDEM"
+
+
+# --- a message: metadata and body, one partition per message
+def message_pk(tenant: str, message_id: str) -> str:
+    return f"T#{tenant}#M#{message_id}"
+
+
+META_SK = "META"
+BODY_SK = "BODY"
+
+
+def sent_feed_pk(tenant: str, shard: int) -> str:
+    """gsi1: the sent-message log, sorted by message id (= creation time)."""
+    return f"T#{tenant}#SENT#{shard}"
+
+
+def body_due_pk(tenant: str, shard: int) -> str:
+    """gsi3: bodies still kept, sorted by message id, so the purge reads only due ones."""
+    return f"T#{tenant}#BODY#{shard}"
+
+
+# --- delivery history: one partition per tenant and recipient
+def recipient_pk(tenant: str, recipient_key: str) -> str:
+    return f"T#{tenant}#R#{recipient_key}"
+
+
+def delivery_sk(message_id: str) -> str:
+    return f"M#{message_id}"
+
+
+DELIVERY_PREFIX = "M#"
+
+
+def event_sk(timestamp: str, event_id: str) -> str:
+    return f"E#{timestamp}#{event_id}"
+
+
+EVENT_PREFIX = "E#"
+
+
+def person_pk(tenant: str, person_id: str) -> str:
+    """gsi1: a person's deliveries over all their addresses."""
+    return f"T#{tenant}#P#{person_id}"
+
+
+def family_pk(tenant: str, family_id: str) -> str:
+    """gsi3: a family's deliveries."""
+    return f"T#{tenant}#F#{family_id}"
+
+
+def owner_sk(message_id: str, recipient_key: str) -> str:
+    return f"{message_id}#{recipient_key}"
+
+
+def message_group_pk(tenant: str, message_id: str, shard: int) -> str:
+    """gsi2: a message's deliveries (`R#`) and events (`E#`), sharded by recipient."""
+    return f"T#{tenant}#MG#{message_id}#{shard}"
+
+
+def group_delivery_sk(recipient_key: str) -> str:
+    return f"R#{recipient_key}"
+
+
+GROUP_DELIVERY_PREFIX = "R#"
+
+
+def event_feed_pk(tenant: str, shard: int) -> str:
+    """gsi1: the provider event log, sorted by event time."""
+    return f"T#{tenant}#EV#{shard}"
+
+
+def event_feed_sk(timestamp: str, event_id: str) -> str:
+    return f"{timestamp}#{event_id}"
+
+
+# --- linking provider events to recorded messages
+def provider_message_pk(tenant: str, provider_message_id: str) -> str:
+    return f"T#{tenant}#PMID#{provider_message_id}"
+
+
+def link_sk(recipient_key: str) -> str:
+    return f"R#{recipient_key}"
+
+
+def pending_by_message(message_id: str, recipient_key: str) -> str:
+    return f"MID#{message_id}#R#{recipient_key}"
+
+
+def pending_by_provider_id(provider_message_id: str, recipient_key: str) -> str:
+    return f"PMID#{provider_message_id}#R#{recipient_key}"
+
+
+def pending_pk(tenant: str, link: str) -> str:
+    return f"T#{tenant}#PENDING#{link}"
+
+
+PENDING_SK = "PENDING"
+
+
+# --- webhook replay protection (Mailgun tokens)
+def webhook_token_pk(tenant: str, provider: str, token: str) -> str:
+    return f"T#{tenant}#TOKEN#{provider}#{token}"
+
+
+TOKEN_SK = "TOKEN"

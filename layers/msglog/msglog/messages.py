@@ -1,0 +1,177 @@
+"""Recording sent messages and their recipients.
+
+Writes go body, deliveries, provider-id links, then the message itself last: the sent log only
+shows a message once all of it is stored. With an Idempotency-Key a retried request (or one that
+failed half way) writes the same items again under the same message id, so it completes
+instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from pynamodb.exceptions import PutError
+
+from msglog import keys
+from msglog.addresses import recipient_key
+from msglog.auth import Caller
+from msglog.clock import iso, now
+from msglog.errors import BadRequest, Conflict, FieldError, NotFound
+from msglog.ids import is_ulid, new_ulid
+from msglog.ingest import link_pending
+from msglog.models import Delivery, IdempotencyRecord, Message, MessageBody, ProviderMessageLink
+from msglog.schemas import MessageIn, RecipientIn
+from msglog.status import INITIAL_STATUS, rank
+from msglog.tenants import feed_shards
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> tuple[str, bool]:
+    """Store `message`; returns (message id, whether this call created it)."""
+    created = message.created_at or now()
+    message_id = new_ulid(created)
+    _check_addresses(message.channel, message.recipients, "recipients")
+    idem = None
+    if idempotency_key:
+        idem, message_id = _claim(caller.tenant, idempotency_key, message, message_id)
+        if idem.completed:
+            return message_id, False
+    tenant, shards = caller.tenant, feed_shards(caller.tenant)
+    item = Message(
+        keys.message_pk(tenant, message_id), keys.META_SK, message_id=message_id, channel=message.channel,
+        category=message.category, org_unit=message.org_unit,
+        sender=message.sender.model_dump() if message.sender else None,
+        subject=message.subject, provider=message.provider, created_at=iso(created),
+        scheduled_at=iso(message.scheduled_at) if message.scheduled_at else None,
+        schedule_id=message.schedule_id, campaign=message.campaign, lists=message.lists,
+        status=message.status, recorded_by=caller.sub,
+        gsi1pk=keys.sent_feed_pk(tenant, keys.shard_of(message_id, shards)), gsi1sk=message_id,
+    )
+    if message.body and (message.body.text or message.body.html):
+        MessageBody(
+            item.pk, keys.BODY_SK, message_id=message_id, text=message.body.text, html=message.body.html,
+            gsi3pk=keys.body_due_pk(tenant, keys.shard_of(message_id, shards)), gsi3sk=message_id,
+        ).save()
+    _write_recipients(tenant, item, message.recipients)
+    item.save()
+    if idem:
+        idem.update(actions=[IdempotencyRecord.completed.set(True)])
+    return message_id, True
+
+
+def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn]) -> dict[str, int]:
+    """Add recipients to a recorded message, or update them (e.g. attach provider message ids)."""
+    message = get_message(caller.tenant, message_id)
+    _check_addresses(message.channel, recipients, "recipients")
+    return _write_recipients(caller.tenant, message, recipients)
+
+
+def get_message(tenant: str, message_id: str) -> Message:
+    if not is_ulid(message_id):
+        raise NotFound("no such message")
+    try:
+        return Message.get(keys.message_pk(tenant, message_id), keys.META_SK)
+    except Message.DoesNotExist:
+        raise NotFound("no such message") from None
+
+
+def _check_addresses(channel: str, recipients: list[RecipientIn], path: str) -> None:
+    errors, seen = [], {}
+    for index, recipient in enumerate(recipients):
+        try:
+            rkey = recipient_key(recipient.address, channel)
+        except ValueError as problem:
+            errors.append(FieldError(f"{path}[{index}].address", f"{problem} for channel {channel}"))
+            continue
+        if rkey in seen:
+            errors.append(FieldError(f"{path}[{index}].address", f"repeats {path}[{seen[rkey]}].address"))
+        seen[rkey] = index
+    if errors:
+        raise BadRequest("some recipients are not valid", errors)
+
+
+def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[IdempotencyRecord, str]:
+    if len(key) > 255 or "#" in key:
+        raise BadRequest("Idempotency-Key: at most 255 characters, no #", [FieldError("Idempotency-Key", "is invalid")])
+    digest = hashlib.sha256(message.model_dump_json().encode()).hexdigest()
+    record = IdempotencyRecord(keys.idempotency_pk(tenant, key), keys.IDEMPOTENCY_SK, request_hash=digest,
+                               message_id=message_id, expires_at=now() + IDEMPOTENCY_TTL)
+    try:
+        record.save(condition=IdempotencyRecord.pk.does_not_exist())
+        return record, message_id
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+    earlier = IdempotencyRecord.get(record.pk, record.sk, consistent_read=True)
+    if earlier.request_hash != digest:
+        raise Conflict("this Idempotency-Key was used for a different message",
+                       [FieldError("Idempotency-Key", "was used for a different request body")])
+    return earlier, earlier.message_id
+
+
+def _delivery(tenant: str, message: Message, recipient: RecipientIn, shards: int) -> Delivery:
+    rkey = recipient_key(recipient.address, message.channel)
+    status = INITIAL_STATUS[message.status]
+    sender = message.sender
+    item = Delivery(
+        keys.recipient_pk(tenant, rkey), keys.delivery_sk(message.message_id),
+        message_id=message.message_id, address=recipient.address.strip(), recipient_key=rkey,
+        person_id=recipient.person_id, family_id=recipient.family_id, role=recipient.role,
+        name=recipient.name, fields=recipient.fields, provider_message_id=recipient.provider_message_id,
+        channel=message.channel, subject=message.subject, category=message.category,
+        org_unit=message.org_unit, sender_id=sender.id if sender else None,
+        sender_name=sender.name if sender else None, created_at=message.created_at,
+        status=status, status_rank=rank(status), status_at=message.created_at, last_event_at=message.created_at,
+        gsi2pk=keys.message_group_pk(tenant, message.message_id, keys.shard_of(rkey, shards)),
+        gsi2sk=keys.group_delivery_sk(rkey),
+    )
+    if recipient.person_id:
+        item.gsi1pk, item.gsi1sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id, rkey)
+    if recipient.family_id:
+        item.gsi3pk, item.gsi3sk = keys.family_pk(tenant, recipient.family_id), keys.owner_sk(message.message_id, rkey)
+    return item
+
+
+def _write_recipients(tenant: str, message: Message, recipients: list[RecipientIn]) -> dict[str, int]:
+    """New deliveries are batch-written; ones already recorded only get the fields now given,
+    so a status that events have raised is never reset."""
+    shards = feed_shards(tenant)
+    wanted = {}
+    for recipient in recipients:
+        item = _delivery(tenant, message, recipient, shards)
+        wanted[item.pk] = (item, recipient)
+    existing = {d.pk for d in Delivery.batch_get([(i.pk, i.sk) for i, _ in wanted.values()], consistent_read=True)}
+    links, pending = [], []
+    with Delivery.batch_write() as batch:
+        for pk, (item, recipient) in wanted.items():
+            if pk in existing:
+                _update_recipient(item, recipient)
+            else:
+                batch.save(item)
+            pending.append(keys.pending_by_message(message.message_id, item.recipient_key))
+            if recipient.provider_message_id:
+                links.append(ProviderMessageLink(
+                    keys.provider_message_pk(tenant, recipient.provider_message_id), keys.link_sk(item.recipient_key),
+                    message_id=message.message_id, recipient_key=item.recipient_key,
+                ))
+                pending.append(keys.pending_by_provider_id(recipient.provider_message_id, item.recipient_key))
+    with ProviderMessageLink.batch_write() as batch:
+        for link in links:
+            batch.save(link)
+    linked = link_pending(tenant, pending) if pending else {}
+    return {"added": len(wanted) - len(existing), "updated": len(existing), "events_linked": len(linked)}
+
+
+def _update_recipient(item: Delivery, recipient: RecipientIn) -> None:
+    given = recipient.model_dump(exclude_unset=True, exclude={"address"})
+    attributes = {"person_id": Delivery.person_id, "family_id": Delivery.family_id, "role": Delivery.role,
+                  "name": Delivery.name, "fields": Delivery.fields, "provider_message_id": Delivery.provider_message_id}
+    actions = [attributes[name].set(value) for name, value in given.items() if value is not None]
+    for index_pk, index_sk in (("gsi1pk", "gsi1sk"), ("gsi3pk", "gsi3sk")):
+        if getattr(item, index_pk):
+            actions += [getattr(Delivery, index_pk).set(getattr(item, index_pk)),
+                        getattr(Delivery, index_sk).set(getattr(item, index_sk))]
+    if actions:
+        item.update(actions=actions)

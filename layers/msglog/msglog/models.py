@@ -1,0 +1,203 @@
+"""pynamodb models of the one table (keys come from msglog.keys; docs/data-model.md explains them).
+
+All item types share one table and one connection; a `type` discriminator lets a Query over
+mixed items (a message's deliveries and events) come back as the right classes. The table's
+definition lives in template.yaml; tests/template checks that these indexes match it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+
+class Gsi1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi3(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Entity(Model):
+    class Meta:
+        table_name = os.environ.get("TABLE_NAME", "message-log")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        max_retry_attempts = 8  # botocore's backoff absorbs throttling before a request fails
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+    gsi3 = Gsi3()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        # One connection (one botocore client) for every item type, not one per subclass.
+        return Model._get_connection.__func__(Entity)  # type: ignore[attr-defined]
+
+
+class TenantSettings(Entity, discriminator="tenant"):
+    tenant_id = UnicodeAttribute()
+    retention_months = NumberAttribute(default=24)
+    privacy_mode = BooleanAttribute(default=False)
+    time_zone = UnicodeAttribute(default="UTC")
+    alert_email = UnicodeAttribute(null=True)
+    feed_shards = NumberAttribute(default=4)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+
+class ProviderCredentials(Entity, discriminator="provider"):
+    provider = UnicodeAttribute()
+    ciphertext = BinaryAttribute(legacy_encoding=False)  # KMS, encryption context: tenant + provider
+    key_count = NumberAttribute(default=1)
+    topic_arns = UnicodeSetAttribute(null=True)  # SES: not secret, kept in clear
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class IdempotencyRecord(Entity, discriminator="idempotency"):
+    request_hash = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    completed = BooleanAttribute(default=False)
+
+
+class Sender(MapAttribute[str, Any]):
+    id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+
+
+class Message(Entity, discriminator="message"):
+    message_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    org_unit = UnicodeAttribute(null=True)
+    sender = Sender(null=True)
+    subject = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    scheduled_at = UnicodeAttribute(null=True)
+    schedule_id = UnicodeAttribute(null=True)
+    campaign = UnicodeAttribute(null=True)
+    lists = ListAttribute(of=UnicodeAttribute, null=True)
+    status = UnicodeAttribute(default="sent")
+    body_purged_at = UnicodeAttribute(null=True)
+    recorded_by = UnicodeAttribute(null=True)
+
+
+class MessageBody(Entity, discriminator="body"):
+    message_id = UnicodeAttribute()
+    text = UnicodeAttribute(null=True)
+    html = UnicodeAttribute(null=True)
+
+
+class Delivery(Entity, discriminator="delivery"):
+    """One message to one recipient: the recipient log's row, with the current status."""
+
+    message_id = UnicodeAttribute()
+    address = UnicodeAttribute()
+    recipient_key = UnicodeAttribute()
+    person_id = UnicodeAttribute(null=True)
+    family_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    fields = MapAttribute(null=True)  # merge-field name -> value
+    provider_message_id = UnicodeAttribute(null=True)
+    # copied from the message so that a recipient-log page needs no second read
+    channel = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    org_unit = UnicodeAttribute(null=True)
+    sender_id = UnicodeAttribute(null=True)
+    sender_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_rank = NumberAttribute()
+    status_at = UnicodeAttribute()
+    status_reason = UnicodeAttribute(null=True)
+    last_event_at = UnicodeAttribute()
+
+
+class DeliveryEvent(Entity, discriminator="event"):
+    """What a provider said about one delivery. Unlinked until its message is recorded."""
+
+    event_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    provider_event = UnicodeAttribute()
+    event = UnicodeAttribute()
+    timestamp = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    recipient_key = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    severity = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    person_id = UnicodeAttribute(null=True)
+    org_unit = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+
+
+class ProviderMessageLink(Entity, discriminator="link"):
+    message_id = UnicodeAttribute()
+    recipient_key = UnicodeAttribute()
+
+
+class PendingEvents(Entity, discriminator="pending"):
+    """Events waiting for their message (or provider message id) to be recorded."""
+
+    recipient_key = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    event_sks = UnicodeSetAttribute()
+
+
+class WebhookToken(Entity, discriminator="token"):
+    digest = UnicodeAttribute()

@@ -1,0 +1,97 @@
+"""One page of a log view, read from one or more key ranges (shards) and merged.
+
+Each source is a single Query on one partition of the table or an index. A page reads each
+source at most `budget` items, keeps what `keep` accepts, and merges the sources by their sort
+key. The position (per source: where to resume, or done) goes into the signed cursor.
+
+Merging is exact: an item is only emitted when no source could still hold a better one that
+was not read yet, and a source resumes right after the last item it gave to a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    query: Callable[..., Iterable[Any]]  # a Model/Index .query bound to its key condition
+    key_attributes: tuple[str, ...]  # what ExclusiveStartKey needs (table and index keys)
+    sort_attribute: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    position: dict[str, Any] | None  # None: nothing more
+    examined: int
+
+
+def _resume_key(item: Any, source: Source) -> dict[str, str]:
+    return {name: getattr(item, name) for name in source.key_attributes}
+
+
+def read(sources: list[Source], *, keep: Callable[[Any], bool], limit: int, descending: bool,
+         position: dict[str, Any] | None, budget: int) -> Page:
+    position = position or {}
+    matched: dict[str, list[Any]] = {}
+    resume: dict[str, Any] = {}
+    frontier: dict[str, str] = {}
+    examined = 0
+    for source in sources:
+        start = position.get(source.name)
+        if start == DONE:
+            resume[source.name] = DONE
+            matched[source.name] = []
+            continue
+        results = source.query(
+            scan_index_forward=not descending,
+            last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
+            page_size=min(budget, max(limit + 1, 25)),
+        )
+        found: list[Any] = []
+        seen = 0
+        last = None
+        exhausted = True
+        for item in results:
+            seen += 1
+            last = item
+            if keep(item):
+                found.append(item)
+            if len(found) >= limit or seen >= budget:
+                exhausted = False
+                break
+        examined += seen
+        matched[source.name] = found
+        if exhausted:
+            resume[source.name] = DONE
+        else:
+            resume[source.name] = _resume_key(last, source)
+            if len(found) < limit:
+                frontier[source.name] = getattr(last, source.sort_attribute)
+
+    def safe(item: Any) -> bool:
+        value = getattr(item, by[id(item)].sort_attribute)
+        return all((value >= f) if descending else (value <= f) for f in frontier.values())
+
+    by = {id(item): source for source in sources for item in matched[source.name]}
+    candidates = [item for items in matched.values() for item in items if safe(item)]
+    candidates.sort(key=lambda item: (getattr(item, by[id(item)].sort_attribute), by[id(item)].name), reverse=descending)
+    emitted = candidates[:limit]
+
+    next_position: dict[str, Any] = {}
+    for source in sources:
+        mine = [item for item in emitted if by[id(item)] is source]
+        if len(mine) == len(matched[source.name]):
+            next_position[source.name] = resume[source.name]
+        elif mine:
+            next_position[source.name] = _resume_key(mine[-1], source)
+        else:
+            next_position[source.name] = position.get(source.name)
+    more = any(value != DONE for value in next_position.values())
+    return Page(emitted, next_position if more else None, examined)

@@ -1,0 +1,50 @@
+"""Provider webhooks: one module per provider, each pure (parse, verify, normalise).
+
+A module offers:
+  read(request) -> payload                     400 (BadRequest) when the envelope is malformed
+  verify(payload, credentials, request=, max_age_seconds=)   401 when the signature does not hold
+  events(payload) -> list[ProviderEvent]       400 when an event is malformed
+  replay_guard(payload) -> (token, digest) | None
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import import_module
+from types import ModuleType
+
+PROVIDERS = ("mailgun",)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    body: bytes
+    headers: dict[str, str]  # lower-case names
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    """One provider event in the service's vocabulary, keeping the provider's own words."""
+
+    provider: str
+    provider_event: str
+    event: str
+    event_id: str  # stable across the provider's retries: the idempotency key
+    timestamp: datetime
+    recipient: str
+    channel: str
+    message_id: str | None = None  # ours, from the provider's custom data
+    provider_message_id: str | None = None
+    reason: str | None = None
+    severity: str | None = None
+    error_code: str | None = None
+    subject: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def module(provider: str) -> ModuleType | None:
+    if provider not in PROVIDERS:
+        return None
+    return import_module(f"msglog.providers.{provider}")

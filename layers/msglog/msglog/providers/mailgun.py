@@ -1,0 +1,141 @@
+"""Mailgun webhooks (JSON: {"signature": {...}, "event-data": {...}}).
+
+Signature: hex HMAC-SHA256(signing key, timestamp + token); only those two are signed, so the
+token is also remembered (replay_guard) and a token seen again with other content is refused.
+
+Event mapping onto SPEC's vocabulary (docs/providers.md):
+  accepted → accepted · rejected → rejected · delivered → delivered ·
+  failed/permanent → bounced when the receiving server refused it (reason "bounce", or an SMTP
+  5xx code), else failed (e.g. suppress-bounce: "Not delivering to previously bounced
+  address") · failed/temporary → deferred · opened → opened · clicked → clicked ·
+  complained → complained · unsubscribed → unsubscribed · stored → stored (informational) ·
+  anything else → unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from msglog.addresses import EMAIL
+from msglog.clock import from_epoch
+from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
+from msglog.providers import ProviderEvent, WebhookRequest
+
+NAME = "mailgun"
+BAD_SIGNATURE = "the webhook signature could not be verified"
+_SIMPLE = {
+    "accepted": "accepted", "rejected": "rejected", "delivered": "delivered", "opened": "opened",
+    "clicked": "clicked", "complained": "complained", "unsubscribed": "unsubscribed", "stored": "stored",
+}
+_SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-complaint", "old", "espblock"})
+
+
+def read(request: WebhookRequest) -> dict[str, Any]:
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("body", "is not JSON") from None
+    if not isinstance(payload, dict):
+        raise invalid("body", "must be a JSON object with signature and event-data")
+    if not isinstance(payload.get("event-data"), dict):
+        raise invalid("event-data", "is missing or not an object")
+    return payload
+
+
+def verify(payload: dict[str, Any], credentials: list[dict[str, Any]], *, request: WebhookRequest,
+           max_age_seconds: int, now: float | None = None) -> None:
+    check_signature(payload.get("signature"), [c["signing_key"] for c in credentials],
+                    max_age_seconds=max_age_seconds, now=now)
+
+
+def check_signature(signature: Any, signing_keys: list[str], *, max_age_seconds: int, now: float | None = None) -> None:
+    """Mailgun's scheme; any of the tenant's keys (two while one is rotated) may have signed."""
+    if not isinstance(signature, dict):
+        raise Unauthorized(BAD_SIGNATURE)
+    timestamp, token, given = (str(signature.get(k) or "") for k in ("timestamp", "token", "signature"))
+    if not (timestamp and token and given) or len(token) > 256 or len(given) > 128:
+        raise Unauthorized(BAD_SIGNATURE)
+    message = (timestamp + token).encode()
+    if not any(
+        hmac.compare_digest(hmac.new(key.encode(), message, hashlib.sha256).hexdigest(), given.lower())
+        for key in signing_keys
+    ):
+        raise Unauthorized(BAD_SIGNATURE)
+    if max_age_seconds:
+        try:
+            age = (now if now is not None else time.time()) - float(timestamp)
+        except ValueError:
+            raise Unauthorized(BAD_SIGNATURE) from None
+        if abs(age) > max_age_seconds:
+            raise Unauthorized("the webhook timestamp is too old (or in the future)")
+
+
+def replay_guard(payload: dict[str, Any]) -> tuple[str, str]:
+    """The signed token and a digest of what it signs for: one token, one content."""
+    content = json.dumps(payload["event-data"], sort_keys=True, separators=(",", ":"))
+    return str(payload["signature"]["token"]), hashlib.sha256(content.encode()).hexdigest()
+
+
+def _reason(data: dict[str, Any]) -> str | None:
+    status = data.get("delivery-status") or {}
+    reject = data.get("reject") or {}
+    for text in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
+        if isinstance(text, str) and text.strip() and text.strip().upper() != "OK":
+            return text.strip()
+    return data.get("reason") or None
+
+
+def _failed(data: dict[str, Any]) -> str:
+    if data.get("severity") == "temporary":
+        return "deferred"
+    reason = data.get("reason")
+    code = (data.get("delivery-status") or {}).get("code")
+    if reason in _SUPPRESSED:
+        return "failed"
+    if reason == "bounce" or (isinstance(code, int) and 500 <= code < 600):
+        return "bounced"
+    return "failed"
+
+
+def normalize(data: dict[str, Any]) -> ProviderEvent:
+    """One Mailgun `event-data` object as a ProviderEvent (pure)."""
+    errors = []
+    name, event_id, recipient, ts = data.get("event"), data.get("id"), data.get("recipient"), data.get("timestamp")
+    if not isinstance(name, str) or not name:
+        errors.append(FieldError("event-data.event", "is required"))
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 128 or "#" in event_id:
+        errors.append(FieldError("event-data.id", "is required (at most 128 characters, no #)"))
+    if not isinstance(recipient, str) or not EMAIL.match(recipient.strip()) or len(recipient) > 254:
+        errors.append(FieldError("event-data.recipient", "must be an e-mail address"))
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
+        errors.append(FieldError("event-data.timestamp", "must be seconds since the epoch"))
+    if errors:
+        raise BadRequest("the Mailgun event is malformed", errors)
+    event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
+    variables = data.get("user-variables") if isinstance(data.get("user-variables"), dict) else {}
+    headers = (data.get("message") or {}).get("headers") or {}
+    status = data.get("delivery-status") or {}
+    code = status.get("code")
+    return ProviderEvent(
+        provider=NAME,
+        provider_event=name,
+        event=event,
+        event_id=f"mailgun.{event_id}",
+        timestamp=from_epoch(float(ts)),
+        recipient=recipient,
+        channel="email",
+        message_id=str(variables["message_id"]) if variables.get("message_id") else None,
+        provider_message_id=str(headers["message-id"]).strip("<>") if headers.get("message-id") else None,
+        reason=_reason(data) if event not in ("accepted", "delivered", "opened", "clicked", "stored") else None,
+        severity=data.get("severity"),
+        error_code=str(code) if code not in (None, "") and event not in ("delivered", "accepted") else None,
+        subject=headers.get("subject"),
+    )
+
+
+def events(payload: dict[str, Any]) -> list[ProviderEvent]:
+    return [normalize(payload["event-data"])]

@@ -1,0 +1,102 @@
+"""Tenant settings and provider credentials.
+
+Credentials are encrypted with the service's KMS key, the tenant and provider as encryption
+context (a ciphertext copied to another tenant's item does not decrypt), and kept in the
+tenant's partition: one KMS key for every tenant instead of a Secrets Manager secret each.
+Decrypted credentials are cached in the function for a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from msglog import keys
+from msglog.auth import Caller
+from msglog.clock import iso, now
+from msglog.config import config
+from msglog.models import ProviderCredentials, TenantSettings
+
+SETTINGS_TTL_SECONDS = 60
+CREDENTIALS_TTL_SECONDS = 60
+_settings_cache: dict[str, tuple[float, TenantSettings]] = {}
+_credentials_cache: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+
+
+def settings(tenant: str, *, fresh: bool = False) -> TenantSettings:
+    """The tenant's settings (defaults when it never changed any)."""
+    cached = _settings_cache.get(tenant)
+    if cached and cached[0] > time.monotonic() and not fresh:
+        return cached[1]
+    try:
+        item = TenantSettings.get(keys.tenant_pk(tenant), keys.SETTINGS_SK)
+    except TenantSettings.DoesNotExist:
+        item = TenantSettings(keys.tenant_pk(tenant), keys.SETTINGS_SK, tenant_id=tenant, feed_shards=keys.DEFAULT_FEED_SHARDS)
+    _settings_cache[tenant] = (time.monotonic() + SETTINGS_TTL_SECONDS, item)
+    return item
+
+
+def feed_shards(tenant: str) -> int:
+    return int(settings(tenant).feed_shards or keys.DEFAULT_FEED_SHARDS)
+
+
+def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
+    item = settings(caller.tenant, fresh=True)
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.updated_at, item.updated_by = iso(now()), caller.sub
+    item.save()
+    _settings_cache.pop(caller.tenant, None)
+    return item
+
+
+def _context(tenant: str, provider: str) -> dict[str, str]:
+    return {"tenant_id": tenant, "provider": provider}
+
+
+def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, keep_previous: bool,
+                    topic_arns: list[str] | None = None) -> ProviderCredentials:
+    """Store `secret` as the provider's current credentials; with keep_previous the old ones stay
+    accepted too (key rotation: both verify until the next change)."""
+    from msglog.aws import client
+
+    versions = [secret]
+    if keep_previous:
+        versions += (credentials(caller.tenant, provider, fresh=True) or [])[:1]
+    blob = client("kms").encrypt(
+        KeyId=config().provider_key_id,
+        Plaintext=json.dumps({"versions": versions}).encode(),
+        EncryptionContext=_context(caller.tenant, provider),
+    )["CiphertextBlob"]
+    item = ProviderCredentials(
+        keys.tenant_pk(caller.tenant), keys.provider_sk(provider), provider=provider, ciphertext=blob,
+        key_count=len(versions), topic_arns=set(topic_arns) if topic_arns else None,
+        updated_at=iso(now()), updated_by=caller.sub,
+    )
+    item.save()
+    _credentials_cache.pop((caller.tenant, provider), None)
+    return item
+
+
+def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict[str, Any]] | None:
+    """The provider credentials of the tenant, current first; None if it has none (unknown tenant)."""
+    cached = _credentials_cache.get((tenant, provider))
+    if cached and cached[0] > time.monotonic() and not fresh:
+        return cached[1]
+    try:
+        item = ProviderCredentials.get(keys.tenant_pk(tenant), keys.provider_sk(provider))
+    except ProviderCredentials.DoesNotExist:
+        return None
+    from msglog.aws import client
+
+    plaintext = client("kms").decrypt(
+        CiphertextBlob=item.ciphertext, EncryptionContext=_context(tenant, provider)
+    )["Plaintext"]
+    versions = json.loads(plaintext)["versions"]
+    _credentials_cache[(tenant, provider)] = (time.monotonic() + CREDENTIALS_TTL_SECONDS, versions)
+    return versions
+
+
+def configured_providers(tenant: str) -> list[ProviderCredentials]:
+    return list(ProviderCredentials.query(keys.tenant_pk(tenant), ProviderCredentials.sk.startswith("PROVIDER#")))

@@ -1,0 +1,298 @@
+"""The log views: which Query each page runs, what the caller may see, and the rows it shows.
+
+Filters that are key conditions: time range (`from`/`to`), recipient, message. Everything else
+(status, category, org unit, sender, channel, event, provider, `q`, rights and org-unit scope)
+is a bounded filter: a page examines at most BUDGET items per source and says how many it
+examined, so a rare filter value costs more pages, never an unbounded read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from msglog import cursor, ids, keys, pages
+from msglog.addresses import key_of_any
+from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
+from msglog.clock import iso
+from msglog.errors import Forbidden, NotFound, invalid
+from msglog.messages import get_message
+from msglog.models import Delivery, DeliveryEvent, Message, MessageBody
+from msglog.tenants import feed_shards
+
+BUDGET = 500
+DETAIL_EVENTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    limit: int = 50
+    cursor: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    q: str | None = None
+    order: str = "desc"
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def bound(self) -> dict[str, Any]:
+        """What a cursor is bound to: everything but the cursor itself."""
+        return {"limit": self.limit, "from": self.start and iso(self.start), "to": self.end and iso(self.end),
+                "q": self.q, "order": self.order, "filters": list(self.filters)}
+
+    @property
+    def descending(self) -> bool:
+        return self.order == "desc"
+
+    def filter(self, name: str) -> str | None:
+        return dict(self.filters).get(name)
+
+
+def _page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
+          keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position, budget=BUDGET)
+    next_cursor = cursor.encode(page.position, tenant=caller.tenant, view=view, query=query.bound()) if page.position else None
+    return {"items": [show(item) for item in page.items], "next_cursor": next_cursor, "examined": page.examined}
+
+
+def _matches_text(q: str | None, *values: Any) -> bool:
+    if not q:
+        return True
+    needle = q.casefold()
+    return any(needle in str(v).casefold() for v in values if v is not None)
+
+
+def _equals(expected: str | None, actual: Any) -> bool:
+    return expected is None or (actual is not None and str(actual).casefold() == expected.casefold())
+
+
+# ------------------------------------------------------------------ sent-message log
+def _show_message(message: Message) -> dict[str, Any]:
+    sender = message.sender
+    return {
+        "message_id": message.message_id, "status": message.status, "channel": message.channel,
+        "category": message.category, "org_unit": message.org_unit, "subject": message.subject,
+        "sender": {"id": sender.id, "name": sender.name} if sender else None,
+        "created_at": message.created_at, "scheduled_at": message.scheduled_at,
+        "schedule_id": message.schedule_id, "campaign": message.campaign, "lists": message.lists,
+        "provider": message.provider,
+    }
+
+
+def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    caller.require("logs:sent")
+    low, high = ids.bounds(query.start, query.end)
+    sources = [
+        pages.Source(f"s{shard}", partial(Message.gsi1.query, keys.sent_feed_pk(caller.tenant, shard),
+                                          Message.gsi1sk.between(low, high)),
+                     ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
+        for shard in range(feed_shards(caller.tenant))
+    ]
+    f = query.filter
+
+    def keep(m: Message) -> bool:
+        sender = m.sender
+        return (
+            caller.sees_org_unit(m.org_unit)
+            and _equals(f("status"), m.status) and _equals(f("category"), m.category)
+            and _equals(f("org_unit"), m.org_unit) and _equals(f("channel"), m.channel)
+            and (f("sender") is None or _equals(f("sender"), sender and sender.id) or _equals(f("sender"), sender and sender.name))
+            and _matches_text(query.q, m.subject, m.category, m.org_unit, sender and sender.name, m.status, m.campaign)
+        )
+
+    return _page(caller, "sent", query, sources, keep, _show_message)
+
+
+# ------------------------------------------------------------------ recipient log
+def _visible(caller: Caller, grants: list[Grant], delivery: Delivery | DeliveryEvent, role: str | None,
+             sender_id: str | None) -> bool:
+    return caller.sees_org_unit(delivery.org_unit) and any(
+        g.allows(channel=delivery.channel or "", role=role, sender_id=sender_id, caller=caller) for g in grants
+    )
+
+
+def _fields(caller: Caller, fields: Any) -> dict[str, Any] | None:
+    """Merge fields as values with logs:recipient-fields, else as their names (seed 000)."""
+    if not fields:
+        return None
+    values = fields.as_dict() if hasattr(fields, "as_dict") else dict(fields)
+    return values if caller.sees_field_values else {name: name for name in values}
+
+
+def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
+    def show(d: Delivery) -> dict[str, Any]:
+        return {
+            "message_id": d.message_id, "channel": d.channel, "subject": d.subject, "status": d.status,
+            "status_reason": d.status_reason, "created_at": d.created_at, "last_event_at": d.last_event_at,
+            "address": d.address, "person_id": d.person_id, "family_id": d.family_id, "role": d.role,
+            "name": d.name, "fields": _fields(caller, d.fields), "category": d.category, "org_unit": d.org_unit,
+            "sender": {"id": d.sender_id, "name": d.sender_name},
+        }
+
+    return show
+
+
+def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str, Any]:
+    caller.require(*RECIPIENT_LOG_RIGHTS)
+    grants = delivery_grants(caller)
+    channel = query.filter("channel")
+    if channel:
+        grants = [g for g in grants if g.channels is None or channel in g.channels]
+        if not grants:
+            raise Forbidden(f"no right of yours opens the {channel} log")
+    low, high = ids.bounds(query.start, query.end)
+    tenant = caller.tenant
+    if recipient.startswith(("person:", "family:")):
+        kind, _, owner = recipient.partition(":")
+        if not owner or "#" in owner:
+            raise invalid("recipient", "needs an id after person: or family:")
+        index, pk = (Delivery.gsi1, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi3, keys.family_pk(tenant, owner))
+        number = index.Meta.index_name[-1]
+        sort = getattr(Delivery, f"gsi{number}sk")
+        source = pages.Source("r", partial(index.query, pk, sort.between(low, high + "~")),
+                              ("pk", "sk", f"gsi{number}pk", f"gsi{number}sk"), f"gsi{number}sk")
+    else:
+        try:
+            rkey = key_of_any(recipient)
+        except ValueError as problem:
+            raise invalid("recipient", f"{problem}; or use person:<id> / family:<id>") from None
+        source = pages.Source("r", partial(Delivery.query, keys.recipient_pk(tenant, rkey),
+                                           Delivery.sk.between(keys.delivery_sk(low), keys.delivery_sk(high))),
+                              ("pk", "sk"), "sk")
+    f = query.filter
+
+    def keep(d: Delivery) -> bool:
+        return (
+            isinstance(d, Delivery)
+            and _visible(caller, grants, d, d.role, d.sender_id)
+            and _equals(channel, d.channel) and _equals(f("status"), d.status)
+            and _matches_text(query.q, d.subject, d.address, d.status, d.status_reason, d.name, d.category, d.sender_name)
+        )
+
+    return _page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller))
+
+
+# ------------------------------------------------------------------ provider event log
+def _show_event(e: DeliveryEvent) -> dict[str, Any]:
+    return {
+        "event": e.event, "provider": e.provider, "provider_event": e.provider_event, "timestamp": e.timestamp,
+        "recipient": e.recipient, "person_id": e.person_id, "subject": e.subject, "reason": e.reason,
+        "severity": e.severity, "error_code": e.error_code, "message_id": e.message_id, "channel": e.channel,
+        "event_id": e.event_id,
+    }
+
+
+def _event_sources(caller: Caller, query: ListQuery) -> list[pages.Source]:
+    tenant = caller.tenant
+    low = keys.event_sk(iso(query.start), "") if query.start else keys.EVENT_PREFIX
+    high = keys.event_sk(iso(query.end), "~") if query.end else keys.EVENT_PREFIX + "~"
+    if recipient := query.filter("recipient"):
+        try:
+            rkey = key_of_any(recipient)
+        except ValueError as problem:
+            raise invalid("recipient", str(problem)) from None
+        return [pages.Source("r", partial(DeliveryEvent.query, keys.recipient_pk(tenant, rkey),
+                                          DeliveryEvent.sk.between(low, high)), ("pk", "sk"), "sk")]
+    if message_id := query.filter("message_id"):
+        return [
+            pages.Source(f"m{shard}", partial(DeliveryEvent.gsi2.query, keys.message_group_pk(tenant, message_id, shard),
+                                              DeliveryEvent.gsi2sk.between(low, high)),
+                         ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
+            for shard in range(feed_shards(tenant))
+        ]
+    feed_low = low.removeprefix(keys.EVENT_PREFIX)
+    feed_high = high.removeprefix(keys.EVENT_PREFIX)
+    return [
+        pages.Source(f"e{shard}", partial(DeliveryEvent.gsi1.query, keys.event_feed_pk(tenant, shard),
+                                          DeliveryEvent.gsi1sk.between(feed_low, feed_high)),
+                     ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
+        for shard in range(feed_shards(tenant))
+    ]
+
+
+def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    caller.require("logs:provider")
+    f = query.filter
+
+    def keep(e: DeliveryEvent) -> bool:
+        return (
+            isinstance(e, DeliveryEvent) and caller.sees_org_unit(e.org_unit)
+            and _equals(f("event"), e.event) and _equals(f("provider"), e.provider)
+            and _equals(f("channel"), e.channel)
+            and _matches_text(query.q, e.event, e.provider_event, e.recipient, e.person_id, e.subject, e.reason, e.error_code)
+        )
+
+    return _page(caller, "events", query, _event_sources(caller, query), keep, _show_event)
+
+
+# ------------------------------------------------------------------ message detail
+def _message_grants(caller: Caller, message: Message) -> list[Grant]:
+    """The windows through which the caller sees this message's recipients (none: 404)."""
+    if caller.has("logs:sent") or caller.has("logs:provider"):
+        return [Grant()]
+    sender_id = message.sender.id if message.sender else None
+    return [g for g in delivery_grants(caller)
+            if (g.channels is None or message.channel in g.channels)
+            and (not g.own_messages_only or sender_id == caller.sub)]
+
+
+def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[str, Any]:
+    """The message, its body while kept, its recipients (paged) and its latest events.
+
+    Opens for any right whose view lists the message; recipients and events are narrowed to
+    what that right shows. Outside the caller's org units or rights: 404.
+    """
+    if not (caller.has("logs:sent") or caller.has("logs:provider") or delivery_grants(caller)):
+        raise Forbidden("this needs a right that lists messages")
+    message = get_message(caller.tenant, message_id)
+    grants = _message_grants(caller, message)
+    if not grants or not caller.sees_org_unit(message.org_unit):
+        raise NotFound("no such message")
+    tenant, shards = caller.tenant, feed_shards(caller.tenant)
+
+    def visible(d: Delivery) -> bool:
+        return isinstance(d, Delivery) and any(
+            g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
+
+    recipients = [
+        pages.Source(f"m{shard}", partial(Delivery.gsi2.query, keys.message_group_pk(tenant, message_id, shard),
+                                          Delivery.gsi2sk.startswith(keys.GROUP_DELIVERY_PREFIX)),
+                     ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
+        for shard in range(shards)
+    ]
+    view, bound = f"detail:{message_id}", {"limit": query.limit}
+    position = cursor.decode(query.cursor, tenant=tenant, view=view, query=bound) if query.cursor else None
+    page = pages.read(recipients, keep=visible, limit=query.limit, descending=False, position=position, budget=BUDGET)
+    everyone = grants == [Grant()]
+    shown_keys = {d.recipient_key for d in page.items}
+    return {
+        **_show_message(message),
+        "body": None if message.body_purged_at else _body(message),
+        "body_purged_at": message.body_purged_at,
+        "recipients": [_show_delivery(caller)(d) for d in page.items],
+        "next_cursor": cursor.encode(page.position, tenant=tenant, view=view, query=bound) if page.position else None,
+        "examined": page.examined,
+        "events": _latest_events(caller, message_id, None if everyone else shown_keys),
+    }
+
+
+def _body(message: Message) -> dict[str, Any] | None:
+    try:
+        stored = MessageBody.get(message.pk, keys.BODY_SK)
+    except MessageBody.DoesNotExist:
+        return None
+    return {"text": stored.text, "html": stored.html}
+
+
+def _latest_events(caller: Caller, message_id: str, recipient_keys: set[str] | None) -> list[dict[str, Any]]:
+    """The message's latest events, newest first, over all its shards (only `recipient_keys`'s if given)."""
+    sources = _event_sources(caller, ListQuery(filters=(("message_id", message_id),)))
+
+    def keep(e: DeliveryEvent) -> bool:
+        return isinstance(e, DeliveryEvent) and (recipient_keys is None or e.recipient_key in recipient_keys)
+
+    page = pages.read(sources, keep=keep, limit=DETAIL_EVENTS, descending=True, position=None, budget=BUDGET)
+    return [_show_event(e) for e in page.items]

@@ -1,0 +1,66 @@
+"""A provider webhook, from raw request to stored events.
+
+Order matters: read the envelope (400), find the tenant's credentials and verify (401, the same
+answer for an unknown tenant and a bad signature), normalise every event (400) — all before
+anything is written, so bad input never leaves half a record.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from msglog import ingest, keys, providers, tenants
+from msglog.auth import TENANT_ID
+from msglog.clock import now
+from msglog.config import config
+from msglog.errors import NotFound, Unauthorized
+from msglog.models import WebhookToken
+from msglog.providers import WebhookRequest
+
+BAD_SIGNATURE = "the webhook signature could not be verified"
+NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
+TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
+
+
+def receive(provider: str, tenant: str, request: WebhookRequest) -> dict[str, Any]:
+    module = providers.module(provider)
+    if module is None:
+        raise NotFound(f"no webhook for provider {provider!r}; one of: {', '.join(providers.PROVIDERS)}")
+    payload = module.read(request)
+    credentials = tenants.credentials(tenant, provider) if TENANT_ID.match(tenant) else None
+    if not credentials:
+        raise Unauthorized(BAD_SIGNATURE)
+    module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
+    events = module.events(payload)
+    guard = getattr(module, "replay_guard", None)
+    if guard:
+        _remember_token(tenant, provider, *guard(payload))
+    outcomes = ingest.store(tenant, events)
+    counts = Counter(o.code for o in outcomes)
+    return {
+        "received": len(events),
+        "outcomes": dict(counts),
+        "events": [{"event_id": o.event_id, "outcome": o.code, "message_id": o.message_id} for o in outcomes],
+    }
+
+
+def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None:
+    """A signed token may come again only with the same content (a retry), never with other content.
+
+    A retry still goes on to store its events: the first attempt may have failed after this step.
+    """
+    item = WebhookToken(keys.webhook_token_pk(tenant, provider, token), keys.TOKEN_SK, digest=digest,
+                        expires_at=now() + TOKEN_TTL)
+    try:
+        item.save(condition=WebhookToken.pk.does_not_exist())
+        return
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+    earlier = WebhookToken.get(item.pk, item.sk, consistent_read=True)
+    if earlier.digest != digest:
+        raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)

@@ -1,0 +1,67 @@
+"""Creates template.yaml's resources in moto, from their CloudFormation properties.
+
+The table (keys, indexes, TTL), the KMS key and alias, the cursor-signing secret: whatever the
+template declares, so a change there changes the local stack and the tests with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from local.template import ACCOUNT_ID, REGION, STACK_NAME, parameters, resolve, resources
+
+
+def physical_name(logical_id: str) -> str:
+    return f"{STACK_NAME}-{logical_id}"
+
+
+def _table(client: Any, name: str, props: dict[str, Any]) -> str:
+    args: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    client.create_table(**args)
+    client.get_waiter("table_exists").wait(TableName=name)
+    if ttl := props.get("TimeToLiveSpecification"):
+        client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return name
+
+
+def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Create every supported resource; returns Ref/GetAtt values by logical id (and id.Attr)."""
+    params = parameters(overrides=overrides)
+    refs: dict[str, str] = {}
+    for logical_id, resource in resources().items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        name = physical_name(logical_id)
+        if kind == "AWS::DynamoDB::Table":
+            refs[logical_id] = _table(session.client("dynamodb"), name, props)
+            refs[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+        elif kind == "AWS::KMS::Key":
+            key = session.client("kms").create_key(Description=props.get("Description", logical_id))["KeyMetadata"]
+            refs[logical_id], refs[f"{logical_id}.Arn"] = key["KeyId"], key["Arn"]
+        elif kind == "AWS::KMS::Alias":
+            alias = resolve(props["AliasName"], refs, params)
+            session.client("kms").create_alias(AliasName=alias, TargetKeyId=resolve(props["TargetKeyId"], refs, params))
+            refs[logical_id] = alias
+        elif kind == "AWS::SecretsManager::Secret":
+            generate = props.get("GenerateSecretString", {})
+            value = props.get("SecretString") or secrets.token_urlsafe(generate.get("PasswordLength", 32))
+            arn = session.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+            refs[logical_id], refs[f"{logical_id}.Arn"] = name, arn
+        elif kind == "AWS::Logs::LogGroup":
+            refs[logical_id], refs[f"{logical_id}.Arn"] = name, f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}"
+    return refs
+
+
+def function_environment(function_env: dict[str, Any], refs: dict[str, str],
+                         overrides: dict[str, str] | None = None) -> dict[str, str]:
+    params = parameters(overrides=overrides)
+    return {name: str(resolve(value, refs, params)) for name, value in function_env.items()}

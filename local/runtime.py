@@ -1,0 +1,89 @@
+"""Runs template.yaml's functions in this process, the way Lambda would: each handler module
+loaded once from its CodeUri (warm afterwards), its environment from the template, a Lambda
+context object, the shared layer on the path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from local.template import ACCOUNT_ID, REGION, ROOT, Function, functions
+
+LAYER = ROOT / "layers" / "msglog"
+if str(LAYER) not in sys.path:
+    sys.path.insert(0, str(LAYER))
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Runtime:
+    """Loads and invokes functions. One invocation at a time: each sees its own environment."""
+
+    def __init__(self, environments: dict[str, dict[str, str]], extra_env: dict[str, str] | None = None):
+        self._functions = functions()
+        self._environments = environments
+        self._extra = extra_env or {}
+        self._modules: dict[str, ModuleType] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._functions)
+
+    @contextmanager
+    def _environment(self, function: Function):
+        values = {**self._environments.get(function.logical_id, {}), **self._extra,
+                  "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
+                  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory)}
+        saved = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def _handler(self, function: Function) -> Any:
+        module_name, _, attribute = function.handler.rpartition(".")
+        if function.logical_id not in self._modules:
+            path = function.code_uri / f"{module_name.replace('.', '/')}.py"
+            spec = importlib.util.spec_from_file_location(f"functions.{function.logical_id}.{module_name}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._modules[function.logical_id] = module
+        return getattr(self._modules[function.logical_id], attribute)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        function = self._functions[logical_id]
+        with self._lock, self._environment(function):
+            context = LambdaContext(function.logical_id, function.memory, function.timeout, str(uuid.uuid4()))
+            return self._handler(function)(event, context)

@@ -1,0 +1,130 @@
+"""`make run`: moto in server mode, template.yaml's resources in it, demo data, the HTTP API.
+
+    PORT (3000)        the API: http://127.0.0.1:$PORT
+    MOTO_PORT          moto's port (default PORT + 1000), where AWS_ENDPOINT_URL points
+    SEED=0             start without demo data
+    LOG_LEVEL          the functions' log level (WARNING locally)
+Ctrl-C stops the server and moto.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.template import REGION, ROOT, functions
+
+STATE_DIR = ROOT / ".local"
+
+
+def aws_environment(moto_port: int) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+    }
+
+
+def function_extras(port: int) -> dict[str, str]:
+    """What differs locally from AWS: no X-Ray daemon, metrics not printed, the public URL."""
+    return {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+
+
+def state_file(port: int) -> Path:
+    return STATE_DIR / f"stack-{port}.json"
+
+
+def environments(refs: dict[str, str], overrides: dict[str, str]) -> dict[str, dict[str, str]]:
+    from local.provision import function_environment
+
+    return {name: function_environment(f.environment, refs, overrides) for name, f in functions().items()}
+
+
+@dataclass
+class Stack:
+    port: int
+    moto_port: int
+    seed: bool = True
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        os.environ.update(aws_environment(self.moto_port))
+        import boto3
+
+        from local import provision
+        from local.runtime import Runtime
+        from local.server import Gateway, serve
+
+        refs = provision.create(boto3.Session())
+        self.runtime = Runtime(environments(refs, self.overrides), extra_env=function_extras(self.port))
+        self.gateway = Gateway(self.runtime, self.overrides)
+        STATE_DIR.mkdir(exist_ok=True)
+        state_file(self.port).write_text(json.dumps(
+            {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
+        if self.seed:
+            from local import seed
+
+            self.demo = seed.run(self.gateway)
+        self._server = serve(self.gateway, "127.0.0.1", self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._moto.stop()
+        state_file(self.port).unlink(missing_ok=True)
+
+
+def _banner(port: int, demo: Any) -> str:
+    base = f"http://127.0.0.1:{port}"
+    lines = [
+        f"Message Log Service on {base}  (moto: {os.environ['AWS_ENDPOINT_URL']})",
+        "",
+        "Admin token of the demo tenant (HS256, LOCAL_JWT_SECRET):",
+        f"  export TOKEN={demo.token}" if demo else "  (SEED=0: mint one with python -m local.token)",
+        "",
+        "Try:",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/messages?limit=5"',
+    ]
+    if demo:
+        lines += [
+            f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/recipients/{demo.sample_address}/messages"',
+            f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/events?event=bounced"',
+        ]
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("MOTO_PORT", str(port + 1000)))
+    overrides = {"LogLevel": os.environ.get("LOG_LEVEL", "WARNING")}
+    stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides)
+    print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
+    stack.start()
+    print(_banner(port, getattr(stack, "demo", None)), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    stopped.wait()
+    print("\nstopping ...", flush=True)
+    stack.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Reads template.yaml: functions, their environment, their HTTP routes, and the resources.
+
+Everything the local stack and the tests know about routes, functions and the table comes from
+here, so they cannot drift from what `sam deploy` creates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+STACK_NAME = "message-log-local"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...)."""
+
+
+def _tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_Loader.add_multi_constructor("!", _tag)
+
+
+@cache
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    authorized: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    environment: dict[str, Any] = field(default_factory=dict)
+    memory: int = 128
+    timeout: int = 3
+
+
+def resources(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    return (template or load())["Resources"]
+
+
+def functions(template: dict[str, Any] | None = None) -> dict[str, Function]:
+    template = template or load()
+    glob = template.get("Globals", {}).get("Function", {})
+    out = {}
+    for logical_id, resource in resources(template).items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        env = {**glob.get("Environment", {}).get("Variables", {}), **props.get("Environment", {}).get("Variables", {})}
+        out[logical_id] = Function(
+            logical_id=logical_id,
+            code_uri=ROOT / props["CodeUri"],
+            handler=props.get("Handler", glob.get("Handler", "app.handler")),
+            environment=env,
+            memory=int(props.get("MemorySize", glob.get("MemorySize", 128))),
+            timeout=int(props.get("Timeout", glob.get("Timeout", 3))),
+        )
+    return out
+
+
+def routes(template: dict[str, Any] | None = None) -> list[Route]:
+    """Every HttpApi event of every function; a route is authorized unless its Auth says NONE."""
+    out = []
+    for logical_id, resource in resources(template).items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            props = event["Properties"]
+            auth = props.get("Auth", {}).get("Authorizer")
+            out.append(Route(props["Method"].upper(), props["Path"], logical_id, authorized=auth != "NONE"))
+    return out
+
+
+def http_api(template: dict[str, Any] | None = None) -> dict[str, Any]:
+    for resource in resources(template).values():
+        if resource["Type"] == "AWS::Serverless::HttpApi":
+            return resource["Properties"]
+    return {}
+
+
+def parameters(template: dict[str, Any] | None = None, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    declared = (template or load()).get("Parameters", {})
+    values = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+    values.update(overrides or {})
+    return values
+
+
+_SUB = re.compile(r"\$\{([^}]+)\}")
+
+
+def resolve(value: Any, refs: dict[str, str], params: dict[str, str]) -> Any:
+    """Evaluate the intrinsics the environment uses (Ref, GetAtt .Arn/.Name, Sub)."""
+    pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+              "AWS::StackName": STACK_NAME, "AWS::URLSuffix": "amazonaws.com"}
+    if isinstance(value, dict) and len(value) == 1:
+        (name, arg), = value.items()
+        if name == "Ref":
+            return params.get(arg) or pseudo.get(arg) or refs[arg]
+        if name == "Fn::GetAtt":
+            return refs[f"{arg[0]}.{arg[1]}"]
+        if name == "Fn::Sub":
+            text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+            def one(match: re.Match[str]) -> str:
+                key = match.group(1)
+                if key in extra:
+                    return str(resolve(extra[key], refs, params))
+                if "." in key:
+                    return refs[key]
+                return str(params.get(key) or pseudo.get(key) or refs[key])
+
+            return _SUB.sub(one, text)
+    if isinstance(value, list):
+        return [resolve(v, refs, params) for v in value]
+    return value
