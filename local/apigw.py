@@ -13,15 +13,18 @@ import os
 import re
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from local.template import ACCOUNT_ID, Route
 
-DEFAULT_SECRET = "local-dev-secret"
+DEFAULT_SECRET = "local-dev-secret"  # the Contract's default; shorter than HS256 would like, fine locally
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 TEXT_TYPES = re.compile(r"^(text/|application/(json|xml|javascript)|application/[\w.+-]+\+(json|xml))", re.I)
 
 

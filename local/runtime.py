@@ -11,10 +11,10 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from local.template import ACCOUNT_ID, REGION, ROOT, Function, functions
 
@@ -43,12 +43,18 @@ class LambdaContext:
 
 
 class Runtime:
-    """Loads and invokes functions. One invocation at a time: each sees its own environment."""
+    """Loads and invokes functions. One invocation at a time: each sees its own environment.
 
-    def __init__(self, environments: dict[str, dict[str, str]], extra_env: dict[str, str] | None = None):
+    What a function prints (its structured logs, its EMF metrics) goes to `output`, as Lambda
+    sends it to CloudWatch Logs.
+    """
+
+    def __init__(self, environments: dict[str, dict[str, str]], extra_env: dict[str, str] | None = None,
+                 output: TextIO | None = None):
         self._functions = functions()
         self._environments = environments
         self._extra = extra_env or {}
+        self._output = output or sys.stderr
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
 
@@ -84,6 +90,6 @@ class Runtime:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         function = self._functions[logical_id]
-        with self._lock, self._environment(function):
+        with self._lock, self._environment(function), redirect_stdout(self._output):
             context = LambdaContext(function.logical_id, function.memory, function.timeout, str(uuid.uuid4()))
             return self._handler(function)(event, context)

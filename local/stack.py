@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,17 @@ def aws_environment(moto_port: int) -> dict[str, str]:
 
 
 def function_extras(port: int) -> dict[str, str]:
-    """What differs locally from AWS: no X-Ray daemon, metrics not printed, the public URL."""
-    return {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    """What differs locally from AWS: no X-Ray daemon, and the public URL providers call."""
+    return {"POWERTOOLS_TRACE_DISABLED": "true", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
 
 
 def state_file(port: int) -> Path:
     return STATE_DIR / f"stack-{port}.json"
+
+
+def functions_log(port: int) -> Path:
+    """Where the functions' own output goes (structured logs, EMF metrics), as CloudWatch Logs would."""
+    return STATE_DIR / f"functions-{port}.log"
 
 
 def environments(refs: dict[str, str], overrides: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -68,9 +73,11 @@ class Stack:
         from local.server import Gateway, serve
 
         refs = provision.create(boto3.Session())
-        self.runtime = Runtime(environments(refs, self.overrides), extra_env=function_extras(self.port))
-        self.gateway = Gateway(self.runtime, self.overrides)
         STATE_DIR.mkdir(exist_ok=True)
+        self._log = functions_log(self.port).open("a", buffering=1)
+        self.runtime = Runtime(environments(refs, self.overrides), extra_env=function_extras(self.port),
+                               output=self._log)
+        self.gateway = Gateway(self.runtime, self.overrides)
         state_file(self.port).write_text(json.dumps(
             {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
         if self.seed:
@@ -85,6 +92,7 @@ class Stack:
         self._server.shutdown()
         self._server.server_close()
         self._moto.stop()
+        self._log.close()
         state_file(self.port).unlink(missing_ok=True)
 
 
@@ -104,12 +112,14 @@ def _banner(port: int, demo: Any) -> str:
             f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/recipients/{demo.sample_address}/messages"',
             f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/events?event=bounced"',
         ]
-    lines += ["", "Ctrl-C stops everything."]
+    lines += ["", f"The functions' logs and metrics: {functions_log(port).relative_to(ROOT)}", "Ctrl-C stops everything."]
     return "\n".join(lines)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", str(port + 1000)))
     overrides = {"LogLevel": os.environ.get("LOG_LEVEL", "WARNING")}

@@ -57,6 +57,19 @@ def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
     return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
 
 
+_THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+
+
+def _throttled(error: BaseException) -> bool:
+    """pynamodb wraps botocore's ClientError; throttling that outlasted the retries is a 503."""
+    while error is not None:
+        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+        if code in _THROTTLING:
+            return True
+        error = error.__cause__
+    return False
+
+
 def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -74,6 +87,16 @@ def create_app() -> APIGatewayHttpResolver:
     @app.exception_handler(json.JSONDecodeError)
     def _not_json(_: json.JSONDecodeError) -> Response:
         return problem(400, "Bad request", "the body is not valid JSON", [FieldError("body", "is not valid JSON")])
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # Logged with its traceback (never the event); the client gets an id to quote, not internals.
+        logger.exception("unhandled error")
+        request_id = app.current_event.request_context.request_id
+        if _throttled(error):
+            return problem(503, "Service unavailable", f"the table is busy; retry shortly (request {request_id})",
+                           code="THROTTLED")
+        return problem(500, "Internal error", f"something failed on our side (request {request_id})")
 
     @app.not_found
     def _no_route(_: Exception) -> Response:

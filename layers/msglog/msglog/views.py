@@ -203,8 +203,8 @@ def _event_sources(caller: Caller, query: ListQuery) -> list[pages.Source]:
                          ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
             for shard in range(feed_shards(tenant))
         ]
-    feed_low = low.removeprefix(keys.EVENT_PREFIX)
-    feed_high = high.removeprefix(keys.EVENT_PREFIX)
+    feed_low = keys.event_feed_sk(iso(query.start), "") if query.start else "0"
+    feed_high = keys.event_feed_sk(iso(query.end), "~") if query.end else "~"
     return [
         pages.Source(f"e{shard}", partial(DeliveryEvent.gsi1.query, keys.event_feed_pk(tenant, shard),
                                           DeliveryEvent.gsi1sk.between(feed_low, feed_high)),
