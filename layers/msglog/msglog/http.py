@@ -88,6 +88,10 @@ def create_app() -> APIGatewayHttpResolver:
     def _not_json(_: json.JSONDecodeError) -> Response:
         return problem(400, "Bad request", "the body is not valid JSON", [FieldError("body", "is not valid JSON")])
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response:
+        return problem(400, "Bad request", "the body is not UTF-8", [FieldError("body", "is not UTF-8 text")])
+
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         # Logged with its traceback (never the event); the client gets an id to quote, not internals.

@@ -1,0 +1,78 @@
+"""Fixtures: template.yaml's resources in moto (in-process), and the functions behind the local
+gateway — the same routes, events and JWT claims as `make run`, without a server."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT, ROOT / "layers" / "msglog"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from local.provision import physical_name  # noqa: E402
+from local.template import REGION  # noqa: E402
+
+# Before anything imports msglog: fake credentials (never a real account), the local names.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "TABLE_NAME": physical_name("Table"),
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "message-log",
+    "POWERTOOLS_METRICS_NAMESPACE": "MessageLog",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests.support import Api, reset_function_state  # noqa: E402
+
+# What the functions print (structured logs, EMF metrics), as CloudWatch Logs would receive it.
+# Powertools binds its log handler to the stdout of the moment the layer is first imported, so
+# the layer is imported here, once, with stdout pointing at this buffer.
+FUNCTION_OUTPUT = io.StringIO()
+with contextlib.redirect_stdout(FUNCTION_OUTPUT):
+    import msglog.http  # noqa: E402, F401
+
+
+@pytest.fixture
+def aws():
+    """template.yaml's table, KMS key and cursor secret, fresh in moto for each test."""
+    from local import provision
+    from local.stack import environments
+
+    with mock_aws():
+        reset_function_state()
+        refs = provision.create(boto3.Session())
+        envs = environments(refs, {})
+        shared = envs["WebhooksFunction"]
+        saved = {name: os.environ.get(name) for name in shared}
+        os.environ.update(shared)
+        try:
+            yield envs
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            reset_function_state()
+
+
+@pytest.fixture
+def api(aws):
+    """The HTTP API in-process: template routes, API Gateway's events and claims, the real handlers."""
+    from local.runtime import Runtime
+    from local.server import Gateway
+
+    FUNCTION_OUTPUT.seek(0)
+    FUNCTION_OUTPUT.truncate()
+    runtime = Runtime(aws, extra_env={"POWERTOOLS_TRACE_DISABLED": "true",
+                                      "PUBLIC_BASE_URL": "https://api.example.test"}, output=FUNCTION_OUTPUT)
+    return Api(Gateway(runtime), FUNCTION_OUTPUT)

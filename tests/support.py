@@ -1,0 +1,122 @@
+"""Test helpers: a client for the in-process gateway, tokens, and signed provider webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.apigw import mint_token
+
+VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
+MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"  # mailgun-php's test key (vectors/mailgun.json)
+
+
+def reset_function_state() -> None:
+    """What a fresh Lambda container would not have: cached settings, keys, clients, connections."""
+    from msglog import aws, config, cursor, tenants
+    from msglog.models import Entity
+
+    config.config.cache_clear()
+    aws.client.cache_clear()
+    tenants._settings_cache.clear()
+    tenants._credentials_cache.clear()
+    cursor._keys_cache = None
+    Entity._connection = None
+
+
+def token(tenant: str = "acme", rights: tuple[str, ...] | list[str] = ("admin",), org_units: tuple[str, ...] = ("*",),
+          sub: str = "u-admin", name: str = "Admin, Ada") -> str:
+    return mint_token({"sub": sub, "name": name, "tenant_id": tenant, "rights": list(rights),
+                       "org_units": list(org_units)})
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.raw) if self.raw else None
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields a problem+json answer names."""
+        return [e["field"] for e in (self.json or {}).get("errors", [])]
+
+
+@dataclass
+class Api:
+    gateway: Any
+    output: io.StringIO
+    default_token: str = field(default_factory=token)
+
+    def call(self, method: str, path: str, body: Any = None, *, auth: str | None = "default",
+             headers: dict[str, str] | None = None, raw: bytes | None = None,
+             content_type: str = "application/json") -> Reply:
+        all_headers = {"content-type": content_type, "host": "api.example.test", **(headers or {})}
+        if auth == "default":
+            auth = self.default_token
+        if auth:
+            all_headers["authorization"] = f"Bearer {auth}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        status, out_headers, out = self.gateway.handle(method, path, all_headers, data)
+        return Reply(status, out_headers, out)
+
+    def get(self, path: str, **kw: Any) -> Reply:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return self.call("POST", path, body, **kw)
+
+    def setup_tenant(self, tenant: str = "acme", signing_key: str = MAILGUN_KEY) -> None:
+        reply = self.call("PUT", "/v1/providers/mailgun", {"signing_key": signing_key},
+                          auth=token(tenant))
+        assert reply.status == 200, reply.raw
+
+    def record(self, tenant: str = "acme", rights: tuple[str, ...] = ("messages:write",), **message: Any) -> str:
+        message.setdefault("channel", "email")
+        message.setdefault("recipients", [{"address": "pat@example.com"}])
+        reply = self.post("/v1/messages", message, auth=token(tenant, rights, sub=message.get("sender", {}).get("id", "u1")))
+        assert reply.status == 201, reply.raw
+        return reply.json["message_id"]
+
+    def mailgun(self, event_data: dict[str, Any], tenant: str = "acme", key: str = MAILGUN_KEY,
+                **signature: Any) -> Reply:
+        return self.post(f"/v1/webhooks/mailgun/{tenant}", mailgun_payload(event_data, key, **signature), auth=None)
+
+
+def mailgun_signature(key: str, timestamp: str | None = None, token_: str | None = None) -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
+    token_ = token_ or uuid.uuid4().hex + uuid.uuid4().hex[:18]
+    digest = hmac.new(key.encode(), (timestamp + token_).encode(), hashlib.sha256).hexdigest()
+    return {"timestamp": timestamp, "token": token_, "signature": digest}
+
+
+def mailgun_payload(event_data: dict[str, Any], key: str = MAILGUN_KEY, **signature: Any) -> dict[str, Any]:
+    return {"signature": mailgun_signature(key, **signature), "event-data": event_data}
+
+
+def mailgun_event(event: str, recipient: str = "pat@example.com", *, message_id: str | None = None,
+                  provider_message_id: str | None = None, at: float | None = None, event_id: str | None = None,
+                  subject: str = "Hello", **extra: Any) -> dict[str, Any]:
+    headers: dict[str, str] = {"subject": subject}
+    if provider_message_id:
+        headers["message-id"] = f"<{provider_message_id}>"
+    return {
+        "id": event_id or uuid.uuid4().hex[:22], "event": event, "timestamp": at or time.time(),
+        "recipient": recipient, "message": {"headers": headers},
+        "user-variables": {"message_id": message_id} if message_id else {}, **extra,
+    }
+
+
+def vectors(name: str) -> dict[str, Any]:
+    return json.loads((VECTORS / f"{name}.json").read_text())
