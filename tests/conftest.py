@@ -66,13 +66,23 @@ def aws():
 
 
 @pytest.fixture
-def api(aws):
-    """The HTTP API in-process: template routes, API Gateway's events and claims, the real handlers."""
+def api_with(aws):
+    """The HTTP API in-process: template routes, API Gateway's events and claims, the real handlers.
+
+    Keyword arguments set function environment variables (as a shell does for `make invoke`).
+    """
     from local.runtime import Runtime
     from local.server import Gateway
 
-    FUNCTION_OUTPUT.seek(0)
-    FUNCTION_OUTPUT.truncate()
-    runtime = Runtime(aws, extra_env={"POWERTOOLS_TRACE_DISABLED": "true",
-                                      "PUBLIC_BASE_URL": "https://api.example.test"}, output=FUNCTION_OUTPUT)
-    return Api(Gateway(runtime), FUNCTION_OUTPUT)
+    def make(**env: str) -> Api:
+        FUNCTION_OUTPUT.seek(0)
+        FUNCTION_OUTPUT.truncate()
+        extra = {"POWERTOOLS_TRACE_DISABLED": "true", "PUBLIC_BASE_URL": "https://api.example.test", **env}
+        return Api(Gateway(Runtime(aws, extra_env=extra, output=FUNCTION_OUTPUT)), FUNCTION_OUTPUT)
+
+    return make
+
+
+@pytest.fixture
+def api(api_with):
+    return api_with()

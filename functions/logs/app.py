@@ -1,6 +1,7 @@
 """The log views: sent messages, recipient log, message detail, provider event log."""
 
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
@@ -29,7 +30,8 @@ def recipient_log(recipient: Annotated[str, Path(max_length=320)], limit: Limit 
                   from_: From = None, to: To = None, q: Search = None, order: Order = "desc", sort: Sort = "date",
                   channel: Filter = None, status: Filter = None) -> dict[str, Any]:
     query = list_query(limit, cursor, from_, to, q, order, channel=channel, status=status)
-    return views.recipient_log(caller(app), recipient, query)
+    # The resolver matches the raw (still percent-encoded) path: "pat%40example.com" is "pat@example.com".
+    return views.recipient_log(caller(app), unquote(recipient), query)
 
 
 @app.get("/v1/events")

@@ -1,0 +1,221 @@
+"""POST /v1/webhooks/mailgun/{tenant}: verified, normalised, matched, idempotent, order-independent."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+
+import pytest
+
+from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, mailgun_signature, token, vectors
+
+READER = token(rights=["admin"])
+MAILGUN = vectors("mailgun")
+
+
+@pytest.fixture
+def tenant(api):
+    api.setup_tenant("acme")
+    return api
+
+
+def status_of(api, address, message_id):
+    items = api.get(f"/v1/recipients/{address}/messages").json["items"]
+    return {i["message_id"]: i for i in items}[message_id]
+
+
+def test_delivered_event_updates_the_recipient_log(tenant):
+    api = tenant
+    message_id = api.record(recipients=[{"address": "pat@example.com"}], subject="Report card")
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 200
+    assert reply.json["outcomes"] == {"LOG_OK": 1}
+    row = status_of(api, "pat@example.com", message_id)
+    assert row["status"] == "delivered"
+    events = api.get("/v1/events").json["items"]
+    assert [(e["event"], e["provider"], e["message_id"], e["subject"]) for e in events] == [
+        ("delivered", "mailgun", message_id, "Report card")]
+
+
+def test_bounce_shows_reason_and_severity(tenant):
+    api = tenant
+    message_id = api.record(recipients=[{"address": "gone@example.com", "person_id": "P9"}])
+    data = mailgun_event("failed", "gone@example.com", message_id=message_id, severity="permanent", reason="bounce",
+                         **{"delivery-status": {"code": 550, "message": "5.1.1 mailbox does not exist"}})
+    assert api.mailgun(data).status == 200
+    row = status_of(api, "gone@example.com", message_id)
+    assert (row["status"], row["status_reason"]) == ("bounced", "5.1.1 mailbox does not exist")
+    event = api.get("/v1/events?event=bounced").json["items"][0]
+    assert (event["reason"], event["severity"], event["error_code"], event["person_id"]) == (
+        "5.1.1 mailbox does not exist", "permanent", "550", "P9")
+
+
+def test_matched_by_provider_message_id_when_no_user_variables(tenant):
+    api = tenant
+    message_id = api.record(recipients=[{"address": "pat@example.com", "provider_message_id": "20180622.1@mg.example"}])
+    reply = api.mailgun(mailgun_event("opened", provider_message_id="20180622.1@mg.example"))
+    assert reply.json["events"][0]["message_id"] == message_id
+    assert status_of(api, "pat@example.com", message_id)["status"] == "opened"
+
+
+def test_retried_event_is_a_duplicate(tenant):
+    api = tenant
+    message_id = api.record()
+    data = mailgun_event("delivered", message_id=message_id, event_id="evt-1")
+    payload = mailgun_payload(data)
+    first = api.post("/v1/webhooks/mailgun/acme", payload, auth=None)
+    again = api.post("/v1/webhooks/mailgun/acme", payload, auth=None)
+    resigned = api.mailgun(data)  # a retry with a fresh signature
+    assert first.json["outcomes"] == {"LOG_OK": 1}
+    assert again.status == 200 and again.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert resigned.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert len(api.get("/v1/events").json["items"]) == 1
+
+
+def test_reused_token_with_other_content_is_refused(tenant):
+    api = tenant
+    message_id = api.record()
+    signature = mailgun_signature(MAILGUN_KEY)
+    first = {"signature": signature, "event-data": mailgun_event("delivered", message_id=message_id)}
+    forged = {"signature": signature, "event-data": mailgun_event("complained", message_id=message_id)}
+    assert api.post("/v1/webhooks/mailgun/acme", first, auth=None).status == 200
+    reply = api.post("/v1/webhooks/mailgun/acme", forged, auth=None)
+    assert reply.status == 401 and reply.json["code"] == "NOLOG_REPLAYED_TOKEN"
+    assert status_of(api, "pat@example.com", message_id)["status"] == "delivered"
+
+
+def test_late_delivered_never_replaces_bounced_or_opened(tenant):
+    api = tenant
+    message_id = api.record(recipients=[{"address": "a@example.com"}, {"address": "b@example.com"}])
+    now = time.time()
+    api.mailgun(mailgun_event("failed", "a@example.com", message_id=message_id, at=now, severity="permanent",
+                              reason="bounce"))
+    api.mailgun(mailgun_event("opened", "b@example.com", message_id=message_id, at=now))
+    api.mailgun(mailgun_event("delivered", "a@example.com", message_id=message_id, at=now + 60))
+    api.mailgun(mailgun_event("delivered", "b@example.com", message_id=message_id, at=now + 60))
+    assert status_of(api, "a@example.com", message_id)["status"] == "bounced"
+    assert status_of(api, "b@example.com", message_id)["status"] == "opened"
+    assert status_of(api, "b@example.com", message_id)["last_event_at"] > status_of(api, "a@example.com", message_id)["created_at"]
+
+
+def test_events_before_the_message_are_linked_when_it_is_recorded(tenant):
+    api = tenant
+    early = api.mailgun(mailgun_event("delivered", "early@example.com", provider_message_id="pm-1@mg"))
+    assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}
+    assert api.get("/v1/events").json["items"][0]["message_id"] is None  # kept, shown, not yet linked
+    message_id = api.record(recipients=[{"address": "early@example.com", "provider_message_id": "pm-1@mg"}])
+    assert status_of(api, "early@example.com", message_id)["status"] == "delivered"
+    assert api.get("/v1/events").json["items"][0]["message_id"] == message_id
+    detail = api.get(f"/v1/messages/{message_id}").json
+    assert [e["event"] for e in detail["events"]] == ["delivered"]
+
+
+def test_events_linked_when_provider_id_is_attached_later(tenant):
+    api = tenant
+    message_id = api.record(recipients=[{"address": "later@example.com"}])
+    api.mailgun(mailgun_event("clicked", "later@example.com", provider_message_id="pm-2@mg"))
+    reply = api.post(f"/v1/messages/{message_id}/recipients",
+                     {"recipients": [{"address": "later@example.com", "provider_message_id": "pm-2@mg"}]},
+                     auth=token(rights=["messages:write"]))
+    assert reply.json["events_linked"] == 1
+    assert status_of(api, "later@example.com", message_id)["status"] == "clicked"
+
+
+def test_event_with_our_message_id_before_the_message_exists(tenant):
+    """user-variables name a message id the back end has not finished recording (idempotent retry)."""
+    api = tenant
+    writer = token(rights=["messages:write"])
+    body = {"channel": "email", "recipients": [{"address": "race@example.com"}]}
+    first = api.post("/v1/messages", body, auth=writer, headers={"Idempotency-Key": "k1"}).json["message_id"]
+    api.mailgun(mailgun_event("opened", "race@example.com", message_id=first))
+    assert status_of(api, "race@example.com", first)["status"] == "opened"
+
+
+def test_unknown_event_is_kept_and_changes_nothing(tenant):
+    api = tenant
+    message_id = api.record()
+    api.mailgun(mailgun_event("delivered", message_id=message_id))
+    reply = api.mailgun(mailgun_event("list_member_uploaded", message_id=message_id))
+    assert reply.status == 200
+    assert status_of(api, "pat@example.com", message_id)["status"] == "delivered"
+    assert [(e["event"], e["provider_event"]) for e in api.get("/v1/events?event=unknown").json["items"]] == [
+        ("unknown", "list_member_uploaded")]
+
+
+def test_bad_signature_and_unknown_tenant_get_the_same_401(tenant):
+    api = tenant
+    data = mailgun_event("delivered")
+    wrong_key = api.post("/v1/webhooks/mailgun/acme", mailgun_payload(data, key="key-wrong-wrong"), auth=None)
+    no_tenant = api.post("/v1/webhooks/mailgun/nobody", mailgun_payload(data), auth=None)
+    bad_tenant_id = api.post("/v1/webhooks/mailgun/no%23such", mailgun_payload(data), auth=None)
+    assert wrong_key.status == no_tenant.status == bad_tenant_id.status == 401
+    assert wrong_key.json == no_tenant.json == bad_tenant_id.json
+    assert wrong_key.headers["content-type"] == "application/problem+json"
+    assert api.get("/v1/events").json["items"] == []
+
+
+def test_old_timestamp_is_refused(tenant):
+    reply = tenant.mailgun(mailgun_event("delivered"), timestamp=str(int(time.time()) - 3600))
+    assert reply.status == 401
+    assert tenant.get("/v1/events").json["items"] == []
+
+
+def test_official_vector_through_the_route_with_age_check_off(api_with):
+    """source: vectors/mailgun.json composed_webhook_bodies (mailgun-php tuple + docs event-data)."""
+    api = api_with(WEBHOOK_MAX_AGE_SECONDS="0")
+    api.setup_tenant("acme")
+    bodies = MAILGUN["composed_webhook_bodies"]
+    message_id = api.record(recipients=[{"address": "john@example.com",
+                                         "provider_message_id": "20180622182958.1.48906CB188F1A454@exmple.org"}])
+    reply = api.post("/v1/webhooks/mailgun/acme", bodies["delivered"], auth=None)
+    assert reply.status == 200, reply.json
+    assert reply.json["events"][0]["message_id"] == message_id
+    assert status_of(api, "john@example.com", message_id)["status"] == "delivered"
+    replay = copy.deepcopy(bodies["failed_permanent"])
+    if replay["signature"] == bodies["delivered"]["signature"]:  # same official tuple, other content: refused
+        assert api.post("/v1/webhooks/mailgun/acme", replay, auth=None).status == 401
+
+
+def test_official_vector_too_old_by_default(tenant):
+    reply = tenant.post("/v1/webhooks/mailgun/acme", MAILGUN["composed_webhook_bodies"]["delivered"], auth=None)
+    assert reply.status == 401
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'{"signature": 1}', b"\xff\xfe\xfd",
+                                 b'{"signature": {}, "event-data": []}'])
+def test_malformed_bodies_are_400(tenant, raw):
+    reply = tenant.post("/v1/webhooks/mailgun/acme", raw=raw, auth=None)
+    assert reply.status == 400
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("field,value", [("recipient", "nobody"), ("timestamp", "soon"), ("event", 7), ("id", "")])
+def test_malformed_event_data_names_the_field_and_writes_nothing(tenant, field, value):
+    api = tenant
+    message_id = api.record()
+    data = mailgun_event("delivered", message_id=message_id)
+    data[field] = value
+    reply = api.mailgun(data)
+    assert reply.status == 400 and f"event-data.{field}" in reply.fields
+    assert api.get("/v1/events").json["items"] == []
+    assert status_of(api, "pat@example.com", message_id)["status"] == "queued"
+
+
+def test_unknown_provider_is_404(tenant):
+    reply = tenant.post("/v1/webhooks/pigeon/acme", {"x": 1}, auth=None)
+    assert reply.status == 404 and reply.headers["content-type"] == "application/problem+json"
+
+
+def test_huge_body_is_413(tenant):
+    raw = json.dumps({"signature": {}, "event-data": {"pad": "x" * (6 * 1024 * 1024)}}).encode()
+    assert tenant.post("/v1/webhooks/mailgun/acme", raw=raw, auth=None).status == 413
+
+
+def test_webhooks_never_log_addresses_or_signatures(tenant):
+    api = tenant
+    api.mailgun(mailgun_event("delivered", "secret.person@example.com"))
+    api.post("/v1/webhooks/mailgun/acme", mailgun_payload(mailgun_event("x"), key="key-wrong-wrong"), auth=None)
+    logged = api.output.getvalue()
+    assert "secret.person@example.com" not in logged
+    assert MAILGUN_KEY not in logged
