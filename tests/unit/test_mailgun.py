@@ -100,10 +100,12 @@ def test_unknown_event_type_is_kept_as_unknown():
     assert (normalised.event, normalised.provider_event) == ("unknown", "list_member_uploaded")
 
 
-def test_message_id_from_user_variables():
+@pytest.mark.parametrize("given,kept", [("01JD3Q6Z9W8X7V6T5S4R3Q2P1N", "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"),
+                                         ("not-ours", None), (42, None), ("01JD3Q6Z9W8X7V6T5S4R3Q2P1#", None)])
+def test_message_id_from_user_variables_only_if_it_can_be_ours(given, kept):
     data = copy.deepcopy(MAILGUN["event_data_samples"]["delivered"])
-    data["user-variables"] = {"message_id": "01JABCDEF"}
-    assert mailgun.normalize(data).message_id == "01JABCDEF"
+    data["user-variables"] = {"message_id": given}
+    assert mailgun.normalize(data).message_id == kept
 
 
 @pytest.mark.parametrize("field,value", [

@@ -44,6 +44,21 @@ class ProviderEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def our_message_id(value: object) -> str | None:
+    """The message id a provider echoes from our custom data, if it can be one of ours (a ULID)."""
+    from msglog.ids import is_ulid
+
+    return value if isinstance(value, str) and is_ulid(value) else None
+
+
+def provider_message_id(value: object) -> str | None:
+    """A provider's message id (angle brackets dropped), if usable as a key: no spaces or #, ≤ 256."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().strip("<>")
+    return value if 0 < len(value) <= 256 and not any(c in value for c in "# \t\r\n") else None
+
+
 def module(provider: str) -> ModuleType | None:
     if provider not in PROVIDERS:
         return None

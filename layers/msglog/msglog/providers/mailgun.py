@@ -23,7 +23,7 @@ from typing import Any
 from msglog.addresses import EMAIL
 from msglog.clock import from_epoch
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import ProviderEvent, WebhookRequest
+from msglog.providers import ProviderEvent, WebhookRequest, our_message_id, provider_message_id
 
 NAME = "mailgun"
 BAD_SIGNATURE = "the webhook signature could not be verified"
@@ -80,20 +80,33 @@ def replay_guard(payload: dict[str, Any]) -> tuple[str, str]:
     return str(payload["signature"]["token"]), hashlib.sha256(content.encode()).hexdigest()
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A nested object of the event, or {} when the provider sent something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any, limit: int = 1000) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
 def _reason(data: dict[str, Any]) -> str | None:
-    status = data.get("delivery-status") or {}
-    reject = data.get("reject") or {}
+    status, reject = _object(data.get("delivery-status")), _object(data.get("reject"))
     for text in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
-        if isinstance(text, str) and text.strip() and text.strip().upper() != "OK":
-            return text.strip()
-    return data.get("reason") or None
+        if (text := _text(text)) and text.upper() != "OK":
+            return text
+    return _text(data.get("reason"))
+
+
+def _code(data: dict[str, Any]) -> int | str | None:
+    code = _object(data.get("delivery-status")).get("code")
+    return code if isinstance(code, int | str) and not isinstance(code, bool) and str(code).strip() else None
 
 
 def _failed(data: dict[str, Any]) -> str:
     if data.get("severity") == "temporary":
         return "deferred"
     reason = data.get("reason")
-    code = (data.get("delivery-status") or {}).get("code")
+    code = _code(data)
     if reason in _SUPPRESSED:
         return "failed"
     if reason == "bounce" or (isinstance(code, int) and 500 <= code < 600):
@@ -116,10 +129,8 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
     if errors:
         raise BadRequest("the Mailgun event is malformed", errors)
     event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
-    variables = data.get("user-variables") if isinstance(data.get("user-variables"), dict) else {}
-    headers = (data.get("message") or {}).get("headers") or {}
-    status = data.get("delivery-status") or {}
-    code = status.get("code")
+    headers = _object(_object(data.get("message")).get("headers"))
+    code = _code(data)
     return ProviderEvent(
         provider=NAME,
         provider_event=name,
@@ -128,12 +139,12 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         timestamp=from_epoch(float(ts)),
         recipient=recipient,
         channel="email",
-        message_id=str(variables["message_id"]) if variables.get("message_id") else None,
-        provider_message_id=str(headers["message-id"]).strip("<>") if headers.get("message-id") else None,
+        message_id=our_message_id(_object(data.get("user-variables")).get("message_id")),
+        provider_message_id=provider_message_id(headers.get("message-id")),
         reason=_reason(data) if event not in ("accepted", "delivered", "opened", "clicked", "stored") else None,
-        severity=data.get("severity"),
-        error_code=str(code) if code not in (None, "") and event not in ("delivered", "accepted") else None,
-        subject=headers.get("subject"),
+        severity=_text(data.get("severity"), 32),
+        error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
+        subject=_text(headers.get("subject"), 998),
     )
 
 
