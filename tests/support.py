@@ -120,3 +120,53 @@ def mailgun_event(event: str, recipient: str = "pat@example.com", *, message_id:
 
 def vectors(name: str) -> dict[str, Any]:
     return json.loads((VECTORS / f"{name}.json").read_text())
+
+
+class Faults:
+    """DynamoDB errors as AWS answers them, injected where moto answers: a faulted request is never
+    applied, and botocore retries it as it would in Lambda.
+
+    `fail("PutItem", times=3)` makes the next three PutItem requests fail with throttling;
+    `code=` picks another error. `calls` counts the requests per operation.
+    """
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        self.plan: dict[str, list[str]] = {}
+        self.calls: dict[str, int] = {}
+        original = BotocoreStubber.__call__
+        faults = self
+
+        def stub(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            if self.enabled and ".dynamodb." in event_name:
+                injected = faults._answer(request)
+                if injected is not None:
+                    return injected
+            return original(self, event_name, request, **kwargs)
+
+        monkeypatch.setattr(BotocoreStubber, "__call__", stub)
+
+    def fail(self, operation: str, times: int = 1, code: str = "ProvisionedThroughputExceededException") -> None:
+        self.plan.setdefault(operation, []).extend([code] * times)
+
+    def _answer(self, request: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        queue = self.plan.get(operation)
+        if not queue:
+            return None
+        code = queue.pop(0)
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
+        return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def stream(self, **_: Any):
+        yield self.data

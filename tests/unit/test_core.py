@@ -12,7 +12,7 @@ from msglog import ids, keys
 from msglog.addresses import key_of_any, recipient_key
 from msglog.auth import Caller, delivery_grants, list_claim
 from msglog.errors import Forbidden, Unauthorized
-from msglog.status import RANK, supersedes
+from msglog.status import RANK, precedence, supersedes
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
@@ -84,26 +84,29 @@ def test_address_shape_picks_the_channel():
 EVENTS = sorted(e for e in RANK if RANK[e])
 
 
-@given(st.sampled_from(EVENTS), st.sampled_from(EVENTS), st.integers(0, 9), st.integers(0, 9))
-def test_precedence_is_a_total_order(a, b, ta, tb):
-    """Whichever arrives first, the same one wins: higher rank, then later time."""
+@given(st.sampled_from(EVENTS), st.sampled_from(EVENTS), st.integers(0, 3), st.integers(0, 3), st.sampled_from("ab"),
+       st.sampled_from("ab"))
+def test_precedence_has_one_winner_whatever_came_first(a, b, ta, tb, ida, idb):
     at_a, at_b = f"2026-01-01T00:00:0{ta}Z", f"2026-01-01T00:00:0{tb}Z"
-    a_wins_if_b_first = supersedes(a, at_a, b, at_b)
-    b_wins_if_a_first = supersedes(b, at_b, a, at_a)
-    if (RANK[a], at_a) != (RANK[b], at_b):
-        assert a_wins_if_b_first != b_wins_if_a_first
+    if (a, at_a, ida) == (b, at_b, idb):
+        return
+    a_replaces_b = supersedes(a, at_a, ida, precedence(b, at_b, idb))
+    b_replaces_a = supersedes(b, at_b, idb, precedence(a, at_a, ida))
+    if precedence(a, at_a, ida) != precedence(b, at_b, idb):
+        assert a_replaces_b != b_replaces_a
 
 
 def test_unknown_and_stored_never_change_status():
-    assert not supersedes("unknown", "2030-01-01T00:00:00Z", "queued", "2000-01-01T00:00:00Z")
-    assert not supersedes("stored", "2030-01-01T00:00:00Z", None, None)
+    assert not supersedes("unknown", "2030-01-01T00:00:00Z", "x", precedence("queued", "2000-01-01T00:00:00Z"))
+    assert not supersedes("stored", "2030-01-01T00:00:00Z", "x", None)
 
 
 def test_spec_precedence_examples():
-    assert not supersedes("delivered", "2026-01-02", "bounced", "2026-01-01")  # a late delivered
-    assert not supersedes("delivered", "2026-01-02", "opened", "2026-01-01")
-    assert supersedes("complained", "2026-01-01", "clicked", "2026-01-02")
-    assert supersedes("failed", "2026-01-02", "bounced", "2026-01-01")  # equal rank: later wins
+    assert not supersedes("delivered", "2026-01-02", "e2", precedence("bounced", "2026-01-01", "e1"))  # a late delivered
+    assert not supersedes("delivered", "2026-01-02", "e2", precedence("opened", "2026-01-01", "e1"))
+    assert supersedes("complained", "2026-01-01", "e1", precedence("clicked", "2026-01-02", "e2"))
+    assert supersedes("failed", "2026-01-02", "e2", precedence("bounced", "2026-01-01", "e1"))  # equal rank: later wins
+    assert supersedes("accepted", "2026-01-02", "e1", precedence("queued", "2026-01-01"))
 
 
 @pytest.mark.parametrize("claim,expected", [

@@ -23,7 +23,7 @@ from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.models import Delivery, DeliveryEvent, PendingEvents, ProviderMessageLink
 from msglog.providers import ProviderEvent
-from msglog.status import rank
+from msglog.status import precedence, rank
 from msglog.tenants import feed_shards
 
 LOG_OK = "LOG_OK"
@@ -78,17 +78,29 @@ def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
     item.gsi2sk = item.sk
 
 
-def apply_status(delivery_pk: str, delivery_sk: str, event: str, at: str, reason: str | None) -> None:
-    """Raise the delivery's status to `event` if it outranks the current one; keep last activity."""
-    new_rank = rank(event)
-    if new_rank:
+def _attach_stored(item: DeliveryEvent) -> None:
+    """Attach an event stored unmatched by an attempt that failed before it could be linked."""
+    fields = ("message_id", "subject", "channel", "person_id", "org_unit", "gsi2pk", "gsi2sk")
+    try:
+        DeliveryEvent(item.pk, item.sk).update(
+            actions=[getattr(DeliveryEvent, name).set(getattr(item, name)) for name in fields
+                     if getattr(item, name) is not None],
+            condition=DeliveryEvent.pk.exists() & DeliveryEvent.message_id.does_not_exist(),
+        )
+    except UpdateError as error:
+        if not _conditional_failed(error):
+            raise
+
+
+def apply_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_id: str, reason: str | None) -> None:
+    """Raise the delivery's status to `event` if it takes precedence; keep the last activity time."""
+    if rank(event):
+        new = precedence(event, at, event_id)
         try:
             Delivery(delivery_pk, delivery_sk).update(
-                actions=[Delivery.status.set(event), Delivery.status_rank.set(new_rank),
-                         Delivery.status_at.set(at), Delivery.status_reason.set(reason)],
-                condition=Delivery.pk.exists() & (
-                    (Delivery.status_rank < new_rank) | ((Delivery.status_rank == new_rank) & (Delivery.status_at < at))
-                ),
+                actions=[Delivery.status.set(event), Delivery.status_precedence.set(new),
+                         Delivery.status_reason.set(reason)],
+                condition=Delivery.pk.exists() & (Delivery.status_precedence < new),
             )
         except UpdateError as error:
             if not _conditional_failed(error):
@@ -125,16 +137,22 @@ def _store_one(tenant: str, event: ProviderEvent) -> Outcome:
         _attach(item, tenant, delivery)
     try:
         item.save(condition=DeliveryEvent.pk.does_not_exist())
+        duplicate = False
     except PutError as error:
-        if _conditional_failed(error):
-            return Outcome(event.event_id, NOLOG_DUPLICATE, delivery.message_id if delivery else None)
-        raise
+        if not _conditional_failed(error):
+            raise
+        duplicate = True
+    # A retry goes through the steps after the put again (each is idempotent): the first attempt
+    # may have failed between the put and them, and the provider retries only what we refused.
+    code = NOLOG_DUPLICATE if duplicate else LOG_OK
     if delivery:
-        apply_status(delivery.pk, delivery.sk, event.event, at, event.reason)
-        return Outcome(event.event_id, LOG_OK, delivery.message_id)
+        if duplicate:
+            _attach_stored(item)
+        apply_status(delivery.pk, delivery.sk, event.event, at, event.event_id, event.reason)
+        return Outcome(event.event_id, code, delivery.message_id)
     link = _pending_link(event, rkey)
     if link is None:
-        return Outcome(event.event_id, NOLOG_UNMATCHED)
+        return Outcome(event.event_id, code if duplicate else NOLOG_UNMATCHED)
     PendingEvents(keys.pending_pk(tenant, link), keys.PENDING_SK).update(actions=[
         PendingEvents.recipient_key.set(rkey),
         PendingEvents.message_id.set(event.message_id),
@@ -145,8 +163,8 @@ def _store_one(tenant: str, event: ProviderEvent) -> Outcome:
     if _find_delivery(tenant, event.message_id, event.provider_message_id, rkey, consistent=True):
         linked = link_pending(tenant, [link])
         if item.sk in linked:
-            return Outcome(event.event_id, LOG_OK, linked[item.sk])
-    return Outcome(event.event_id, NOLOG_UNMATCHED)
+            return Outcome(event.event_id, code, linked[item.sk])
+    return Outcome(event.event_id, code if duplicate else NOLOG_UNMATCHED)
 
 
 def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
@@ -170,7 +188,7 @@ def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
                 continue
             _attach(item, tenant, delivery)
             item.save()
-            apply_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.reason)
+            apply_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.event_id, item.reason)
             linked[sk] = delivery.message_id
             done.add(sk)
         if done:

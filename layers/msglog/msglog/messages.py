@@ -22,7 +22,7 @@ from msglog.ids import is_ulid, new_ulid
 from msglog.ingest import link_pending
 from msglog.models import Delivery, IdempotencyRecord, Message, MessageBody, ProviderMessageLink
 from msglog.schemas import MessageIn, RecipientIn
-from msglog.status import INITIAL_STATUS, rank
+from msglog.status import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -123,7 +123,7 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn, shards: int
         channel=message.channel, subject=message.subject, category=message.category,
         org_unit=message.org_unit, sender_id=sender.id if sender else None,
         sender_name=sender.name if sender else None, created_at=message.created_at,
-        status=status, status_rank=rank(status), status_at=message.created_at, last_event_at=message.created_at,
+        status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
         gsi2pk=keys.message_group_pk(tenant, message.message_id, keys.shard_of(rkey, shards)),
         gsi2sk=keys.group_delivery_sk(rkey),
     )

@@ -157,8 +157,7 @@ class Delivery(Entity, discriminator="delivery"):
     sender_name = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     status = UnicodeAttribute()
-    status_rank = NumberAttribute()
-    status_at = UnicodeAttribute()
+    status_precedence = UnicodeAttribute()  # msglog.status.precedence of the current status
     status_reason = UnicodeAttribute(null=True)
     last_event_at = UnicodeAttribute()
 

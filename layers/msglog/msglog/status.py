@@ -1,6 +1,7 @@
 """The normalised event vocabulary and SPEC's status precedence.
 
-A recipient's status is the event of highest rank; equal ranks: the later provider timestamp.
+A recipient's status is the event of highest rank; equal ranks: the later provider timestamp
+(and, at the very same instant, the greater event id, so that every order gives one answer).
 `unknown` (and the informational `stored`) never change the status.
 """
 
@@ -30,12 +31,16 @@ def rank(event: str) -> int:
     return RANK.get(event, 0)
 
 
-def supersedes(event: str, at: str, current: str | None, current_at: str | None) -> bool:
-    """Whether `event` at time `at` replaces the current status (times are fixed-width ISO)."""
-    new_rank = rank(event)
-    if new_rank == 0:
-        return False
-    if current is None:
-        return True
-    old_rank = rank(current)
-    return new_rank > old_rank or (new_rank == old_rank and at > (current_at or ""))
+def precedence(event: str, at: str, event_id: str = "") -> str:
+    """The order of statuses as one comparable string: rank, then provider time, then event id.
+
+    Stored with the status, so DynamoDB's condition `current < new` decides, whatever the arrival
+    order; the event id breaks exact ties so two events at the same instant still have one winner.
+    `at` is fixed-width ISO 8601 (msglog.clock.iso).
+    """
+    return f"{rank(event):02d}|{at}|{event_id}"
+
+
+def supersedes(event: str, at: str, event_id: str, current: str | None) -> bool:
+    """Whether `event` replaces a status whose precedence string is `current` (None: no status)."""
+    return rank(event) > 0 and (current is None or precedence(event, at, event_id) > current)

@@ -1,0 +1,86 @@
+"""Faults moto never produces: throttling and failures between the writes of one request."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import Faults, mailgun_event, mailgun_payload, token
+
+
+@pytest.fixture
+def faults(api, monkeypatch):
+    import botocore.retries.standard
+
+    # Retries still happen, without botocore's exponential sleeps.
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    api.setup_tenant("acme")
+    return Faults(monkeypatch)
+
+
+def recipient(api, address):
+    return api.get(f"/v1/recipients/{address}/messages").json["items"][0]
+
+
+def test_throttling_is_absorbed_by_retries(api, faults):
+    message_id = api.record()
+    faults.fail("PutItem", times=3)
+    faults.fail("UpdateItem", times=2)
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 200 and reply.json["outcomes"] == {"LOG_OK": 1}
+    assert recipient(api, "pat@example.com")["status"] == "delivered"
+    assert faults.plan == {"PutItem": [], "UpdateItem": []}  # every injected fault was hit
+
+
+def test_persistent_throttling_is_a_503_and_the_retry_completes(api, faults):
+    message_id = api.record()
+    data = mailgun_event("opened", message_id=message_id)
+    faults.fail("UpdateItem", times=50)  # the event is stored; its status update never gets through
+    reply = api.mailgun(data)
+    assert reply.status == 503
+    assert reply.headers["content-type"] == "application/problem+json" and reply.json["code"] == "THROTTLED"
+    faults.plan.clear()
+    retry = api.mailgun(data)  # Mailgun retries what was not acknowledged
+    assert retry.status == 200 and retry.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert recipient(api, "pat@example.com")["status"] == "opened"
+    assert len(api.get("/v1/events").json["items"]) == 1
+
+
+def test_failure_before_linking_is_repaired_by_the_retry(api, faults):
+    """The event is stored, then the write that parks it for later linking fails."""
+    data = mailgun_event("delivered", "early@example.com", provider_message_id="pm-9@mg")
+    faults.fail("UpdateItem", times=50)
+    assert api.mailgun(data).status == 503
+    faults.plan.clear()
+    message_id = api.record(recipients=[{"address": "early@example.com", "provider_message_id": "pm-9@mg"}])
+    assert recipient(api, "early@example.com")["status"] == "queued"  # nothing was parked to link
+    assert api.mailgun(data).json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert recipient(api, "early@example.com")["status"] == "delivered"
+    assert api.get("/v1/events").json["items"][0]["message_id"] == message_id
+
+
+def test_message_half_written_then_retried_with_its_idempotency_key(api, faults):
+    body = {"channel": "email", "subject": "Snow day", "body": {"text": "closed"},
+            "recipients": [{"address": f"p{n}@example.com"} for n in range(40)]}
+    writer = token(rights=["messages:write"])
+    faults.fail("BatchWriteItem", times=50)
+    reply = api.post("/v1/messages", body, auth=writer, headers={"Idempotency-Key": "snow-1"})
+    assert reply.status == 503
+    assert api.get("/v1/messages").json["items"] == []  # not listed half-written
+    faults.plan.clear()
+    retry = api.post("/v1/messages", body, auth=writer, headers={"Idempotency-Key": "snow-1"})
+    assert retry.status == 201
+    listed = api.get("/v1/messages").json["items"]
+    assert [m["message_id"] for m in listed] == [retry.json["message_id"]]
+    detail = api.get(f"/v1/messages/{retry.json['message_id']}?limit=200").json
+    assert len(detail["recipients"]) == 40
+
+
+def test_other_errors_are_a_500_problem_without_internals(api, faults):
+    message_id = api.record()
+    faults.fail("PutItem", times=1, code="InternalServerError")
+    faults.fail("PutItem", times=50, code="ValidationException")
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 500
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "ValidationException" not in reply.raw.decode() and "Traceback" not in reply.raw.decode()
+    assert "unhandled error" in api.output.getvalue()  # logged for us, with its traceback
