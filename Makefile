@@ -8,6 +8,7 @@ PORT ?= 3000
 export PORT
 export PYTHONPATH := $(CURDIR)/layers/msglog:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run test unit api template sam-build invoke bench lint clean
 
@@ -38,7 +39,7 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed
 template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
 	$(SAM_VENV)/bin/cfn-lint template.yaml
-	$(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build --cached --parallel
+	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build --cached --parallel
 	@echo "template: validate, lint and build passed"
 
 ## invoke: run one function of template.yaml in-process against the running local stack

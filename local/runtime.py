@@ -78,15 +78,20 @@ class Runtime:
                 else:
                     os.environ[name] = value
 
-    def _handler(self, function: Function) -> Any:
-        module_name, _, attribute = function.handler.rpartition(".")
-        if function.logical_id not in self._modules:
+    def module(self, logical_id: str) -> ModuleType:
+        """The function's handler module, loaded from its CodeUri on first use (a cold start)."""
+        function = self._functions[logical_id]
+        if logical_id not in self._modules:
+            module_name = function.handler.rpartition(".")[0]
             path = function.code_uri / f"{module_name.replace('.', '/')}.py"
-            spec = importlib.util.spec_from_file_location(f"functions.{function.logical_id}.{module_name}", path)
+            spec = importlib.util.spec_from_file_location(f"functions.{logical_id}.{module_name}", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            self._modules[function.logical_id] = module
-        return getattr(self._modules[function.logical_id], attribute)
+            self._modules[logical_id] = module
+        return self._modules[logical_id]
+
+    def _handler(self, function: Function) -> Any:
+        return getattr(self.module(function.logical_id), function.handler.rpartition(".")[2])
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         function = self._functions[logical_id]

@@ -170,3 +170,37 @@ class _Raw:
 
     def stream(self, **_: Any):
         yield self.data
+
+
+class AwsCalls:
+    """Records which function (the one the local runtime is invoking) made which AWS call, on which
+    resource — to hold against the function's IAM policy in template.yaml."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        import os
+
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        self.calls: set[tuple[str, str, str]] = set()  # (function, "service:Action", "table" | "index" | "")
+        original = BotocoreStubber.__call__
+        calls = self.calls
+
+        def record(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+            if self.enabled and function:
+                _, service, operation = event_name.split(".", 2)
+                resource = ""
+                if service == "dynamodb":
+                    body = json.loads(request.body or b"{}")
+                    resource = "index" if body.get("IndexName") else "table"
+                iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
+                calls.add((function, f"{iam_service}:{operation}", resource))
+            return original(self, event_name, request, **kwargs)
+
+        monkeypatch.setattr(BotocoreStubber, "__call__", record)
+
+    def by_function(self) -> dict[str, set[tuple[str, str]]]:
+        out: dict[str, set[tuple[str, str]]] = {}
+        for function, action, resource in self.calls:
+            out.setdefault(function, set()).add((action, resource))
+        return out
