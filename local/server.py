@@ -33,7 +33,6 @@ class Gateway:
         if not self.cors or not origin:
             return {}
         allowed = self.cors.get("AllowOrigins") or []
-        allowed = [resolve(a, {}, {}) for a in allowed]
         if "*" not in allowed and origin not in allowed:
             return {}
         headers = {"access-control-allow-origin": "*" if "*" in allowed else origin}

@@ -3,6 +3,7 @@
     PORT (3000)        the API: http://127.0.0.1:$PORT
     MOTO_PORT          moto's port (default PORT + 1000), where AWS_ENDPOINT_URL points
     SEED=0             start without demo data
+    DEMO_MESSAGES      how many demo messages to seed (240)
     LOG_LEVEL          the functions' log level (WARNING locally)
 Ctrl-C stops the server and moto.
 """
@@ -83,7 +84,9 @@ class Stack:
         if self.seed:
             from local import seed
 
-            self.demo = seed.run(self.gateway)
+            count = int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES))
+            print(f"seeding the demo tenant: {count} messages and their Mailgun webhooks ...", flush=True)
+            self.demo = seed.run(self.gateway, messages=count)
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -116,6 +119,13 @@ def _banner(port: int, demo: Any) -> str:
     return "\n".join(lines)
 
 
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
@@ -123,6 +133,9 @@ def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", str(port + 1000)))
     overrides = {"LogLevel": os.environ.get("LOG_LEVEL", "WARNING")}
+    for busy in (p for p in (port, moto_port) if not _port_free(p)):
+        print(f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr)
+        sys.exit(1)
     stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides)
     print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
     stack.start()

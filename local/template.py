@@ -148,4 +148,6 @@ def resolve(value: Any, refs: dict[str, str], params: dict[str, str]) -> Any:
             return _SUB.sub(one, text)
     if isinstance(value, list):
         return [resolve(v, refs, params) for v in value]
+    if isinstance(value, dict):
+        return {k: resolve(v, refs, params) for k, v in value.items()}
     return value

@@ -1,0 +1,125 @@
+"""`make run` as a user runs it: the stack in its own process, real HTTP, `make invoke`, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from local.template import ROOT
+from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload
+
+pytestmark = pytest.mark.stack
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    port, moto_port = free_port(), free_port()
+    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "DEMO_MESSAGES": "40",
+           "PYTHONPATH": f"{ROOT / 'layers' / 'msglog'}:{ROOT}"}
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "TABLE_NAME", "AWS_ENDPOINT_URL"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    banner = []
+    deadline = time.monotonic() + 180
+    for line in process.stdout:
+        banner.append(line)
+        if "Ctrl-C" in line or time.monotonic() > deadline:
+            break
+    text = "".join(banner)
+    if process.poll() is not None or "Ctrl-C" not in text:
+        process.kill()
+        pytest.fail(f"the local stack did not start:\n{text}")
+    token = re.search(r"export TOKEN=(\S+)", text).group(1)
+    yield {"base": f"http://127.0.0.1:{port}", "port": port, "token": token, "banner": text, "process": process,
+           "env": env}
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def auth(stack):
+    return {"Authorization": f"Bearer {stack['token']}"}
+
+
+def test_the_printed_curl_commands_work(stack):
+    commands = re.findall(r"^\s+(curl .+)$", stack["banner"], re.M)
+    assert len(commands) == 3
+    for command in commands:
+        out = subprocess.run(command, shell=True, env={**stack["env"], "TOKEN": stack["token"]},
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        assert "items" in json.loads(out), command
+
+
+def test_demo_data_over_real_http(stack):
+    messages = requests.get(f"{stack['base']}/v1/messages?limit=200", headers=auth(stack), timeout=10).json()
+    assert len(messages["items"]) == 40
+    assert {m["channel"] for m in messages["items"]} == {"email", "sms", "push"}
+    events = requests.get(f"{stack['base']}/v1/events?limit=200", headers=auth(stack), timeout=10).json()
+    assert {"delivered", "opened"} <= {e["event"] for e in events["items"]}
+    page = requests.get(f"{stack['base']}/v1/messages?limit=7", headers=auth(stack), timeout=10).json()
+    follow = requests.get(f"{stack['base']}/v1/messages", params={"limit": 7, "cursor": page["next_cursor"]},
+                          headers=auth(stack), timeout=10).json()
+    assert not {m["message_id"] for m in page["items"]} & {m["message_id"] for m in follow["items"]}
+
+
+def test_gateway_answers_as_api_gateway_does(stack):
+    base = stack["base"]
+    assert requests.get(f"{base}/v1/health", timeout=10).status_code == 200
+    unauthorized = requests.get(f"{base}/v1/messages", timeout=10)
+    assert (unauthorized.status_code, unauthorized.json()) == (401, {"message": "Unauthorized"})
+    assert requests.get(f"{base}/v1/nowhere", headers=auth(stack), timeout=10).status_code == 404
+    preflight = requests.options(f"{base}/v1/messages", timeout=10, headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://app.example.com")
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_a_signed_webhook_over_real_http(stack):
+    base = stack["base"]
+    writer = {"Authorization": auth(stack)["Authorization"], "Idempotency-Key": "stack-test-1"}
+    recorded = requests.post(f"{base}/v1/messages", headers=writer, timeout=10, json={
+        "channel": "email", "subject": "Real HTTP", "recipients": [{"address": "http@example.com"}]}).json()
+    reply = requests.post(f"{base}/v1/webhooks/mailgun/demo", timeout=10, json=mailgun_payload(
+        mailgun_event("clicked", "http@example.com", message_id=recorded["message_id"]), key=MAILGUN_KEY))
+    assert reply.status_code == 200 and reply.json()["outcomes"] == {"LOG_OK": 1}
+    log = requests.get(f"{base}/v1/recipients/http@example.com/messages", headers=auth(stack), timeout=10).json()
+    assert [i["status"] for i in log["items"]] == ["clicked"]
+
+
+def test_make_invoke_runs_a_function_against_the_stack(stack):
+    run = subprocess.run(["make", "--no-print-directory", "invoke", "FUNCTION=WebhooksFunction",
+                          "EVENT=events/webhooks-mailgun.json"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**stack["env"], "WEBHOOK_MAX_AGE_SECONDS": "0"})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout[run.stdout.index("{"):])
+    assert result["statusCode"] == 200 and json.loads(result["body"])["received"] == 1
+    refused = subprocess.run(["make", "--no-print-directory", "invoke", "FUNCTION=NoSuchFunction", "EVENT=events/health.json"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120, env=stack["env"])
+    assert refused.returncode != 0 and "HealthFunction" in refused.stderr
+
+
+def test_ctrl_c_stops_everything(stack):
+    process = stack["process"]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    assert not (ROOT / ".local" / f"stack-{stack['port']}.json").exists()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{stack['base']}/v1/health", timeout=5)
