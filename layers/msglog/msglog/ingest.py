@@ -74,7 +74,7 @@ def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
     item.channel = delivery.channel
     item.person_id = delivery.person_id
     item.org_unit = delivery.org_unit
-    item.gsi2pk = keys.message_group_pk(tenant, delivery.message_id, keys.shard_of(delivery.recipient_key, feed_shards(tenant)))
+    item.gsi2pk = keys.message_group_pk(tenant, delivery.message_id, delivery.recipient_key)
     item.gsi2sk = item.sk
 
 

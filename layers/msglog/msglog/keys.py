@@ -89,8 +89,18 @@ def owner_sk(message_id: str, recipient_key: str) -> str:
     return f"{message_id}#{recipient_key}"
 
 
-def message_group_pk(tenant: str, message_id: str, shard: int) -> str:
+# One message can be the whole of a tenant's traffic (a district-wide alert to 50,000 families):
+# each of its events writes up to 3 items into this index (the event, the delivery's status and
+# its last-activity time), so 2,000 events/s spread over 8 shards stay at 750 WCU/s per key.
+GROUP_SHARDS = 8
+
+
+def message_group_pk(tenant: str, message_id: str, recipient_key: str) -> str:
     """gsi2: a message's deliveries (`R#`) and events (`E#`), sharded by recipient."""
+    return message_group_shard_pk(tenant, message_id, shard_of(recipient_key, GROUP_SHARDS))
+
+
+def message_group_shard_pk(tenant: str, message_id: str, shard: int) -> str:
     return f"T#{tenant}#MG#{message_id}#{shard}"
 
 

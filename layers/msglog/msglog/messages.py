@@ -111,7 +111,7 @@ def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[
     return earlier, earlier.message_id
 
 
-def _delivery(tenant: str, message: Message, recipient: RecipientIn, shards: int) -> Delivery:
+def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery:
     rkey = recipient_key(recipient.address, message.channel)
     status = INITIAL_STATUS[message.status]
     sender = message.sender
@@ -124,7 +124,7 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn, shards: int
         org_unit=message.org_unit, sender_id=sender.id if sender else None,
         sender_name=sender.name if sender else None, created_at=message.created_at,
         status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
-        gsi2pk=keys.message_group_pk(tenant, message.message_id, keys.shard_of(rkey, shards)),
+        gsi2pk=keys.message_group_pk(tenant, message.message_id, rkey),
         gsi2sk=keys.group_delivery_sk(rkey),
     )
     if recipient.person_id:
@@ -137,10 +137,9 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn, shards: int
 def _write_recipients(tenant: str, message: Message, recipients: list[RecipientIn]) -> dict[str, int]:
     """New deliveries are batch-written; ones already recorded only get the fields now given,
     so a status that events have raised is never reset."""
-    shards = feed_shards(tenant)
     wanted = {}
     for recipient in recipients:
-        item = _delivery(tenant, message, recipient, shards)
+        item = _delivery(tenant, message, recipient)
         wanted[item.pk] = (item, recipient)
     existing = {d.pk for d in Delivery.batch_get([(i.pk, i.sk) for i, _ in wanted.values()], consistent_read=True)}
     links, pending = [], []

@@ -198,10 +198,10 @@ def _event_sources(caller: Caller, query: ListQuery) -> list[pages.Source]:
                                           DeliveryEvent.sk.between(low, high)), ("pk", "sk"), "sk")]
     if message_id := query.filter("message_id"):
         return [
-            pages.Source(f"m{shard}", partial(DeliveryEvent.gsi2.query, keys.message_group_pk(tenant, message_id, shard),
+            pages.Source(f"m{shard}", partial(DeliveryEvent.gsi2.query, keys.message_group_shard_pk(tenant, message_id, shard),
                                               DeliveryEvent.gsi2sk.between(low, high)),
                          ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
-            for shard in range(feed_shards(tenant))
+            for shard in range(keys.GROUP_SHARDS)
         ]
     feed_low = keys.event_feed_sk(iso(query.start), "") if query.start else "0"
     feed_high = keys.event_feed_sk(iso(query.end), "~") if query.end else "~"
@@ -251,17 +251,17 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
     grants = _message_grants(caller, message)
     if not grants or not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
-    tenant, shards = caller.tenant, feed_shards(caller.tenant)
+    tenant = caller.tenant
 
     def visible(d: Delivery) -> bool:
         return isinstance(d, Delivery) and any(
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
     recipients = [
-        pages.Source(f"m{shard}", partial(Delivery.gsi2.query, keys.message_group_pk(tenant, message_id, shard),
+        pages.Source(f"m{shard}", partial(Delivery.gsi2.query, keys.message_group_shard_pk(tenant, message_id, shard),
                                           Delivery.gsi2sk.startswith(keys.GROUP_DELIVERY_PREFIX)),
                      ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
-        for shard in range(shards)
+        for shard in range(keys.GROUP_SHARDS)
     ]
     view, bound = f"detail:{message_id}", {"limit": query.limit}
     position = cursor.decode(query.cursor, tenant=tenant, view=view, query=bound) if query.cursor else None
