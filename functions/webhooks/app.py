@@ -6,7 +6,7 @@ from typing import Any
 from msglog import webhooks
 from msglog.config import config
 from msglog.errors import PayloadTooLarge
-from msglog.http import create_app, entrypoint, metrics
+from msglog.http import create_app, entrypoint, logger, metrics
 from msglog.providers import WebhookRequest
 
 app = create_app()
@@ -29,9 +29,11 @@ def _request() -> WebhookRequest:
 
 @app.post("/v1/webhooks/<provider>/<tenant_id>")
 def receive(provider: str, tenant_id: str) -> dict[str, Any]:
+    logger.append_keys(tenant_id=tenant_id, provider=provider)
     result = webhooks.receive(provider, tenant_id, _request())
     for code, count in result["outcomes"].items():
         metrics.add_metric(name=code, unit="Count", value=count)
+    logger.info("webhook stored", extra={"received": result["received"], "outcomes": result["outcomes"]})
     return result
 
 

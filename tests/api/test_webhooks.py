@@ -219,3 +219,9 @@ def test_webhooks_never_log_addresses_or_signatures(tenant):
     logged = api.output.getvalue()
     assert "secret.person@example.com" not in logged
     assert MAILGUN_KEY not in logged
+    lines = [json.loads(line) for line in logged.splitlines() if line.startswith('{"level"')]
+    stored = [line for line in lines if line["message"] == "webhook stored"]
+    assert stored and stored[0]["tenant_id"] == "acme" and stored[0]["outcomes"] == {"NOLOG_UNMATCHED": 1}
+    assert stored[0]["correlation_id"]  # the API Gateway request id
+    refused = [line for line in lines if line["message"] == "request refused"]
+    assert refused and refused[0]["status"] == 401

@@ -75,6 +75,8 @@ def create_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
+        logger.info("request refused", extra={"status": error.status, "code": error.code,
+                                              "fields": [e.field for e in error.errors]})
         return problem(error.status, error.title, error.detail, error.errors, error.code)
 
     @app.exception_handler(RequestValidationError)
@@ -113,7 +115,8 @@ def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], d
     """The Lambda handler: structured logs with the request's correlation id, traces and metrics
     (neither the event nor the response body is ever logged or traced)."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False,
+                                  clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -123,7 +126,9 @@ def entrypoint(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], d
 
 
 def caller(app: APIGatewayHttpResolver) -> Caller:
-    return Caller.from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    who = Caller.from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    logger.append_keys(tenant_id=who.tenant, caller=who.sub)  # every later log line of this request
+    return who
 
 
 M = TypeVar("M", bound=BaseModel)
