@@ -14,7 +14,8 @@ from typing import Any
 
 from local.apigw import mint_token
 
-VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors"
+# Copied from ../shared/vectors (public provider payloads and SDK test vectors, each with its source).
+VECTORS = Path(__file__).resolve().parent / "vectors"
 MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"  # mailgun-php's test key (vectors/mailgun.json)
 
 

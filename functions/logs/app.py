@@ -6,6 +6,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from msglog import views
+from msglog.listing import ListQuery
 from msglog.http import Cursor, Filter, From, Limit, Order, Search, Sort, To, caller, create_app, entrypoint, list_query
 
 app = create_app()
@@ -22,7 +23,7 @@ def sent_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: T
 
 @app.get("/v1/messages/<id>")
 def message_detail(id: Annotated[str, Path()], limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:  # noqa: A002
-    return views.message_detail(caller(app), id, views.ListQuery(limit=limit, cursor=cursor))
+    return views.message_detail(caller(app), id, ListQuery(limit=limit, cursor=cursor))
 
 
 @app.get("/v1/recipients/<recipient>/messages")

@@ -14,11 +14,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from msglog.auth import Caller
 from msglog.errors import BadRequest, DomainError, FieldError
-from msglog.views import ListQuery
+from msglog.listing import ListQuery
+from msglog.schemas import Instant
 
 PROBLEM = "application/problem+json"
 logger = Logger()
@@ -27,8 +28,8 @@ metrics = Metrics()
 
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=8192, description="next_cursor of the previous page")]
-From = Annotated[AwareDatetime | None, Query(alias="from", description="ISO 8601 with offset, inclusive")]
-To = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset, inclusive")]
+From = Annotated[Instant | None, Query(alias="from", description="ISO 8601 with offset, inclusive")]
+To = Annotated[Instant | None, Query(description="ISO 8601 with offset, inclusive")]
 Search = Annotated[str | None, Query(max_length=200, description="case-insensitive text search")]
 Order = Annotated[Literal["desc", "asc"], Query(description="newest first by default")]
 Sort = Annotated[Literal["date"], Query(description="sort field (date)")]
@@ -89,6 +90,10 @@ def create_app() -> APIGatewayHttpResolver:
     @app.exception_handler(json.JSONDecodeError)
     def _not_json(_: json.JSONDecodeError) -> Response:
         return problem(400, "Bad request", "the body is not valid JSON", [FieldError("body", "is not valid JSON")])
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_: RecursionError) -> Response:
+        return problem(400, "Bad request", "the body is nested too deeply", [FieldError("body", "is nested too deeply")])
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(_: UnicodeDecodeError) -> Response:

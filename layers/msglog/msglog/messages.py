@@ -17,7 +17,7 @@ from msglog import keys
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
-from msglog.errors import BadRequest, Conflict, FieldError, NotFound
+from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import is_ulid, new_ulid
 from msglog.ingest import link_pending
 from msglog.models import Delivery, IdempotencyRecord, Message, MessageBody, ProviderMessageLink
@@ -30,6 +30,9 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> tuple[str, bool]:
     """Store `message`; returns (message id, whether this call created it)."""
+    if not caller.sees_org_unit(message.org_unit):
+        raise Forbidden("you can only record messages of your org units",
+                        [FieldError("org_unit", "is not one of your org units")])
     created = message.created_at or now()
     message_id = new_ulid(created)
     _check_addresses(message.channel, message.recipients, "recipients")
@@ -64,6 +67,8 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
 def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn]) -> dict[str, int]:
     """Add recipients to a recorded message, or update them (e.g. attach provider message ids)."""
     message = get_message(caller.tenant, message_id)
+    if not caller.sees_org_unit(message.org_unit):
+        raise NotFound("no such message")
     _check_addresses(message.channel, recipients, "recipients")
     return _write_recipients(caller.tenant, message, recipients)
 

@@ -7,7 +7,19 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from msglog.clock import in_range
+from msglog.providers import strip_angle_brackets
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
 Text = Annotated[str, Field(max_length=1000)]
@@ -15,6 +27,12 @@ Channel = Literal["email", "sms", "push"]
 Role = Literal["student", "guardian", "staff"]
 MessageStatus = Literal["scheduled", "sent", "error", "canceled"]
 Provider = Literal["mailgun", "sendgrid", "ses", "postmark", "twilio"]
+Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
+# Merge-field values: what DynamoDB can store (38 significant digits, |x| < 1e126), bounded in size.
+FieldValue = Annotated[str, Field(max_length=1000)] | Annotated[int, Field(gt=-10**38, lt=10**38)] | \
+    Annotated[float, Field(allow_inf_nan=False, gt=-1e125, lt=1e125)] | bool | None
+ProviderMessageId = Annotated[str, BeforeValidator(strip_angle_brackets),
+                              Field(min_length=1, max_length=256, pattern=r"^[^#\s]+$")]
 MAX_RECIPIENTS_PER_REQUEST = 1000
 MAX_BODY_BYTES = 300_000  # below DynamoDB's 400 KB item limit, with room for the item's keys
 
@@ -32,13 +50,11 @@ class BodyIn(Strict):
     text: str | None = None
     html: str | None = None
 
-    @field_validator("html")
-    @classmethod
-    def _fits(cls, html: str | None, info) -> str | None:  # noqa: ANN001
-        size = len((html or "").encode()) + len((info.data.get("text") or "").encode())
-        if size > MAX_BODY_BYTES:
+    @model_validator(mode="after")
+    def _fits(self) -> BodyIn:
+        if len((self.text or "").encode()) + len((self.html or "").encode()) > MAX_BODY_BYTES:
             raise ValueError(f"text and html together must be at most {MAX_BODY_BYTES} bytes")
-        return html
+        return self
 
 
 class RecipientIn(Strict):
@@ -47,8 +63,9 @@ class RecipientIn(Strict):
     family_id: Id | None = None
     role: Role | None = None
     name: Text | None = None
-    fields: dict[Annotated[str, Field(max_length=128)], str | int | float | bool | None] | None = None
-    provider_message_id: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^#\s]+$")] | None = None
+    fields: Annotated[dict[Annotated[str, Field(min_length=1, max_length=128)], FieldValue],
+                      Field(max_length=100)] | None = None
+    provider_message_id: ProviderMessageId | None = None
 
 
 class MessageIn(Strict):
@@ -59,8 +76,8 @@ class MessageIn(Strict):
     subject: Annotated[str, Field(max_length=998)] | None = None
     body: BodyIn | None = None
     provider: Provider | None = None
-    created_at: AwareDatetime | None = None
-    scheduled_at: AwareDatetime | None = None
+    created_at: Instant | None = None
+    scheduled_at: Instant | None = None
     schedule_id: Id | None = None
     campaign: Text | None = None
     lists: Annotated[list[Text], Field(max_length=100)] | None = None

@@ -53,8 +53,12 @@ def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None
 
     A retry still goes on to store its events: the first attempt may have failed after this step.
     """
+    # A token must be remembered for as long as its signature would be accepted: a day beyond the
+    # age limit, or for ever when the age check is off (else a captured signature could be reused).
+    max_age = config().webhook_max_age_seconds
+    expires = now() + max(TOKEN_TTL, 2 * timedelta(seconds=max_age)) if max_age else None
     item = WebhookToken(keys.webhook_token_pk(tenant, provider, token), keys.TOKEN_SK, digest=digest,
-                        expires_at=now() + TOKEN_TTL)
+                        expires_at=expires)
     try:
         item.save(condition=WebhookToken.pk.does_not_exist())
         return

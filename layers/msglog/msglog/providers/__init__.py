@@ -51,11 +51,16 @@ def our_message_id(value: object) -> str | None:
     return value if isinstance(value, str) and is_ulid(value) else None
 
 
+def strip_angle_brackets(value: object) -> object:
+    """`<id@domain>` as `id@domain`: providers write message ids both ways, we key them one way."""
+    return value.strip().removeprefix("<").removesuffix(">").strip() if isinstance(value, str) else value
+
+
 def provider_message_id(value: object) -> str | None:
     """A provider's message id (angle brackets dropped), if usable as a key: no spaces or #, ≤ 256."""
     if not isinstance(value, str):
         return None
-    value = value.strip().strip("<>")
+    value = str(strip_angle_brackets(value))
     return value if 0 < len(value) <= 256 and not any(c in value for c in "# \t\r\n") else None
 
 

@@ -37,8 +37,8 @@ _SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-co
 def read(request: WebhookRequest) -> dict[str, Any]:
     try:
         payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("body", "is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid("body", "is not JSON (or is nested too deeply)") from None
     if not isinstance(payload, dict):
         raise invalid("body", "must be a JSON object with signature and event-data")
     if not isinstance(payload.get("event-data"), dict):
@@ -59,9 +59,9 @@ def check_signature(signature: Any, signing_keys: list[str], *, max_age_seconds:
     timestamp, token, given = (str(signature.get(k) or "") for k in ("timestamp", "token", "signature"))
     if not (timestamp and token and given) or len(token) > 256 or len(given) > 128:
         raise Unauthorized(BAD_SIGNATURE)
-    message = (timestamp + token).encode()
+    message, given_bytes = (timestamp + token).encode(), given.lower().encode()  # bytes: any text compares
     if not any(
-        hmac.compare_digest(hmac.new(key.encode(), message, hashlib.sha256).hexdigest(), given.lower())
+        hmac.compare_digest(hmac.new(key.encode(), message, hashlib.sha256).hexdigest().encode(), given_bytes)
         for key in signing_keys
     ):
         raise Unauthorized(BAD_SIGNATURE)
