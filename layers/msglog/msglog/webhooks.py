@@ -19,9 +19,9 @@ from msglog.clock import now
 from msglog.config import config
 from msglog.errors import NotFound, Unauthorized
 from msglog.models import WebhookToken
-from msglog.providers import WebhookRequest
+from msglog.providers import UNVERIFIED, WebhookRequest
 
-BAD_SIGNATURE = "the webhook signature could not be verified"
+BAD_SIGNATURE = UNVERIFIED
 NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 

@@ -23,10 +23,10 @@ from typing import Any
 from msglog.addresses import EMAIL
 from msglog.clock import from_epoch
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import ProviderEvent, WebhookRequest, our_message_id, provider_message_id
+from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id
 
 NAME = "mailgun"
-BAD_SIGNATURE = "the webhook signature could not be verified"
+BAD_SIGNATURE = UNVERIFIED
 _SIMPLE = {
     "accepted": "accepted", "rejected": "rejected", "delivered": "delivered", "opened": "opened",
     "clicked": "clicked", "complained": "complained", "unsubscribed": "unsubscribed", "stored": "stored",
