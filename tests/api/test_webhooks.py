@@ -225,3 +225,37 @@ def test_webhooks_never_log_addresses_or_signatures(tenant):
     assert stored[0]["correlation_id"]  # the API Gateway request id
     refused = [line for line in lines if line["message"] == "request refused"]
     assert refused and refused[0]["status"] == 401
+
+
+# ------------------------------------------------------------------ Postmark
+POSTMARK = {s["id"]: s["body"] for s in vectors("postmark")["samples"]}
+
+
+def postmark_auth(user="postmark", password="s3cret-pass"):
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_postmark_records_through_the_route(api):
+    api.call("PUT", "/v1/providers/postmark", {"username": "postmark", "password": "s3cret-pass"})
+    message_id = api.record(recipients=[{"address": "john@example.com",
+                                         "provider_message_id": POSTMARK["delivery"]["MessageID"]}])
+    for sample in ("delivery", "open", "bounce-hard"):
+        reply = api.post("/v1/webhooks/postmark/acme", POSTMARK[sample], auth=None, headers=postmark_auth())
+        assert reply.status == 200, reply.json
+        assert reply.json["events"][0]["message_id"] == message_id
+    again = api.post("/v1/webhooks/postmark/acme", POSTMARK["open"], auth=None, headers=postmark_auth())
+    assert again.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert status_of(api, "john@example.com", message_id)["status"] == "opened"  # opened outranks the bounce
+    assert [e["event"] for e in api.get("/v1/events?order=asc").json["items"]] == ["bounced", "delivered", "opened"]
+
+
+def test_postmark_bad_credentials_are_401_like_an_unknown_tenant(api):
+    api.call("PUT", "/v1/providers/postmark", {"username": "postmark", "password": "s3cret-pass"})
+    wrong = api.post("/v1/webhooks/postmark/acme", POSTMARK["delivery"], auth=None, headers=postmark_auth(password="guess"))
+    missing = api.post("/v1/webhooks/postmark/acme", POSTMARK["delivery"], auth=None)
+    unknown = api.post("/v1/webhooks/postmark/nobody", POSTMARK["delivery"], auth=None, headers=postmark_auth())
+    assert wrong.status == missing.status == unknown.status == 401
+    assert wrong.json == missing.json == unknown.json
+    assert api.get("/v1/events").json["items"] == []
