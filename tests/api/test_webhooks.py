@@ -259,3 +259,44 @@ def test_postmark_bad_credentials_are_401_like_an_unknown_tenant(api):
     assert wrong.status == missing.status == unknown.status == 401
     assert wrong.json == missing.json == unknown.json
     assert api.get("/v1/events").json["items"] == []
+
+
+# ------------------------------------------------------------------ Twilio
+def twilio_post(api, params, token="twilio-auth-token", query=""):
+    from urllib.parse import urlencode
+
+    from msglog.providers.twilio import signature
+
+    url = f"https://api.example.test/v1/webhooks/twilio/acme{query}"  # PUBLIC_BASE_URL in the tests
+    return api.post(f"/v1/webhooks/twilio/acme{query}", raw=urlencode(params).encode(), auth=None,
+                    content_type="application/x-www-form-urlencoded",
+                    headers={"X-Twilio-Signature": signature(token, url, list(params.items()))})
+
+
+def test_twilio_status_callbacks_through_the_route(api):
+    api.call("PUT", "/v1/providers/twilio", {"auth_token": "twilio-auth-token"})
+    sms = {"channel": "sms", "body": {"text": "Bus is late"}, "recipients": [{"address": "+1 555 867 5310"}]}
+    message_id = api.post("/v1/messages", sms, auth=token(rights=["messages:write"])).json["message_id"]
+    base = {"MessageSid": "SM0123456789abcdef0123456789abcdef", "To": "+15558675310", "AccountSid": "AC1"}
+    sent = twilio_post(api, {**base, "MessageStatus": "sent"}, query=f"?message_id={message_id}")
+    assert sent.status == 200 and sent.json["events"][0]["message_id"] == message_id
+    failed = {**base, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert twilio_post(api, failed, query=f"?message_id={message_id}").json["outcomes"] == {"LOG_OK": 1}
+    assert twilio_post(api, failed, query=f"?message_id={message_id}").json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    row = status_of(api, "+15558675310", message_id)
+    assert (row["status"], row["status_reason"]) == ("undelivered", "Unreachable destination handset")
+    assert len(api.get("/v1/events").json["items"]) == 2
+
+
+def test_twilio_signature_covers_the_url(api):
+    api.call("PUT", "/v1/providers/twilio", {"auth_token": "twilio-auth-token"})
+    params = {"MessageSid": "SM1", "MessageStatus": "sent", "To": "+15558675310"}
+    assert twilio_post(api, params, token="another-token-123").status == 401
+    from urllib.parse import urlencode
+
+    from msglog.providers.twilio import signature
+
+    forged = signature("twilio-auth-token", "https://api.example.test/v1/webhooks/twilio/acme", list(params.items()))
+    reply = api.post("/v1/webhooks/twilio/acme?message_id=01JD3Q6Z9W8X7V6T5S4R3Q2P1N", raw=urlencode(params).encode(),
+                     auth=None, content_type="application/x-www-form-urlencoded", headers={"X-Twilio-Signature": forged})
+    assert reply.status == 401  # the query was added after signing

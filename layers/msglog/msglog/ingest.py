@@ -15,13 +15,14 @@ it (`link_pending`). Both sides write first and read second, so one of them alwa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from msglog import keys
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
-from msglog.models import Delivery, DeliveryEvent, PendingEvents, ProviderMessageLink
+from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink
 from msglog.providers import ProviderEvent
 from msglog.status import precedence, rank
 from msglog.tenants import feed_shards
@@ -29,6 +30,7 @@ from msglog.tenants import feed_shards
 LOG_OK = "LOG_OK"
 NOLOG_DUPLICATE = "NOLOG_DUPLICATE"
 NOLOG_UNMATCHED = "NOLOG_UNMATCHED"
+FIRST_SEEN_TTL = timedelta(days=30)  # providers stop retrying long before
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +121,22 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     return [_store_one(tenant, event) for event in events]
 
 
+def _first_seen(tenant: str, event_id: str) -> str:
+    """The time an event without a provider time was first received: the same for every retry."""
+    item = FirstSeen(keys.first_seen_pk(tenant, event_id), keys.FIRST_SEEN_SK, at=iso(now()),
+                     expires_at=now() + FIRST_SEEN_TTL)
+    try:
+        item.save(condition=FirstSeen.pk.does_not_exist())
+        return item.at
+    except PutError as error:
+        if not _conditional_failed(error):
+            raise
+    return FirstSeen.get(item.pk, item.sk, consistent_read=True).at
+
+
 def _store_one(tenant: str, event: ProviderEvent) -> Outcome:
     rkey = recipient_key(event.recipient, event.channel)
-    at = iso(event.timestamp)
+    at = iso(event.timestamp) if event.timestamp else _first_seen(tenant, event.event_id)
     item = DeliveryEvent(
         keys.recipient_pk(tenant, rkey), keys.event_sk(at, event.event_id),
         event_id=event.event_id, provider=event.provider, provider_event=event.provider_event,

@@ -150,3 +150,11 @@ def webhook_token_pk(tenant: str, provider: str, token: str) -> str:
 
 
 TOKEN_SK = "TOKEN"
+
+
+# --- when an event without a provider time was first seen (its time, the same on every retry)
+def first_seen_pk(tenant: str, event_id: str) -> str:
+    return f"T#{tenant}#SEEN#{event_id}"
+
+
+FIRST_SEEN_SK = "SEEN"

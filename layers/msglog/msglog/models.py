@@ -200,3 +200,9 @@ class PendingEvents(Entity, discriminator="pending"):
 
 class WebhookToken(Entity, discriminator="token"):
     digest = UnicodeAttribute()
+
+
+class FirstSeen(Entity, discriminator="seen"):
+    """When an event that carries no provider time was first received (Twilio)."""
+
+    at = UnicodeAttribute()

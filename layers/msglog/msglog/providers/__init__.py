@@ -14,7 +14,7 @@ from datetime import datetime
 from importlib import import_module
 from types import ModuleType
 
-PROVIDERS = ("mailgun", "postmark")
+PROVIDERS = ("mailgun", "postmark", "twilio")
 # One answer for an unknown tenant and for any failed verification: tenants cannot be enumerated.
 UNVERIFIED = "the webhook signature or credentials could not be verified"
 
@@ -34,7 +34,7 @@ class ProviderEvent:
     provider_event: str
     event: str
     event_id: str  # stable across the provider's retries: the idempotency key
-    timestamp: datetime
+    timestamp: datetime | None  # None: the provider gives none (the time we first saw the event is used)
     recipient: str
     channel: str
     message_id: str | None = None  # ours, from the provider's custom data
