@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import time
@@ -300,3 +301,57 @@ def test_twilio_signature_covers_the_url(api):
     reply = api.post("/v1/webhooks/twilio/acme?message_id=01JD3Q6Z9W8X7V6T5S4R3Q2P1N", raw=urlencode(params).encode(),
                      auth=None, content_type="application/x-www-form-urlencoded", headers={"X-Twilio-Signature": forged})
     assert reply.status == 401  # the query was added after signing
+
+
+# ------------------------------------------------------------------ SendGrid
+SENDGRID = vectors("sendgrid")
+
+
+def sendgrid_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(public).decode()
+
+
+def sendgrid_post(api, private, events, tenant="acme"):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    body = (json.dumps(events) + "\r\n").encode()
+    timestamp = str(int(time.time()))
+    signature = base64.b64encode(private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
+    return api.post(f"/v1/webhooks/sendgrid/{tenant}", raw=body, auth=None, headers={
+        "X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
+
+
+def test_sendgrid_batch_through_the_route(api):
+    private, public = sendgrid_key()
+    assert api.call("PUT", "/v1/providers/sendgrid", {"public_key": public}).status == 200
+    message_id = api.record(recipients=[{"address": "example@test.com", "provider_message_id": "14c5d75ce93.dfd.64b469"}])
+    batch = SENDGRID["sample_event_batch"]["events"]
+    reply = sendgrid_post(api, private, batch)
+    assert reply.status == 200 and reply.json["outcomes"] == {"LOG_OK": len(batch)}
+    retried = [{**event, "sg_event_id": f"retry-{n}"} for n, event in enumerate(batch)]
+    again = sendgrid_post(api, private, retried + [{"event": "open"}])
+    assert again.json["outcomes"] == {"NOLOG_DUPLICATE": len(batch), "NOLOG_MALFORMED": 1}
+    assert again.json["malformed"][0]["index"] == len(batch)
+    assert status_of(api, "example@test.com", message_id)["status"] == "complained"
+    assert len(api.get("/v1/events?limit=200").json["items"]) == len(batch)
+
+
+def test_sendgrid_official_vector_through_the_route(api_with):
+    """source: vectors/sendgrid.json multi-event-valid (sendgrid-python test_eventwebhook.py)."""
+    api = api_with(WEBHOOK_MAX_AGE_SECONDS="0")
+    vector = SENDGRID["signature_vectors"][1]
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": vector["public_key_b64_der"]})
+    headers = {"X-Twilio-Email-Event-Webhook-Signature": vector["signature_b64_der"],
+               "X-Twilio-Email-Event-Webhook-Timestamp": vector["timestamp"]}
+    body = base64.b64decode(vector["payload_b64"])
+    reply = api.post("/v1/webhooks/sendgrid/acme", raw=body, auth=None, headers=headers)
+    assert reply.status == 200 and reply.json["received"] == len(json.loads(body))
+    tampered = api.post("/v1/webhooks/sendgrid/acme", raw=body.replace(b"gmail", b"gmall"), auth=None, headers=headers)
+    assert tampered.status == 401

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
 from msglog import ingest, keys, providers, tenants
@@ -19,10 +20,12 @@ from msglog.clock import now
 from msglog.config import config
 from msglog.errors import NotFound, Unauthorized
 from msglog.models import WebhookToken
-from msglog.providers import UNVERIFIED, WebhookRequest
+from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
 
 BAD_SIGNATURE = UNVERIFIED
 NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
+NOLOG_MALFORMED = "NOLOG_MALFORMED"
+logger = Logger(child=True)
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 
 
@@ -35,16 +38,22 @@ def receive(provider: str, tenant: str, request: WebhookRequest) -> dict[str, An
     if not credentials:
         raise Unauthorized(BAD_SIGNATURE)
     module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
-    events = module.events(payload)
+    items = module.events(payload)
+    events = [item for item in items if isinstance(item, ProviderEvent)]
+    malformed = [item for item in items if isinstance(item, Malformed)]
     guard = getattr(module, "replay_guard", None)
     if guard:
         _remember_token(tenant, provider, *guard(payload))
     outcomes = ingest.store(tenant, events)
-    counts = Counter(o.code for o in outcomes)
+    for item in malformed:  # which item and which fields, never its content
+        logger.warning("malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]})
+    counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed))
     return {
-        "received": len(events),
+        "received": len(items),
         "outcomes": dict(counts),
         "events": [{"event_id": o.event_id, "outcome": o.code, "message_id": o.message_id} for o in outcomes],
+        "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
+                      for m in malformed],
     }
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from importlib import import_module
 from types import ModuleType
 
-PROVIDERS = ("mailgun", "postmark", "twilio")
+PROVIDERS = ("mailgun", "postmark", "sendgrid", "twilio")
 # One answer for an unknown tenant and for any failed verification: tenants cannot be enumerated.
 UNVERIFIED = "the webhook signature or credentials could not be verified"
 
@@ -44,6 +44,14 @@ class ProviderEvent:
     error_code: str | None = None
     subject: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """An item of a batch that could not be read: reported, the rest of the batch is stored."""
+
+    index: int
+    errors: list  # msglog.errors.FieldError
 
 
 def our_message_id(value: object) -> str | None:

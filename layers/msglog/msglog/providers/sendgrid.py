@@ -1,0 +1,150 @@
+"""SendGrid Event Webhook: a JSON array of events per POST, signed with ECDSA.
+
+Signature: `X-Twilio-Email-Event-Webhook-Signature` is base64 DER ECDSA (P-256, SHA-256) over
+the `X-Twilio-Email-Event-Webhook-Timestamp` header + the raw body exactly as received (SendGrid
+bodies end in `\\r\\n`; re-serialised JSON would not verify). The timestamp's age is bounded by
+WEBHOOK_MAX_AGE_SECONDS.
+
+SendGrid's `sg_event_id` changes between retries of the same event, so an event's id is
+derived from its content without it: a retry is recognised as a duplicate.
+
+Mapping: processed → accepted · deferred → deferred · delivered → delivered · open → opened ·
+click → clicked · bounce: type blocked → failed, otherwise bounced · dropped → dropped ·
+spamreport → complained · unsubscribe, group_unsubscribe → unsubscribed ·
+group_resubscribe and anything else → unknown.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from typing import Any
+
+from msglog.addresses import EMAIL
+from msglog.clock import from_epoch
+from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
+from msglog.providers import (
+    UNVERIFIED,
+    Malformed,
+    ProviderEvent,
+    WebhookRequest,
+    our_message_id,
+    provider_message_id,
+)
+
+NAME = "sendgrid"
+SIGNATURE = "x-twilio-email-event-webhook-signature"
+TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
+MAX_EVENTS = 5000
+_SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delivered", "open": "opened",
+           "click": "clicked", "dropped": "dropped", "spamreport": "complained", "unsubscribe": "unsubscribed",
+           "group_unsubscribe": "unsubscribed", "group_resubscribe": "unknown"}
+
+
+def read(request: WebhookRequest) -> list[Any]:
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid("body", "is not JSON") from None
+    if not isinstance(payload, list) or not payload:
+        raise invalid("body", "must be a JSON array of SendGrid events")
+    if len(payload) > MAX_EVENTS:
+        raise invalid("body", f"holds more than {MAX_EVENTS} events")
+    return payload
+
+
+def verify(payload: list[Any], credentials: list[dict[str, Any]], *, request: WebhookRequest,
+           max_age_seconds: int, now: float | None = None) -> None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    timestamp = request.headers.get(TIMESTAMP, "")
+    try:
+        signature = base64.b64decode(request.headers.get(SIGNATURE, ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise Unauthorized(UNVERIFIED) from None
+    if not timestamp or not signature:
+        raise Unauthorized(UNVERIFIED)
+    signed = timestamp.encode() + request.body
+    for credential in credentials:
+        try:
+            key = load_der_public_key(base64.b64decode(credential["public_key"]))
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                continue
+            key.verify(signature, signed, ec.ECDSA(hashes.SHA256()))
+            break
+        except (InvalidSignature, ValueError):
+            continue
+    else:
+        raise Unauthorized(UNVERIFIED)
+    if max_age_seconds:
+        try:
+            age = (now if now is not None else time.time()) - float(timestamp)
+        except ValueError:
+            raise Unauthorized(UNVERIFIED) from None
+        if abs(age) > max_age_seconds:
+            raise Unauthorized("the webhook timestamp is too old (or in the future)")
+
+
+def _event_id(data: dict[str, Any]) -> str:
+    content = {k: v for k, v in data.items() if k != "sg_event_id"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return f"sendgrid.{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def _text(value: Any, limit: int = 1000) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def normalize(data: Any, index: int = 0) -> ProviderEvent:
+    where = f"[{index}]"
+    if not isinstance(data, dict):
+        raise BadRequest("a SendGrid event is malformed", [FieldError(where, "must be an object")])
+    errors = []
+    name, email, ts = data.get("event"), data.get("email"), data.get("timestamp")
+    if not isinstance(name, str) or not name:
+        errors.append(FieldError(f"{where}.event", "is required"))
+    if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
+        errors.append(FieldError(f"{where}.email", "must be an e-mail address"))
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
+        errors.append(FieldError(f"{where}.timestamp", "must be seconds since the epoch"))
+    if errors:
+        raise BadRequest("a SendGrid event is malformed", errors)
+    if name == "bounce":
+        event = "failed" if data.get("type") == "blocked" else "bounced"
+    else:
+        event = _SIMPLE.get(name, "unknown")
+    failed = event in ("bounced", "failed", "dropped", "deferred")
+    sg_message_id = data.get("sg_message_id")
+    return ProviderEvent(
+        provider=NAME,
+        provider_event=f"bounce:{data['type']}" if name == "bounce" and isinstance(data.get("type"), str) else name,
+        event=event,
+        event_id=_event_id(data),
+        timestamp=from_epoch(float(ts)),
+        recipient=email.strip(),
+        channel="email",
+        message_id=our_message_id(data.get("message_id")),  # a custom arg set when sending
+        provider_message_id=provider_message_id(sg_message_id.split(".filter")[0])
+        if isinstance(sg_message_id, str) else None,
+        reason=(_text(data.get("reason")) or _text(data.get("response"))) if failed else None,
+        severity=("temporary" if event == "deferred" else "permanent") if failed else None,
+        error_code=_text(data.get("status"), 32) if failed else None,
+        subject=None,
+    )
+
+
+def events(payload: list[Any]) -> list[ProviderEvent | Malformed]:
+    """Every well-formed event of the batch; the malformed ones as Malformed (kept, not refused)."""
+    out: list[ProviderEvent | Malformed] = []
+    for index, data in enumerate(payload):
+        try:
+            out.append(normalize(data, index))
+        except BadRequest as problem:
+            out.append(Malformed(index, problem.errors))
+    return out
