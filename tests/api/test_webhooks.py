@@ -7,6 +7,7 @@ import copy
 import json
 import time
 
+import boto3
 import pytest
 
 from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, mailgun_signature, token, vectors
@@ -355,3 +356,57 @@ def test_sendgrid_official_vector_through_the_route(api_with):
     assert reply.status == 200 and reply.json["received"] == len(json.loads(body))
     tampered = api.post("/v1/webhooks/sendgrid/acme", raw=body.replace(b"gmail", b"gmall"), auth=None, headers=headers)
     assert tampered.status == 401
+
+
+# ------------------------------------------------------------------ Amazon SES via SNS
+SNS = vectors("ses_sns")
+
+
+@pytest.fixture
+def ses_api(api_with, tmp_path):
+    from msglog.providers import ses
+
+    (tmp_path / "SimpleNotificationService-TESTONLY.pem").write_text(SNS["constructed_signed_vectors"]["test_cert_pem"])
+    ses._certificates.clear()
+    api = api_with(SNS_SIGNING_CERTS_DIR=str(tmp_path))
+    yield api
+    ses._certificates.clear()
+
+
+def sns_post(api, message, tenant="acme"):
+    return api.post(f"/v1/webhooks/ses/{tenant}", raw=json.dumps(message).encode(), auth=None,
+                    content_type="text/plain; charset=UTF-8", headers={"x-amz-sns-message-type": message["Type"]})
+
+
+def test_ses_events_through_the_route(ses_api):
+    api = ses_api
+    vectors_by_id = {v["id"]: v["message"] for v in SNS["constructed_signed_vectors"]["vectors"]}
+    bounce, delivery = vectors_by_id["ses-bounce-permanent-sv2"], vectors_by_id["ses-delivery-sv2"]
+    api.call("PUT", "/v1/providers/ses", {"topic_arns": [bounce["TopicArn"]]})
+    ses_message_id = json.loads(bounce["Message"])["mail"]["messageId"]
+    message_id = api.record(recipients=[{"address": "recipient@example.com", "provider_message_id": ses_message_id}])
+    for message in (delivery, bounce, bounce):
+        assert sns_post(api, message).status == 200
+    row = status_of(api, "recipient@example.com", message_id)
+    assert (row["status"], row["status_reason"]) == ("bounced", "smtp; 550 5.1.1 user unknown")
+    assert sorted(e["event"] for e in api.get("/v1/events").json["items"]) == ["bounced", "delivered"]
+
+
+def test_ses_subscription_is_confirmed_only_for_the_tenants_topics(ses_api, monkeypatch):
+    from tests.support import AwsCalls
+
+    api = ses_api
+    confirmation = next(v["message"] for v in SNS["constructed_signed_vectors"]["vectors"]
+                        if v["id"] == "subscription-confirmation-sv1")
+    calls = AwsCalls(monkeypatch)
+    api.call("PUT", "/v1/providers/ses", {"topic_arns": ["arn:aws:sns:us-west-2:123456789012:not-this-one"]})
+    refused = sns_post(api, confirmation)
+    assert refused.status == 401
+    assert not [c for c in calls.calls if c[1] == "sns:ConfirmSubscription"]
+    api.call("PUT", "/v1/providers/ses", {"topic_arns": [confirmation["TopicArn"]]})
+    assert sns_post(api, confirmation).status == 400  # the topic does not exist: SNS refuses the token
+    region, name = confirmation["TopicArn"].split(":")[3], confirmation["TopicArn"].rsplit(":", 1)[1]
+    boto3.client("sns", region_name=region).create_topic(Name=name)
+    reply = sns_post(api, confirmation)
+    assert reply.status == 200 and reply.json["outcomes"] == {"SUBSCRIPTION_CONFIRMED": 1}
+    assert [c for c in calls.calls if c[1] == "sns:ConfirmSubscription"]

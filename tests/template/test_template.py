@@ -78,9 +78,10 @@ def test_layer_dependencies_are_pinned():
 
 # ------------------------------------------------------------------ least privilege
 SAM_POLICY_TEMPLATES = {"AWSSecretsManagerGetSecretValuePolicy": {"secretsmanager:GetSecretValue"}}
-# Granted for a path the flow below cannot reach on its own: a message recorded while a webhook
-# for it is being stored (the webhook then links the events it parked; tests/api/test_webhooks).
-RARE = {"WebhooksFunction": {"dynamodb:BatchGetItem", "dynamodb:DeleteItem"}}
+# Granted for paths the flow below does not take, each exercised elsewhere: a message recorded
+# while a webhook for it is being stored (the webhook then links the events it parked), and an
+# SES subscription confirmation (tests/api/test_webhooks.py).
+RARE = {"WebhooksFunction": {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "sns:ConfirmSubscription"}}
 
 
 def _resource_kind(resource) -> str:

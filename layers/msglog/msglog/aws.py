@@ -7,7 +7,7 @@ from typing import Any
 
 
 @cache
-def client(service: str) -> Any:
+def client(service: str, region: str | None = None) -> Any:
     import boto3  # deferred: only the functions that call AWS beyond DynamoDB pay for it
 
-    return boto3.client(service)
+    return boto3.client(service, region_name=region)

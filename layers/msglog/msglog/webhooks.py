@@ -45,9 +45,11 @@ def receive(provider: str, tenant: str, request: WebhookRequest) -> dict[str, An
     if guard:
         _remember_token(tenant, provider, *guard(payload))
     outcomes = ingest.store(tenant, events)
+    confirm = getattr(module, "confirm", None)
+    control = confirm(payload) if confirm else None  # e.g. an SNS subscription, confirmed once verified
     for item in malformed:  # which item and which fields, never its content
         logger.warning("malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]})
-    counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed))
+    counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
     return {
         "received": len(items),
         "outcomes": dict(counts),

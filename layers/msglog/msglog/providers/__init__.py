@@ -14,7 +14,7 @@ from datetime import datetime
 from importlib import import_module
 from types import ModuleType
 
-PROVIDERS = ("mailgun", "postmark", "sendgrid", "twilio")
+PROVIDERS = ("mailgun", "postmark", "sendgrid", "ses", "twilio")
 # One answer for an unknown tenant and for any failed verification: tenants cannot be enumerated.
 UNVERIFIED = "the webhook signature or credentials could not be verified"
 
