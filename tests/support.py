@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import io
@@ -128,13 +129,14 @@ class Faults:
     applied, and botocore retries it as it would in Lambda.
 
     `fail("PutItem", times=3)` makes the next three PutItem requests fail with throttling;
-    `code=` picks another error. `calls` counts the requests per operation.
+    `code=` picks another error, `after=n` lets n requests through first. `calls` counts the
+    requests per operation.
     """
 
     def __init__(self, monkeypatch: Any) -> None:
         from moto.core.botocore_stubber import BotocoreStubber
 
-        self.plan: dict[str, list[str]] = {}
+        self.plan: dict[str, list[str | None]] = {}
         self.calls: dict[str, int] = {}
         original = BotocoreStubber.__call__
         faults = self
@@ -148,8 +150,9 @@ class Faults:
 
         monkeypatch.setattr(BotocoreStubber, "__call__", stub)
 
-    def fail(self, operation: str, times: int = 1, code: str = "ProvisionedThroughputExceededException") -> None:
-        self.plan.setdefault(operation, []).extend([code] * times)
+    def fail(self, operation: str, times: int = 1, code: str = "ProvisionedThroughputExceededException",
+             after: int = 0) -> None:
+        self.plan.setdefault(operation, []).extend([None] * after + [code] * times)
 
     def _answer(self, request: Any) -> Any:
         from botocore.awsrequest import AWSResponse
@@ -158,9 +161,9 @@ class Faults:
         operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
         self.calls[operation] = self.calls.get(operation, 0) + 1
         queue = self.plan.get(operation)
-        if not queue:
+        code = queue.pop(0) if queue else None
+        if code is None:
             return None
-        code = queue.pop(0)
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
         return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
 
@@ -205,3 +208,24 @@ class AwsCalls:
         for function, action, resource in self.calls:
             out.setdefault(function, set()).add((action, resource))
         return out
+
+
+def sendgrid_key():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(serialization.Encoding.DER,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, base64.b64encode(public).decode()
+
+
+def sendgrid_post(api, private, events, tenant="acme"):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    body = (json.dumps(events) + "\r\n").encode()  # SendGrid's bodies end so; the signature covers it
+    timestamp = str(int(time.time()))
+    signature = base64.b64encode(private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
+    return api.post(f"/v1/webhooks/sendgrid/{tenant}", raw=body, auth=None, headers={
+        "X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Faults, mailgun_event, mailgun_payload, token
+from tests.support import Faults, mailgun_event, mailgun_payload, sendgrid_key, sendgrid_post, token
 
 
 @pytest.fixture
@@ -84,3 +84,21 @@ def test_other_errors_are_a_500_problem_without_internals(api, faults):
     assert reply.headers["content-type"] == "application/problem+json"
     assert "ValidationException" not in reply.raw.decode() and "Traceback" not in reply.raw.decode()
     assert "unhandled error" in api.output.getvalue()  # logged for us, with its traceback
+
+
+def test_sendgrid_batch_failing_midway_is_complete_after_the_retry(api, faults):
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
+    message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
+                                        for n in range(60)])
+    batch = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
+              "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"first-{n}"} for n in range(60)]
+    faults.fail("BatchWriteItem", times=50, after=1)  # the first 25 events are written, then writes fail
+    assert sendgrid_post(api, private, batch).status == 503  # not acknowledged: SendGrid retries
+    faults.plan.clear()
+    retry = sendgrid_post(api, private, [{**e, "sg_event_id": f"retry-{n}"} for n, e in enumerate(batch)])
+    assert retry.status == 200
+    assert retry.json["outcomes"] == {"NOLOG_DUPLICATE": 25, "LOG_OK": 35}
+    detail = api.get(f"/v1/messages/{message_id}?limit=200").json
+    assert {r["status"] for r in detail["recipients"]} == {"delivered"}
+    assert len(api.get("/v1/events?limit=200").json["items"]) == 60

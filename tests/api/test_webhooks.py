@@ -10,7 +10,16 @@ import time
 import boto3
 import pytest
 
-from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, mailgun_signature, token, vectors
+from tests.support import (
+    MAILGUN_KEY,
+    mailgun_event,
+    mailgun_payload,
+    mailgun_signature,
+    sendgrid_key,
+    sendgrid_post,
+    token,
+    vectors,
+)
 
 READER = token(rights=["admin"])
 MAILGUN = vectors("mailgun")
@@ -306,27 +315,6 @@ def test_twilio_signature_covers_the_url(api):
 
 # ------------------------------------------------------------------ SendGrid
 SENDGRID = vectors("sendgrid")
-
-
-def sendgrid_key():
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    private = ec.generate_private_key(ec.SECP256R1())
-    public = private.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, base64.b64encode(public).decode()
-
-
-def sendgrid_post(api, private, events, tenant="acme"):
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    body = (json.dumps(events) + "\r\n").encode()
-    timestamp = str(int(time.time()))
-    signature = base64.b64encode(private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
-    return api.post(f"/v1/webhooks/sendgrid/{tenant}", raw=body, auth=None, headers={
-        "X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
 
 
 def test_sendgrid_batch_through_the_route(api):

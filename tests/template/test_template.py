@@ -81,7 +81,7 @@ SAM_POLICY_TEMPLATES = {"AWSSecretsManagerGetSecretValuePolicy": {"secretsmanage
 # Granted for paths the flow below does not take, each exercised elsewhere: a message recorded
 # while a webhook for it is being stored (the webhook then links the events it parked), and an
 # SES subscription confirmation (tests/api/test_webhooks.py).
-RARE = {"WebhooksFunction": {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "sns:ConfirmSubscription"}}
+RARE = {"WebhooksFunction": {"dynamodb:DeleteItem", "sns:ConfirmSubscription"}}
 
 
 def _resource_kind(resource) -> str:

@@ -1,12 +1,12 @@
 """Storing provider events: idempotent, order-independent, and nothing lost.
 
-For each normalised event:
-  1. find its delivery (message + recipient): by our message id from the provider's custom
-     data, else by the provider message id attached to a recipient;
-  2. put the event item in the recipient's partition, on condition that it is new: a retried
-     event is a duplicate (NOLOG_DUPLICATE) and changes nothing;
-  3. raise the delivery's status if the event outranks it (SPEC's precedence, enforced by a
-     condition in DynamoDB, so arrival order never matters).
+For the events of a request, in batches (`store`):
+  1. find each one's delivery (message + recipient): by our message id from the provider's
+     custom data, else by the provider message id attached to a recipient;
+  2. write the events not stored yet, in the recipient's partition under a key made of the
+     event's time and stable id: a retried event is a duplicate (NOLOG_DUPLICATE);
+  3. raise each delivery's status to its best event if that takes precedence (SPEC's table,
+     enforced by a condition in DynamoDB, so arrival order never matters).
 An event whose delivery is not recorded yet is stored all the same (it shows in the event log),
 and noted under a pending key; recording the message or attaching the provider message id links
 it (`link_pending`). Both sides write first and read second, so one of them always sees the other.
@@ -14,8 +14,10 @@ it (`link_pending`). Both sides write first and read second, so one of them alwa
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
@@ -94,19 +96,21 @@ def _attach_stored(item: DeliveryEvent) -> None:
             raise
 
 
-def apply_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_id: str, reason: str | None) -> None:
-    """Raise the delivery's status to `event` if it takes precedence; keep the last activity time."""
-    if rank(event):
-        new = precedence(event, at, event_id)
-        try:
-            Delivery(delivery_pk, delivery_sk).update(
-                actions=[Delivery.status.set(event), Delivery.status_precedence.set(new),
-                         Delivery.status_reason.set(reason)],
-                condition=Delivery.pk.exists() & (Delivery.status_precedence < new),
-            )
-        except UpdateError as error:
-            if not _conditional_failed(error):
-                raise
+def _raise_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_id: str, reason: str | None) -> None:
+    """Set the delivery's status to `event` if it takes precedence (a condition, so order never matters)."""
+    new = precedence(event, at, event_id)
+    try:
+        Delivery(delivery_pk, delivery_sk).update(
+            actions=[Delivery.status.set(event), Delivery.status_precedence.set(new), Delivery.status_reason.set(reason)],
+            condition=Delivery.pk.exists() & (Delivery.status_precedence < new),
+        )
+    except UpdateError as error:
+        if not _conditional_failed(error):
+            raise
+
+
+def _touch(delivery_pk: str, delivery_sk: str, at: str) -> None:
+    """Keep the delivery's last activity time: the latest event's."""
     try:
         Delivery(delivery_pk, delivery_sk).update(
             actions=[Delivery.last_event_at.set(at)],
@@ -115,10 +119,6 @@ def apply_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_
     except UpdateError as error:
         if not _conditional_failed(error):
             raise
-
-
-def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
-    return [_store_one(tenant, event) for event in events]
 
 
 def _first_seen(tenant: str, event_id: str) -> str:
@@ -134,7 +134,70 @@ def _first_seen(tenant: str, event_id: str) -> str:
     return FirstSeen.get(item.pk, item.sk, consistent_read=True).at
 
 
-def _store_one(tenant: str, event: ProviderEvent) -> Outcome:
+@dataclass(slots=True)
+class _Arrival:
+    """One event of a request on its way into the table."""
+
+    event: ProviderEvent
+    rkey: str
+    item: DeliveryEvent
+    delivery: Delivery | None = None
+    duplicate: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.item.pk, self.item.sk
+
+
+def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
+    """Store a request's events with batched calls; a retried event changes nothing twice.
+
+    1. the deliveries: BatchGet of the provider-id links (events without our message id), then
+       of the deliveries; 2. which events are already stored: BatchGet; 3. the new ones:
+       BatchWrite (their keys are deterministic, so a racing retry writes the same item);
+    4. per delivery, one conditional update with the batch's highest-precedence event and one
+       with its latest time; 5. unmatched events are parked per delivery-to-be and linked when
+       the message (or its provider id) is recorded.
+    A retry runs steps 4-5 again (idempotent): the attempt it repeats may have failed half way.
+    """
+    if not events:
+        return []
+    shards = feed_shards(tenant)
+    arrivals = [_arrival(tenant, event, shards) for event in events]
+    first: dict[tuple[str, str], _Arrival] = {}
+    for arrival in arrivals:
+        if arrival.key in first:
+            arrival.duplicate = True  # the same event twice in one request
+        else:
+            first[arrival.key] = arrival
+    unique = list(first.values())
+    _find_deliveries(tenant, unique)
+    stored = {(i.pk, i.sk): i for i in DeliveryEvent.batch_get([a.key for a in unique])}
+    with DeliveryEvent.batch_write() as batch:
+        for arrival in unique:
+            if arrival.delivery:
+                _attach(arrival.item, tenant, arrival.delivery)
+            if arrival.key in stored:
+                arrival.duplicate = True
+                if arrival.delivery and stored[arrival.key].message_id is None:
+                    _attach_stored(arrival.item)
+            else:
+                batch.save(arrival.item)
+    _apply_statuses([a for a in unique if a.delivery])
+    linked = _park([a for a in unique if not a.delivery], tenant)
+    outcomes = []
+    for arrival in arrivals:
+        source = first[arrival.key]
+        message_id = source.delivery.message_id if source.delivery else linked.get(source.item.sk)
+        if arrival.duplicate:
+            code = NOLOG_DUPLICATE
+        else:
+            code = LOG_OK if message_id else NOLOG_UNMATCHED
+        outcomes.append(Outcome(arrival.event.event_id, code, message_id))
+    return outcomes
+
+
+def _arrival(tenant: str, event: ProviderEvent, shards: int) -> _Arrival:
     rkey = recipient_key(event.recipient, event.channel)
     at = iso(event.timestamp) if event.timestamp else _first_seen(tenant, event.event_id)
     item = DeliveryEvent(
@@ -144,42 +207,103 @@ def _store_one(tenant: str, event: ProviderEvent) -> Outcome:
         reason=event.reason, severity=event.severity, error_code=event.error_code,
         provider_message_id=event.provider_message_id, subject=event.subject, channel=event.channel,
         received_at=iso(now()),
-        gsi1pk=keys.event_feed_pk(tenant, keys.shard_of(event.event_id, feed_shards(tenant))),
+        gsi1pk=keys.event_feed_pk(tenant, keys.shard_of(event.event_id, shards)),
         gsi1sk=keys.event_feed_sk(at, event.event_id),
     )
-    delivery = _find_delivery(tenant, event.message_id, event.provider_message_id, rkey)
-    if delivery:
-        _attach(item, tenant, delivery)
-    try:
-        item.save(condition=DeliveryEvent.pk.does_not_exist())
-        duplicate = False
-    except PutError as error:
-        if not _conditional_failed(error):
-            raise
-        duplicate = True
-    # A retry goes through the steps after the put again (each is idempotent): the first attempt
-    # may have failed between the put and them, and the provider retries only what we refused.
-    code = NOLOG_DUPLICATE if duplicate else LOG_OK
-    if delivery:
-        if duplicate:
-            _attach_stored(item)
-        apply_status(delivery.pk, delivery.sk, event.event, at, event.event_id, event.reason)
-        return Outcome(event.event_id, code, delivery.message_id)
-    link = _pending_link(event, rkey)
-    if link is None:
-        return Outcome(event.event_id, code if duplicate else NOLOG_UNMATCHED)
-    PendingEvents(keys.pending_pk(tenant, link), keys.PENDING_SK).update(actions=[
-        PendingEvents.recipient_key.set(rkey),
-        PendingEvents.message_id.set(event.message_id),
-        PendingEvents.provider_message_id.set(event.provider_message_id),
-        PendingEvents.event_sks.add({item.sk}),
-    ])
+    return _Arrival(event, rkey, item)
+
+
+def _find_deliveries(tenant: str, arrivals: list[_Arrival]) -> None:
+    """Set each arrival's delivery: by our message id, else by the provider message id's link."""
+    message_ids: dict[int, str] = {}
+    by_link: dict[tuple[str, str], list[int]] = {}
+    for index, arrival in enumerate(arrivals):
+        if arrival.event.message_id:
+            message_ids[index] = arrival.event.message_id
+        elif arrival.event.provider_message_id:
+            link = (keys.provider_message_pk(tenant, arrival.event.provider_message_id), keys.link_sk(arrival.rkey))
+            by_link.setdefault(link, []).append(index)
+    if by_link:
+        for link in ProviderMessageLink.batch_get(list(by_link)):
+            for index in by_link[(link.pk, link.sk)]:
+                message_ids[index] = link.message_id
+    wanted = {index: (keys.recipient_pk(tenant, arrivals[index].rkey), keys.delivery_sk(mid))
+              for index, mid in message_ids.items()}
+    if not wanted:
+        return
+    found = {(d.pk, d.sk): d for d in Delivery.batch_get(list(set(wanted.values())))}
+    for index, key in wanted.items():
+        arrivals[index].delivery = found.get(key)
+
+
+def _apply_statuses(matched: list[_Arrival]) -> None:
+    """Per delivery, its best and its latest event of the batch: one update in the usual case
+    (the best is news and the latest is later), the separate conditional updates otherwise.
+    Deliveries are updated in parallel: a 1,000-event SendGrid POST must finish well within
+    API Gateway's 30 s."""
+    best: dict[tuple[str, str], _Arrival] = {}
+    latest: dict[tuple[str, str], str] = {}
+    for arrival in matched:
+        key = (arrival.delivery.pk, arrival.delivery.sk)
+        latest[key] = max(latest.get(key, ""), arrival.item.timestamp)
+        if rank(arrival.event.event) and (key not in best or _precedence(arrival) > _precedence(best[key])):
+            best[key] = arrival
+    updates = [(key, best.get(key), at) for key, at in latest.items()]
+    if len(updates) == 1:
+        _update_delivery(*updates[0])
+        return
+    for future in [_workers().submit(_update_delivery, *update) for update in updates]:
+        future.result()  # re-raises the first failure, after every update was attempted
+
+
+def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str) -> None:
+    if winner is not None:
+        new = _precedence(winner)
+        try:
+            Delivery(*key).update(
+                actions=[Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
+                         Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)],
+                condition=Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at),
+            )
+            return
+        except UpdateError as error:
+            if not _conditional_failed(error):
+                raise
+        _raise_status(*key, winner.event.event, winner.item.timestamp, winner.event.event_id, winner.event.reason)
+    _touch(*key, latest_at)
+
+
+@cache
+def _workers() -> ThreadPoolExecutor:
+    """Kept for the container's life: its threads (and their connections) are reused."""
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="ingest")
+
+
+def _precedence(arrival: _Arrival) -> str:
+    return precedence(arrival.event.event, arrival.item.timestamp, arrival.event.event_id)
+
+
+def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
+    """Note unmatched events under the key their delivery will have; link any whose message was
+    recorded meanwhile. Returns {event sort key: message id} of those linked at once."""
+    parked: dict[str, list[_Arrival]] = {}
+    for arrival in unmatched:
+        link = _pending_link(arrival.event, arrival.rkey)
+        if link:
+            parked.setdefault(link, []).append(arrival)
+    for link, group in parked.items():
+        event = group[0].event
+        PendingEvents(keys.pending_pk(tenant, link), keys.PENDING_SK).update(actions=[
+            PendingEvents.recipient_key.set(group[0].rkey),
+            PendingEvents.message_id.set(event.message_id),
+            PendingEvents.provider_message_id.set(event.provider_message_id),
+            PendingEvents.event_sks.add({a.item.sk for a in group}),
+        ])
     # The message may have been recorded while we wrote: look again, consistently.
-    if _find_delivery(tenant, event.message_id, event.provider_message_id, rkey, consistent=True):
-        linked = link_pending(tenant, [link])
-        if item.sk in linked:
-            return Outcome(event.event_id, code, linked[item.sk])
-    return Outcome(event.event_id, code if duplicate else NOLOG_UNMATCHED)
+    recorded = [link for link, group in parked.items()
+                if _find_delivery(tenant, group[0].event.message_id, group[0].event.provider_message_id,
+                                  group[0].rkey, consistent=True)]
+    return link_pending(tenant, recorded) if recorded else {}
 
 
 def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
@@ -203,7 +327,9 @@ def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
                 continue
             _attach(item, tenant, delivery)
             item.save()
-            apply_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.event_id, item.reason)
+            if rank(item.event):
+                _raise_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.event_id, item.reason)
+            _touch(delivery.pk, delivery.sk, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
         if done:
