@@ -1,8 +1,9 @@
 """Demo data for `make run`: a school district's tenant with a few weeks of messages.
 
-Everything goes through the real handlers (the local gateway), as a SaaS back end and Mailgun
-would send it: settings, Mailgun credentials, messages over e-mail, SMS and push, and signed
-Mailgun webhooks — some arriving before their message is recorded, a few bounces and deferrals.
+Everything goes through the real handlers (the local gateway), as a SaaS back end and the
+providers would send it: settings, Mailgun and Twilio credentials, messages over e-mail, SMS and
+push, signed Mailgun webhooks — some arriving before their message is recorded, a few bounces
+and deferrals — and signed Twilio status callbacks, a few undelivered.
 Deterministic (a fixed random seed), so the same demo comes up every time.
 """
 
@@ -14,6 +15,7 @@ import json
 import random
 import time
 import uuid
+from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from local.apigw import mint_token
 TENANT = "demo"
 # Mailgun's own example key (mailgun-php's webhook test); any key works locally.
 MAILGUN_SIGNING_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
 MESSAGES = 240
 SCHOOLS = ["district", "lincoln-high", "roosevelt-middle", "jefferson-elementary"]
 SENDERS = [{"id": "admin", "name": "Administrator, System"}, {"id": "dmatthews", "name": "Matthews, Dexter"},
@@ -103,6 +106,18 @@ def _mailgun(client: _Client, *, event: str, recipient: str, at: datetime, messa
                 {"signature": {"timestamp": timestamp, "token": token, "signature": signature}, "event-data": data})
 
 
+def _twilio(client: _Client, base_url: str, params: dict[str, str]) -> None:
+    from msglog.providers.twilio import signature
+
+    path = f"/v1/webhooks/twilio/{TENANT}"
+    status, _, out = client.gateway.handle("POST", path, {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": signature(TWILIO_AUTH_TOKEN, base_url + path, list(params.items()))},
+        urlencode(params).encode())
+    if status != 200:
+        raise RuntimeError(f"seeding failed: POST {path} answered {status}: {out[:300]!r}")
+
+
 _FAILURES = [
     ("failed", {"severity": "permanent", "reason": "bounce", "delivery-status": {
         "code": 550, "message": "5.1.1 The email account that you tried to reach does not exist."}}),
@@ -132,25 +147,27 @@ def _lifecycle(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     return steps
 
 
-def run(gateway: Any, messages: int = MESSAGES, seed: int = 20261123) -> Demo:
+def run(gateway: Any, base_url: str, messages: int = MESSAGES, seed: int = 20261123) -> Demo:
     rng = random.Random(seed)
     token = mint_token({"sub": "demo-admin", "name": "Administrator, System", "tenant_id": TENANT,
                         "rights": ["admin"], "org_units": ["*"]})
     client = _Client(gateway, token)
     client.call("PATCH", "/v1/tenant", {"time_zone": "America/Chicago", "alert_email": "ops@example.edu"})
     client.call("PUT", "/v1/providers/mailgun", {"signing_key": MAILGUN_SIGNING_KEY})
+    client.call("PUT", "/v1/providers/twilio", {"auth_token": TWILIO_AUTH_TOKEN})
     people = _people(rng)
     families = [p for p in people if p.role != "staff"]
     staff = [p for p in people if p.role == "staff"]
     start = datetime.now(UTC) - timedelta(days=DAYS)
     webhooks = 0
     for n in range(messages):
-        channel = rng.choices(["email", "sms", "push"], weights=[6, 3, 1])[0]
+        channel = "push" if n % 10 == 9 else "sms" if n % 10 in (3, 6, 8) else "email"  # 6 : 3 : 1
         category = rng.choice(CATEGORIES)
         audience = rng.sample(staff, 3) if category == "Announcement" and n % 2 else rng.sample(families, rng.randint(1, 4))
         sent_at = start + timedelta(seconds=DAYS * 86400 * n / messages + rng.randint(0, 3000))
         subject = f"{category}: {rng.choice(['Weekly update', 'Reminder', 'Notice', 'Action needed'])}"
-        pmids = {p.person_id: f"{uuid.UUID(int=rng.getrandbits(128)).hex[:20]}@mg.example.edu" for p in audience}
+        pmids = {p.person_id: f"{uuid.UUID(int=rng.getrandbits(128)).hex[:20]}@mg.example.edu" if channel == "email"
+                 else f"SM{uuid.UUID(int=rng.getrandbits(128)).hex}" for p in audience}
         early = channel == "email" and n % 25 == 7  # Mailgun reports before the back end records
         if early:
             for p in audience:
@@ -168,11 +185,19 @@ def run(gateway: Any, messages: int = MESSAGES, seed: int = 20261123) -> Demo:
                 "address": {"email": p.email, "sms": p.phone, "push": p.device}[channel],
                 "person_id": p.person_id, "family_id": p.family_id, "role": p.role, "name": p.name,
                 "fields": {"recipient.name": p.name.split(", ")[-1], "school.name": "Lincoln High"},
-                **({"provider_message_id": pmids[p.person_id]} if channel == "email" else {}),
+                **({"provider_message_id": pmids[p.person_id]} if channel != "push" else {}),
             } for p in audience],
         }
         message_id = client.call("POST", "/v1/messages", message,
                                  headers={"idempotency-key": f"demo-{seed}-{n}"})["message_id"]
+        if channel == "sms":
+            for p in audience:
+                final = {"MessageStatus": "delivered"} if rng.random() > 0.08 else {
+                    "MessageStatus": "undelivered", "ErrorCode": rng.choice(["30003", "30005", "30006"])}
+                for status in ({"MessageStatus": "sent"}, final):
+                    _twilio(client, base_url, {"MessageSid": pmids[p.person_id], "To": p.phone,
+                                               "From": "+15005550006", "AccountSid": "ACdemo", **status})
+                    webhooks += 1
         if channel != "email":
             continue
         for p in audience:

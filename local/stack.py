@@ -86,7 +86,7 @@ class Stack:
 
             count = int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES))
             print(f"seeding the demo tenant: {count} messages and their Mailgun webhooks ...", flush=True)
-            self.demo = seed.run(self.gateway, messages=count)
+            self.demo = seed.run(self.gateway, f"http://127.0.0.1:{self.port}", messages=count)
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

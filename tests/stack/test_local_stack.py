@@ -72,6 +72,8 @@ def test_demo_data_over_real_http(stack):
     assert {m["channel"] for m in messages["items"]} == {"email", "sms", "push"}
     events = requests.get(f"{stack['base']}/v1/events?limit=200", headers=auth(stack), timeout=10).json()
     assert {"delivered", "opened"} <= {e["event"] for e in events["items"]}
+    sms = requests.get(f"{stack['base']}/v1/events?provider=twilio&limit=200", headers=auth(stack), timeout=10).json()
+    assert {"sent", "delivered"} <= {e["event"] for e in sms["items"]}  # Twilio callbacks, signed over the local URL
     page = requests.get(f"{stack['base']}/v1/messages?limit=7", headers=auth(stack), timeout=10).json()
     follow = requests.get(f"{stack['base']}/v1/messages", params={"limit": 7, "cursor": page["next_cursor"]},
                           headers=auth(stack), timeout=10).json()
