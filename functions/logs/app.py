@@ -1,4 +1,4 @@
-"""The log views: sent messages, recipient log, message detail, provider event log."""
+"""The log views: sent messages, recipient log, message detail, provider event log, ingestion log."""
 
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -42,6 +42,14 @@ def event_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
     query = list_query(limit, cursor, from_, to, q, order, event=event, provider=provider, channel=channel,
                        recipient=recipient, message_id=message_id)
     return views.event_log(caller(app), query)
+
+
+@app.get("/v1/ingestion-log")
+def ingestion_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+                  order: Order = "desc", sort: Sort = "date", provider: Filter = None,
+                  outcome: Filter = None) -> dict[str, Any]:
+    query = list_query(limit, cursor, from_, to, q, order, provider=provider, outcome=outcome)
+    return views.ingestion_log(caller(app), query)
 
 
 handler = entrypoint(app)

@@ -11,6 +11,7 @@ ROUTES = {
     "events": "/v1/events",
     "recipient": "/v1/recipients/kid@example.com/messages",
     "settings": "/v1/tenant",
+    "ingestion": "/v1/ingestion-log",
 }
 OPENS = {  # right → the views it opens (admin opens all)
     "logs:sent": {"sent"},
@@ -29,6 +30,7 @@ OPENS = {  # right → the views it opens (admin opens all)
     "stats:read": set(),
     "suppressions:read": set(),
     "logs:audit": set(),
+    "logs:ingestion": {"ingestion"},
     "admin": set(ROUTES),
 }
 

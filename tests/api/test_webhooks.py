@@ -398,3 +398,37 @@ def test_ses_subscription_is_confirmed_only_for_the_tenants_topics(ses_api, monk
     reply = sns_post(api, confirmation)
     assert reply.status == 200 and reply.json["outcomes"] == {"SUBSCRIPTION_CONFIRMED": 1}
     assert [c for c in calls.calls if c[1] == "sns:ConfirmSubscription"]
+
+
+# ------------------------------------------------------------------ ingestion log
+def test_every_webhook_request_has_an_outcome_in_the_ingestion_log(api):
+    api.setup_tenant("acme")
+    message_id = api.record(subject="Field trip permission", recipients=[{"address": "pat@example.com"}])
+    data = mailgun_event("delivered", message_id=message_id)
+    payload = mailgun_payload(data)
+    api.post("/v1/webhooks/mailgun/acme", payload, auth=None)
+    api.post("/v1/webhooks/mailgun/acme", payload, auth=None)
+    api.mailgun(mailgun_event("opened", "stranger@example.com", provider_message_id="nobody@mg"))
+    api.post("/v1/webhooks/mailgun/acme", mailgun_payload(mailgun_event("x"), key="key-wrong-wrong"), auth=None)
+    api.post("/v1/webhooks/mailgun/acme", raw=b"{", auth=None)
+    api.post("/v1/webhooks/mailgun/nobody", payload, auth=None)  # no such tenant: nothing to log to
+    log = api.get("/v1/ingestion-log?order=asc").json["items"]
+    assert [list(r["outcomes"]) for r in log] == [["LOG_OK"], ["NOLOG_DUPLICATE"], ["NOLOG_UNMATCHED"],
+                                                  ["NOLOG_BAD_SIGNATURE"], ["NOLOG_MALFORMED"]]
+    assert log[0]["events"][0] | {"subject": "Field trip permission", "recipient": "pat@example.com",
+                                  "message_id": message_id} == log[0]["events"][0]
+    found = api.get("/v1/ingestion-log?q=field%20trip").json["items"]
+    assert [list(r["outcomes"]) for r in found] == [["NOLOG_DUPLICATE"], ["LOG_OK"]]
+    assert len(api.get("/v1/ingestion-log?outcome=nolog_unmatched").json["items"]) == 1
+    assert api.get("/v1/ingestion-log", auth=token(rights=["logs:provider"])).status == 403
+    assert api.get("/v1/ingestion-log", auth=token(rights=["logs:ingestion"])).status == 200
+
+
+def test_privacy_mode_keeps_addresses_out_of_the_ingestion_log(api):
+    api.setup_tenant("acme")
+    api.call("PATCH", "/v1/tenant", {"privacy_mode": True})
+    message_id = api.record(subject="Report card", recipients=[{"address": "private.person@example.com"}])
+    api.mailgun(mailgun_event("delivered", "private.person@example.com", message_id=message_id))
+    reply = api.get("/v1/ingestion-log")
+    assert "private.person" not in reply.raw.decode()
+    assert reply.json["items"][0]["events"][0]["subject"] == "Report card"

@@ -40,6 +40,9 @@ class Outcome:
     event_id: str
     code: str
     message_id: str | None = None
+    event: str | None = None
+    subject: str | None = None
+    recipient: str | None = None
 
 
 def _conditional_failed(error: Exception) -> bool:
@@ -193,7 +196,9 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
             code = NOLOG_DUPLICATE
         else:
             code = LOG_OK if message_id else NOLOG_UNMATCHED
-        outcomes.append(Outcome(arrival.event.event_id, code, message_id))
+        subject = source.delivery.subject if source.delivery else None
+        outcomes.append(Outcome(arrival.event.event_id, code, message_id, arrival.event.event,
+                                subject or arrival.event.subject, arrival.event.recipient))
     return outcomes
 
 

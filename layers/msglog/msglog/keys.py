@@ -158,3 +158,8 @@ def first_seen_pk(tenant: str, event_id: str) -> str:
 
 
 FIRST_SEEN_SK = "SEEN"
+
+
+# --- the ingestion log: one item per webhook request, time-ordered, write-sharded like the feeds
+def ingestion_pk(tenant: str, shard: int) -> str:
+    return f"T#{tenant}#INGEST#{shard}"

@@ -206,3 +206,14 @@ class FirstSeen(Entity, discriminator="seen"):
     """When an event that carries no provider time was first received (Twilio)."""
 
     at = UnicodeAttribute()
+
+
+class IngestionRecord(Entity, discriminator="ingestion"):
+    """What became of one webhook request: an outcome code per event (the CRM logger's codes)."""
+
+    request_id = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    outcomes = MapAttribute()  # code -> count
+    events = ListAttribute(null=True)  # [{"code", "event_id", "event", "subject", "recipient", "message_id"}], ≤ 100
+    detail = UnicodeAttribute(null=True)  # why a refused request was refused

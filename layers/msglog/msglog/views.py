@@ -18,7 +18,7 @@ from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
 from msglog.clock import iso
 from msglog.errors import Forbidden, NotFound, invalid
 from msglog.messages import get_message
-from msglog.models import Delivery, DeliveryEvent, Message, MessageBody
+from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody
 from msglog.listing import ListQuery
 from msglog.tenants import feed_shards
 
@@ -284,3 +284,37 @@ def _latest_events(caller: Caller, message_id: str, recipient_keys: set[str] | N
 
     page = pages.read(sources, keep=keep, limit=DETAIL_EVENTS, descending=True, position=None, budget=BUDGET)
     return [_show_event(e) for e in page.items]
+
+
+# ------------------------------------------------------------------ ingestion log
+def _show_ingestion(record: IngestionRecord) -> dict[str, Any]:
+    return {
+        "id": record.sk, "received_at": record.received_at, "provider": record.provider,
+        "request_id": record.request_id, "outcomes": record.outcomes.as_dict(),
+        "events": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in record.events or []],
+        "detail": record.detail,
+    }
+
+
+def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    """Webhook requests by time (ULID key range per shard); provider, outcome and `q` (subject,
+    event, recipient) are bounded filters."""
+    caller.require("logs:ingestion")
+    low, high = ids.bounds(query.start, query.end)
+    sources = [
+        pages.Source(f"i{shard}", partial(IngestionRecord.query, keys.ingestion_pk(caller.tenant, shard),
+                                          IngestionRecord.sk.between(low, high)), ("pk", "sk"), "sk")
+        for shard in range(feed_shards(caller.tenant))
+    ]
+    f = query.filter
+
+    def keep(record: IngestionRecord) -> bool:
+        shown = _show_ingestion(record)
+        return (
+            isinstance(record, IngestionRecord) and _equals(f("provider"), record.provider)
+            and (f("outcome") is None or f("outcome").upper() in shown["outcomes"])
+            and (not query.q or any(_matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
+                                    for e in shown["events"]) or _matches_text(query.q, record.detail))
+        )
+
+    return _page(caller, "ingestion", query, sources, keep, _show_ingestion)

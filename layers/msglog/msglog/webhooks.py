@@ -14,42 +14,48 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
-from msglog import ingest, keys, providers, tenants
+from msglog import ingest, ingestion_log, keys, providers, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import now
 from msglog.config import config
-from msglog.errors import NotFound, Unauthorized
+from msglog.errors import DomainError, NotFound, Unauthorized
 from msglog.models import WebhookToken
 from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
 
 BAD_SIGNATURE = UNVERIFIED
 NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
 NOLOG_MALFORMED = "NOLOG_MALFORMED"
+NOLOG_BAD_SIGNATURE = "NOLOG_BAD_SIGNATURE"
 logger = Logger(child=True)
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 
 
-def receive(provider: str, tenant: str, request: WebhookRequest) -> dict[str, Any]:
+def receive(provider: str, tenant: str, request: WebhookRequest, request_id: str | None = None) -> dict[str, Any]:
     module = providers.module(provider)
     if module is None:
         raise NotFound(f"no webhook for provider {provider!r}; one of: {', '.join(providers.PROVIDERS)}")
-    payload = module.read(request)
-    credentials = tenants.credentials(tenant, provider) if TENANT_ID.match(tenant) else None
-    if not credentials:
-        raise Unauthorized(BAD_SIGNATURE)
-    module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
-    items = module.events(payload)
+    try:
+        payload = module.read(request)
+        credentials = tenants.credentials(tenant, provider) if TENANT_ID.match(tenant) else None
+        if not credentials:
+            raise Unauthorized(BAD_SIGNATURE)
+        module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
+        items = module.events(payload)
+        guard = getattr(module, "replay_guard", None)
+        if guard:
+            _remember_token(tenant, provider, *guard(payload))
+    except DomainError as refusal:
+        _log_refusal(tenant, provider, request_id, refusal)
+        raise
     events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
-    guard = getattr(module, "replay_guard", None)
-    if guard:
-        _remember_token(tenant, provider, *guard(payload))
     outcomes = ingest.store(tenant, events)
     confirm = getattr(module, "confirm", None)
     control = confirm(payload) if confirm else None  # e.g. an SNS subscription, confirmed once verified
     for item in malformed:  # which item and which fields, never its content
         logger.warning("malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]})
     counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
+    ingestion_log.record(tenant, provider, request_id, counts, outcomes)
     return {
         "received": len(items),
         "outcomes": dict(counts),
@@ -57,6 +63,14 @@ def receive(provider: str, tenant: str, request: WebhookRequest) -> dict[str, An
         "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
                       for m in malformed],
     }
+
+
+def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: DomainError) -> None:
+    """A refused request goes in the tenant's ingestion log — if there is such a tenant."""
+    if not TENANT_ID.match(tenant) or not tenants.credentials(tenant, provider):
+        return
+    code = refusal.code or (NOLOG_BAD_SIGNATURE if refusal.status == 401 else NOLOG_MALFORMED)
+    ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)
 
 
 def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None:

@@ -1,0 +1,40 @@
+"""The ingestion log (the CRM e-mail logger's admin log): what became of each webhook request.
+
+One item per request — its outcome codes counted, and per event (up to 100) the code, event,
+subject, message and recipient — so a busy batch costs one write, not one per event. Refused
+requests of a known tenant are recorded too (NOLOG_BAD_SIGNATURE, NOLOG_MALFORMED, …); an
+unknown tenant has no log to write to. With privacy mode on, recipients are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from msglog import keys
+from msglog.clock import iso, now
+from msglog.ids import new_ulid
+from msglog.models import IngestionRecord
+from msglog.tenants import feed_shards, settings
+
+RETENTION = timedelta(days=90)  # issue 5 makes it a tenant setting
+MAX_EVENTS_PER_RECORD = 100
+
+
+def record(tenant: str, provider: str, request_id: str | None, counts: dict[str, int],
+           outcomes: Iterable[Any] = (), detail: str | None = None) -> None:
+    at = now()
+    record_id = new_ulid(at)
+    private = bool(settings(tenant).privacy_mode)
+    events = [
+        {name: value for name, value in (
+            ("code", o.code), ("event_id", o.event_id), ("event", o.event), ("subject", o.subject),
+            ("message_id", o.message_id), ("recipient", None if private else o.recipient)) if value is not None}
+        for o in list(outcomes)[:MAX_EVENTS_PER_RECORD]
+    ]
+    IngestionRecord(
+        keys.ingestion_pk(tenant, keys.shard_of(record_id, feed_shards(tenant))), record_id,
+        request_id=request_id, provider=provider, received_at=iso(at), outcomes=dict(counts),
+        events=events or None, detail=detail, expires_at=at + RETENTION,
+    ).save()
