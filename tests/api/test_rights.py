@@ -12,6 +12,7 @@ ROUTES = {
     "recipient": "/v1/recipients/kid@example.com/messages",
     "settings": "/v1/tenant",
     "ingestion": "/v1/ingestion-log",
+    "suppressions": "/v1/suppressions",
 }
 OPENS = {  # right → the views it opens (admin opens all)
     "logs:sent": {"sent"},
@@ -28,7 +29,8 @@ OPENS = {  # right → the views it opens (admin opens all)
     "people:all": set(),
     "logs:recipient-fields": set(),
     "stats:read": set(),
-    "suppressions:read": set(),
+    "suppressions:read": {"suppressions"},
+    "suppressions:write": {"suppressions"},
     "logs:audit": set(),
     "logs:ingestion": {"ingestion"},
     "admin": set(ROUTES),

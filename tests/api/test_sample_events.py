@@ -29,6 +29,10 @@ def test_the_samples_tell_a_story(api_with):
     assert [(i["message_id"], i["status"]) for i in log["items"]] == [(recorded["message_id"], "delivered")]
     assert invoke(runtime, "LogsFunction", "logs-sent")[1]["items"][0]["message_id"] == recorded["message_id"]
     assert invoke(runtime, "LogsFunction", "logs-events")[0] == 200
+    assert [list(r["outcomes"]) for r in invoke(runtime, "LogsFunction", "logs-ingestion")[1]["items"]] == [["LOG_OK"]]
+    assert invoke(runtime, "SuppressionsFunction", "suppressions-put")[1]["address"] == "parent@example.com"
+    assert [s["address"] for s in invoke(runtime, "SuppressionsFunction", "suppressions-list")[1]["items"]] == [
+        "parent@example.com"]
 
 
 def test_the_webhook_sample_is_refused_with_the_age_check_on(api):

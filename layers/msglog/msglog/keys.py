@@ -163,3 +163,13 @@ FIRST_SEEN_SK = "SEEN"
 # --- the ingestion log: one item per webhook request, time-ordered, write-sharded like the feeds
 def ingestion_pk(tenant: str, shard: int) -> str:
     return f"T#{tenant}#INGEST#{shard}"
+
+
+# --- the suppression list: sharded by address (sk = the address key)
+def suppression_pk(tenant: str, shard: int) -> str:
+    return f"T#{tenant}#SUPP#{shard}"
+
+
+# --- the audit log: time-ordered, never changed
+def audit_pk(tenant: str, shard: int) -> str:
+    return f"T#{tenant}#AUDIT#{shard}"

@@ -217,3 +217,20 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     outcomes = MapAttribute()  # code -> count
     events = ListAttribute(null=True)  # [{"code", "event_id", "event", "subject", "recipient", "message_id"}], ≤ 100
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
+
+
+class Suppression(Entity, discriminator="suppression"):
+    address = UnicodeAttribute()
+    reason = UnicodeAttribute()  # bounce, complaint, invalid, validate, manual
+    detail = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()  # the provider event id, or "admin"
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class AuditEntry(Entity, discriminator="audit"):
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    entity = UnicodeAttribute()
+    at = UnicodeAttribute()
+    details = MapAttribute(null=True)

@@ -89,6 +89,11 @@ class RecipientsIn(Strict):
     recipients: Annotated[list[RecipientIn], Field(min_length=1, max_length=MAX_RECIPIENTS_PER_REQUEST)]
 
 
+class SuppressionIn(Strict):
+    reason: Literal["bounce", "complaint", "invalid", "validate", "manual"] = "manual"
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+
 class TenantPatch(Strict):
     retention_months: Annotated[int, Field(ge=1, le=120)] | None = None
     privacy_mode: bool | None = None

@@ -18,7 +18,8 @@ from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
 from msglog.clock import iso
 from msglog.errors import Forbidden, NotFound, invalid
 from msglog.messages import get_message
-from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody
+from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody, Suppression
+from msglog.suppressions import show as _show_suppression
 from msglog.listing import ListQuery
 from msglog.tenants import feed_shards
 
@@ -318,3 +319,18 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         )
 
     return _page(caller, "ingestion", query, sources, keep, _show_ingestion)
+
+
+# ------------------------------------------------------------------ suppression list
+def suppression_list(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    """Suppressed addresses in address order (one Query per shard, merged); reason and `q` are
+    bounded filters."""
+    caller.require("suppressions:read", "suppressions:write")
+    sources = [pages.Source(f"s{shard}", partial(Suppression.query, keys.suppression_pk(caller.tenant, shard)),
+                            ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
+
+    def keep(item: Suppression) -> bool:
+        return isinstance(item, Suppression) and _equals(query.filter("reason"), item.reason) and \
+            _matches_text(query.q, item.address, item.reason, item.detail)
+
+    return _page(caller, "suppressions", query, sources, keep, _show_suppression)

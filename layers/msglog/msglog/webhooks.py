@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
-from msglog import ingest, ingestion_log, keys, providers, tenants
+from msglog import ingest, ingestion_log, keys, providers, suppressions, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import now
 from msglog.config import config
@@ -50,6 +50,7 @@ def receive(provider: str, tenant: str, request: WebhookRequest, request_id: str
     events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
     outcomes = ingest.store(tenant, events)
+    suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)
     control = confirm(payload) if confirm else None  # e.g. an SNS subscription, confirmed once verified
     for item in malformed:  # which item and which fields, never its content

@@ -1,0 +1,39 @@
+"""The suppression list: GET /v1/suppressions, GET/PUT/DELETE /v1/suppressions/{address}."""
+
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from msglog import suppressions, views
+from msglog.http import Cursor, Filter, Limit, Order, Search, caller, create_app, entrypoint, list_query
+from msglog.schemas import SuppressionIn
+
+app = create_app()
+Address = Annotated[str, Path(max_length=320, description="an e-mail address or E.164 phone (percent-encoded)")]
+
+
+@app.get("/v1/suppressions")
+def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None, order: Order = "asc",
+                      reason: Filter = None) -> dict[str, Any]:
+    return views.suppression_list(caller(app), list_query(limit, cursor, None, None, q, order, reason=reason))
+
+
+@app.get("/v1/suppressions/<address>")
+def get_suppression(address: Address) -> dict[str, Any]:
+    return suppressions.get(caller(app), unquote(address))
+
+
+@app.put("/v1/suppressions/<address>")
+def put_suppression(address: Address, body: Annotated[SuppressionIn, Body()]) -> dict[str, Any]:
+    return suppressions.put(caller(app), unquote(address), body.reason, body.note)
+
+
+@app.delete("/v1/suppressions/<address>")
+def reset_suppression(address: Address) -> Response[None]:
+    suppressions.reset(caller(app), unquote(address))
+    return Response(status_code=204)
+
+
+handler = entrypoint(app)

@@ -1,0 +1,103 @@
+"""The suppression list ("blacklisted recipients"), per tenant.
+
+Hard bounces, complaints and invalid addresses are added by ingestion; an administrator looks
+one up, adds one and resets (removes) one. Every change leaves an audit entry: who, when, what.
+Items are write-sharded by address (a bad list can bounce hundreds of addresses a second), so a
+lookup is one GetItem and the list (msglog.views) merges the shards in address order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from msglog import audit, keys
+from msglog.addresses import key_of_any
+from msglog.auth import Caller
+from msglog.clock import iso, now
+from msglog.errors import NotFound, invalid
+from msglog.models import Suppression
+from msglog.providers import ProviderEvent
+from msglog.tenants import feed_shards
+
+REASONS = ("bounce", "complaint", "invalid", "validate", "manual")
+_INVALID_EVENTS = {"postmark:Bounce:BadEmailAddress", "twilio:undelivered:21211", "twilio:failed:21211",
+                   "twilio:undelivered:21614", "twilio:failed:21614"}
+
+
+def _key(address: str) -> str:
+    try:
+        return key_of_any(address)
+    except ValueError as problem:
+        raise invalid("address", str(problem)) from None
+
+
+def item_key(tenant: str, rkey: str) -> tuple[str, str]:
+    return keys.suppression_pk(tenant, keys.shard_of(rkey, feed_shards(tenant))), rkey
+
+
+def show(item: Suppression) -> dict[str, Any]:
+    return {"address": item.address, "reason": item.reason, "detail": item.detail, "source": item.source,
+            "created_at": item.created_at, "created_by": item.created_by}
+
+
+def reason_for(event: ProviderEvent) -> str | None:
+    """Why an event suppresses its recipient, if it does."""
+    names = {f"{event.provider}:{event.provider_event}", f"{event.provider}:{event.provider_event}:{event.error_code}"}
+    if names & _INVALID_EVENTS:
+        return "invalid"
+    return {"bounced": "bounce", "complained": "complaint"}.get(event.event)
+
+
+def add_from_events(tenant: str, events: list[ProviderEvent]) -> int:
+    """Suppress the recipients of hard bounces, complaints and invalid addresses (first reason kept)."""
+    added = 0
+    for event in events:
+        reason = reason_for(event)
+        if reason and _add(tenant, event.recipient, reason, detail=event.reason, source=event.event_id,
+                           actor=f"provider:{event.provider}"):
+            added += 1
+    return added
+
+
+def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: str, actor: str,
+         replace: bool = False) -> bool:
+    rkey = _key(address)
+    item = Suppression(*item_key(tenant, rkey), address=address.strip(), reason=reason, detail=detail,
+                       source=source, created_at=iso(now()), created_by=actor)
+    try:
+        item.save(condition=None if replace else Suppression.pk.does_not_exist())
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    audit.record(tenant, actor=actor, action="suppression.added", entity=f"suppression:{rkey}",
+                 details={"reason": reason, "source": source})
+    return True
+
+
+def get(caller: Caller, address: str) -> dict[str, Any]:
+    caller.require("suppressions:read", "suppressions:write")
+    try:
+        return show(Suppression.get(*item_key(caller.tenant, _key(address))))
+    except Suppression.DoesNotExist:
+        raise NotFound("this address is not suppressed") from None
+
+
+def put(caller: Caller, address: str, reason: str, note: str | None) -> dict[str, Any]:
+    caller.require("suppressions:write")
+    _add(caller.tenant, address, reason, detail=note, source="admin", actor=caller.sub, replace=True)
+    return get(caller, address)
+
+
+def reset(caller: Caller, address: str) -> None:
+    caller.require("suppressions:write")
+    rkey = _key(address)
+    try:
+        existing = Suppression.get(*item_key(caller.tenant, rkey))
+    except Suppression.DoesNotExist:
+        raise NotFound("this address is not suppressed") from None
+    existing.delete()
+    audit.record(caller.tenant, actor=caller.sub, action="suppression.reset", entity=f"suppression:{rkey}",
+                 details={"reason": existing.reason})
