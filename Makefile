@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)/layers/msglog:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: run test unit api template sam-build invoke bench lint clean
+.PHONY: run test template invoke replay bench clean
 
 $(VENV)/.installed: requirements-dev.txt layers/msglog/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -46,6 +46,10 @@ template: $(SAM_VENV)/.installed
 invoke: $(VENV)/.installed
 	@test -n "$(FUNCTION)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=<file>"; exit 2; }
 	$(VENV)/bin/python -m local.invoke "$(FUNCTION)" "$(EVENT)"
+
+## replay: store the webhook requests parked while DynamoDB could not take them (local stack)
+replay: $(VENV)/.installed
+	$(VENV)/bin/python -m local.invoke ReplayFunction events/replay.json
 
 ## bench: the benchmarks and their figures
 bench: $(VENV)/.installed

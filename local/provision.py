@@ -1,7 +1,7 @@
 """Creates template.yaml's resources in moto, from their CloudFormation properties.
 
-The table (keys, indexes, TTL), the KMS key and alias, the cursor-signing secret: whatever the
-template declares, so a change there changes the local stack and the tests with it.
+The table (keys, indexes, TTL), the KMS key and alias, the cursor-signing secret, the bucket:
+whatever the template declares, so a change there changes the local stack and the tests with it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,10 @@ def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, s
             value = props.get("SecretString") or secrets.token_urlsafe(generate.get("PasswordLength", 32))
             arn = session.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
             refs[logical_id], refs[f"{logical_id}.Arn"] = name, arn
+        elif kind == "AWS::S3::Bucket":
+            bucket = name.lower()  # bucket names are lower-case
+            session.client("s3").create_bucket(Bucket=bucket)
+            refs[logical_id], refs[f"{logical_id}.Arn"] = bucket, f"arn:aws:s3:::{bucket}"
         elif kind == "AWS::Logs::LogGroup":
             refs[logical_id], refs[f"{logical_id}.Arn"] = name, f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}"
     return refs

@@ -134,16 +134,19 @@ class Faults:
     """
 
     def __init__(self, monkeypatch: Any) -> None:
+        import botocore.retries.standard
         from moto.core.botocore_stubber import BotocoreStubber
 
+        # Retries still happen, without botocore's exponential sleeps.
+        monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
         self.plan: dict[str, list[str | None]] = {}
         self.calls: dict[str, int] = {}
         original = BotocoreStubber.__call__
         faults = self
 
         def stub(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            if self.enabled and ".dynamodb." in event_name:
-                injected = faults._answer(request)
+            if self.enabled:
+                injected = faults._answer(event_name, request)
                 if injected is not None:
                     return injected
             return original(self, event_name, request, **kwargs)
@@ -154,16 +157,19 @@ class Faults:
              after: int = 0) -> None:
         self.plan.setdefault(operation, []).extend([None] * after + [code] * times)
 
-    def _answer(self, request: Any) -> Any:
+    def _answer(self, event_name: str, request: Any) -> Any:
         from botocore.awsrequest import AWSResponse
 
-        target = request.headers.get("X-Amz-Target", b"")
-        operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+        _, service, operation = event_name.split(".", 2)  # before-send.<service>.<Operation>
         self.calls[operation] = self.calls.get(operation, 0) + 1
         queue = self.plan.get(operation)
         code = queue.pop(0) if queue else None
         if code is None:
             return None
+        if service == "s3":
+            body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+            return AWSResponse(request.url, 503 if code == "SlowDown" else 500, {"content-type": "application/xml"},
+                               _Raw(body))
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
         return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
 
@@ -174,6 +180,9 @@ class _Raw:
 
     def stream(self, **_: Any):
         yield self.data
+
+
+IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}  # API operations whose IAM action is named otherwise
 
 
 class AwsCalls:
@@ -198,7 +207,8 @@ class AwsCalls:
                     body = json.loads(request.body or b"{}")
                     resource = "index" if body.get("IndexName") else "table"
                 iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
-                calls.add((function, f"{iam_service}:{operation}", resource))
+                action = f"{iam_service}:{operation}"
+                calls.add((function, IAM_ACTIONS.get(action, action), resource))
             return original(self, event_name, request, **kwargs)
 
         monkeypatch.setattr(BotocoreStubber, "__call__", record)

@@ -28,13 +28,14 @@ def _request() -> WebhookRequest:
 
 
 @app.post("/v1/webhooks/<provider>/<tenant_id>")
-def receive(provider: str, tenant_id: str) -> dict[str, Any]:
+def receive(provider: str, tenant_id: str) -> tuple[dict[str, Any], int]:
     logger.append_keys(tenant_id=tenant_id, provider=provider)
-    result = webhooks.receive(provider, tenant_id, _request(), app.current_event.request_context.request_id)
+    result, status = webhooks.receive(provider, tenant_id, _request(), app.current_event.request_context.request_id)
     for code, count in result["outcomes"].items():
         metrics.add_metric(name=code, unit="Count", value=count)
-    logger.info("webhook stored", extra={"received": result["received"], "outcomes": result["outcomes"]})
-    return result
+    logger.info("webhook stored" if status == 200 else "webhook parked",
+                extra={"received": result["received"], "outcomes": result["outcomes"]})
+    return result, status
 
 
 handler = entrypoint(app)

@@ -9,10 +9,6 @@ from tests.support import Faults, mailgun_event, mailgun_payload, sendgrid_key, 
 
 @pytest.fixture
 def faults(api, monkeypatch):
-    import botocore.retries.standard
-
-    # Retries still happen, without botocore's exponential sleeps.
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
     api.setup_tenant("acme")
     return Faults(monkeypatch)
 
@@ -31,29 +27,52 @@ def test_throttling_is_absorbed_by_retries(api, faults):
     assert faults.plan == {"PutItem": [], "UpdateItem": []}  # every injected fault was hit
 
 
-def test_persistent_throttling_is_a_503_and_the_retry_completes(api, faults):
+def replay(api):
+    return api.gateway.runtime.invoke("ReplayFunction", {"limit": 100})
+
+
+def test_persistent_throttling_parks_the_request_and_replay_stores_it(api, faults):
     message_id = api.record()
     data = mailgun_event("opened", message_id=message_id)
     faults.fail("UpdateItem", times=50)  # the event is stored; its status update never gets through
     reply = api.mailgun(data)
-    assert reply.status == 503
-    assert reply.headers["content-type"] == "application/problem+json" and reply.json["code"] == "THROTTLED"
+    assert reply.status == 202 and reply.json["outcomes"] == {"PARKED": 1}  # acknowledged: durable in S3
     faults.plan.clear()
-    retry = api.mailgun(data)  # Mailgun retries what was not acknowledged
-    assert retry.status == 200 and retry.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert replay(api) == {"replayed": 1, "failed": 0}
+    assert replay(api) == {"replayed": 0, "failed": 0}
     assert recipient(api, "pat@example.com")["status"] == "opened"
     assert len(api.get("/v1/events").json["items"]) == 1
 
 
-def test_failure_before_linking_is_repaired_by_the_retry(api, faults):
+def test_a_parked_request_still_failing_stays_parked(api, faults):
+    message_id = api.record()
+    faults.fail("BatchWriteItem", times=200)
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).status == 202
+    assert replay(api) == {"replayed": 0, "failed": 1}
+    faults.plan.clear()
+    assert replay(api) == {"replayed": 1, "failed": 0}
+    assert recipient(api, "pat@example.com")["status"] == "delivered"
+
+
+def test_the_provider_gets_a_5xx_only_if_parking_fails_too(api, faults):
+    message_id = api.record()
+    faults.fail("BatchWriteItem", times=50)
+    faults.fail("PutObject", times=50, code="InternalError")
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 500 and reply.headers["content-type"] == "application/problem+json"
+    faults.plan.clear()
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id, event_id="again")).status == 200
+
+
+def test_failure_before_linking_is_repaired_by_the_replay(api, faults):
     """The event is stored, then the write that parks it for later linking fails."""
     data = mailgun_event("delivered", "early@example.com", provider_message_id="pm-9@mg")
     faults.fail("UpdateItem", times=50)
-    assert api.mailgun(data).status == 503
+    assert api.mailgun(data).status == 202
     faults.plan.clear()
     message_id = api.record(recipients=[{"address": "early@example.com", "provider_message_id": "pm-9@mg"}])
-    assert recipient(api, "early@example.com")["status"] == "queued"  # nothing was parked to link
-    assert api.mailgun(data).json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert recipient(api, "early@example.com")["status"] == "queued"  # nothing was noted to link
+    assert replay(api)["replayed"] == 1
     assert recipient(api, "early@example.com")["status"] == "delivered"
     assert api.get("/v1/events").json["items"][0]["message_id"] == message_id
 
@@ -76,17 +95,16 @@ def test_message_half_written_then_retried_with_its_idempotency_key(api, faults)
 
 
 def test_other_errors_are_a_500_problem_without_internals(api, faults):
-    message_id = api.record()
     faults.fail("PutItem", times=1, code="InternalServerError")
     faults.fail("PutItem", times=50, code="ValidationException")
-    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    reply = api.post("/v1/messages", {"channel": "email", "body": {"text": "x"}}, auth=token(rights=["messages:write"]))
     assert reply.status == 500
     assert reply.headers["content-type"] == "application/problem+json"
     assert "ValidationException" not in reply.raw.decode() and "Traceback" not in reply.raw.decode()
     assert "unhandled error" in api.output.getvalue()  # logged for us, with its traceback
 
 
-def test_sendgrid_batch_failing_midway_is_complete_after_the_retry(api, faults):
+def test_sendgrid_batch_failing_midway_is_complete_after_the_replay(api, faults):
     private, public = sendgrid_key()
     api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
     message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
@@ -94,11 +112,11 @@ def test_sendgrid_batch_failing_midway_is_complete_after_the_retry(api, faults):
     batch = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
               "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"first-{n}"} for n in range(60)]
     faults.fail("BatchWriteItem", times=50, after=1)  # the first 25 events are written, then writes fail
-    assert sendgrid_post(api, private, batch).status == 503  # not acknowledged: SendGrid retries
+    assert sendgrid_post(api, private, batch).status == 202  # parked whole
     faults.plan.clear()
-    retry = sendgrid_post(api, private, [{**e, "sg_event_id": f"retry-{n}"} for n, e in enumerate(batch)])
-    assert retry.status == 200
-    assert retry.json["outcomes"] == {"NOLOG_DUPLICATE": 25, "LOG_OK": 35}
+    assert replay(api) == {"replayed": 1, "failed": 0}
+    log = api.get("/v1/ingestion-log").json["items"][0]
+    assert log["outcomes"] == {"NOLOG_DUPLICATE": 25, "LOG_OK": 35}  # the first 25 were stored before it failed
     detail = api.get(f"/v1/messages/{message_id}?limit=200").json
     assert {r["status"] for r in detail["recipients"]} == {"delivered"}
     assert len(api.get("/v1/events?limit=200").json["items"]) == 60

@@ -15,6 +15,7 @@ class Config:
     webhook_max_age_seconds: int
     public_base_url: str | None
     stage: str
+    parked_bucket: str
 
 
 @cache
@@ -27,4 +28,5 @@ def config() -> Config:
         webhook_max_age_seconds=int(env.get("WEBHOOK_MAX_AGE_SECONDS", "300")),
         public_base_url=env.get("PUBLIC_BASE_URL") or None,
         stage=env.get("STAGE", "dev"),
+        parked_bucket=env.get("PARKED_BUCKET", "message-log-parked"),
     )

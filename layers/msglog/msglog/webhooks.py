@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
-from msglog import ingest, ingestion_log, keys, providers, suppressions, tenants
+from msglog import ingest, ingestion_log, keys, parking, providers, suppressions, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import now
 from msglog.config import config
@@ -26,11 +26,14 @@ BAD_SIGNATURE = UNVERIFIED
 NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
 NOLOG_MALFORMED = "NOLOG_MALFORMED"
 NOLOG_BAD_SIGNATURE = "NOLOG_BAD_SIGNATURE"
+PARKED = "PARKED"
 logger = Logger(child=True)
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 
 
-def receive(provider: str, tenant: str, request: WebhookRequest, request_id: str | None = None) -> dict[str, Any]:
+def receive(provider: str, tenant: str, request: WebhookRequest,
+            request_id: str | None = None) -> tuple[dict[str, Any], int]:
+    """Verify, then store — or park, if storing fails (answer 202). Returns (answer, status)."""
     module = providers.module(provider)
     if module is None:
         raise NotFound(f"no webhook for provider {provider!r}; one of: {', '.join(providers.PROVIDERS)}")
@@ -41,12 +44,26 @@ def receive(provider: str, tenant: str, request: WebhookRequest, request_id: str
             raise Unauthorized(BAD_SIGNATURE)
         module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
         items = module.events(payload)
-        guard = getattr(module, "replay_guard", None)
-        if guard:
-            _remember_token(tenant, provider, *guard(payload))
     except DomainError as refusal:
         _log_refusal(tenant, provider, request_id, refusal)
         raise
+    try:
+        return process(tenant, provider, module, payload, items, request_id), 200
+    except DomainError as refusal:
+        _log_refusal(tenant, provider, request_id, refusal)
+        raise
+    except Exception:
+        logger.exception("storing failed: parking the request")
+        key = parking.park(tenant, provider, request, request_id)  # if this fails too: a 5xx, the provider retries
+        return {"received": len(items), "parked": key.rsplit("/", 1)[-1], "outcomes": {PARKED: len(items)}}, 202
+
+
+def process(tenant: str, provider: str, module: Any, payload: Any, items: list[Any],
+            request_id: str | None) -> dict[str, Any]:
+    """Store a verified request's events (also what `replay` does with a parked request)."""
+    guard = getattr(module, "replay_guard", None)
+    if guard:
+        _remember_token(tenant, provider, *guard(payload))
     events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
     outcomes = ingest.store(tenant, events)
@@ -64,6 +81,26 @@ def receive(provider: str, tenant: str, request: WebhookRequest, request_id: str
         "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
                       for m in malformed],
     }
+
+
+def replay(limit: int = 100) -> dict[str, Any]:
+    """Store parked requests (oldest first, at most `limit`); each is removed once stored."""
+    replayed, failed = 0, 0
+    for key in parking.parked(limit):
+        parked = parking.take(key)
+        module = providers.module(parked["provider"])
+        try:
+            payload = module.read(parked["request"])
+            process(parked["tenant"], parked["provider"], module, payload, module.events(payload), parked["request_id"])
+        except DomainError as refusal:  # e.g. a replayed token: it will never be stored
+            logger.warning("parked request refused", extra={"key": key, "status": refusal.status, "code": refusal.code})
+        except Exception:
+            logger.exception("parked request still failing", extra={"key": key})
+            failed += 1
+            continue
+        parking.done(key)
+        replayed += 1
+    return {"replayed": replayed, "failed": failed}
 
 
 def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: DomainError) -> None:

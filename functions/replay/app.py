@@ -1,0 +1,23 @@
+"""Stores parked webhook requests (operators: `make replay` locally, `sam remote invoke` in AWS).
+
+Event: {"limit": 100} (optional). Answer: {"replayed": n, "failed": m}.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from msglog import webhooks
+from msglog.http import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    limit = event.get("limit", 100) if isinstance(event, dict) else 100
+    result = webhooks.replay(limit=max(1, min(int(limit), 1000)))
+    metrics.add_metric(name="WebhooksReplayed", unit="Count", value=result["replayed"])
+    metrics.add_metric(name="WebhooksStillParked", unit="Count", value=result["failed"])
+    logger.info("parked webhooks replayed", extra=result)
+    return result
