@@ -38,8 +38,8 @@ def test_persistent_throttling_parks_the_request_and_replay_stores_it(api, fault
     reply = api.mailgun(data)
     assert reply.status == 202 and reply.json["outcomes"] == {"PARKED": 1}  # acknowledged: durable in S3
     faults.plan.clear()
-    assert replay(api) == {"replayed": 1, "failed": 0}
-    assert replay(api) == {"replayed": 0, "failed": 0}
+    assert replay(api) == {"replayed": 1, "refused": 0, "failed": 0}
+    assert replay(api) == {"replayed": 0, "refused": 0, "failed": 0}
     assert recipient(api, "pat@example.com")["status"] == "opened"
     assert len(api.get("/v1/events").json["items"]) == 1
 
@@ -48,9 +48,9 @@ def test_a_parked_request_still_failing_stays_parked(api, faults):
     message_id = api.record()
     faults.fail("BatchWriteItem", times=200)
     assert api.mailgun(mailgun_event("delivered", message_id=message_id)).status == 202
-    assert replay(api) == {"replayed": 0, "failed": 1}
+    assert replay(api) == {"replayed": 0, "refused": 0, "failed": 1}
     faults.plan.clear()
-    assert replay(api) == {"replayed": 1, "failed": 0}
+    assert replay(api) == {"replayed": 1, "refused": 0, "failed": 0}
     assert recipient(api, "pat@example.com")["status"] == "delivered"
 
 
@@ -114,9 +114,37 @@ def test_sendgrid_batch_failing_midway_is_complete_after_the_replay(api, faults)
     faults.fail("BatchWriteItem", times=50, after=1)  # the first 25 events are written, then writes fail
     assert sendgrid_post(api, private, batch).status == 202  # parked whole
     faults.plan.clear()
-    assert replay(api) == {"replayed": 1, "failed": 0}
+    assert replay(api) == {"replayed": 1, "refused": 0, "failed": 0}
     log = api.get("/v1/ingestion-log").json["items"][0]
     assert log["outcomes"] == {"NOLOG_DUPLICATE": 25, "LOG_OK": 35}  # the first 25 were stored before it failed
     detail = api.get(f"/v1/messages/{message_id}?limit=200").json
     assert {r["status"] for r in detail["recipients"]} == {"delivered"}
     assert len(api.get("/v1/events?limit=200").json["items"]) == 60
+
+
+def test_errors_a_replay_would_meet_again_are_not_parked(api, faults):
+    message_id = api.record()
+    faults.fail("BatchWriteItem", times=50, code="ValidationException")
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 500  # not acknowledged: Mailgun retries, and the error shows in our logs
+    assert replay(api) == {"replayed": 0, "refused": 0, "failed": 0}
+
+
+def test_a_parked_request_refused_on_replay_is_moved_aside(api, faults):
+    import boto3
+
+    from local.provision import physical_name
+    from tests.support import MAILGUN_KEY, mailgun_signature
+
+    message_id = api.record()
+    signature = mailgun_signature(MAILGUN_KEY)
+    faults.fail("PutItem", times=50)  # the token cannot be remembered: parked
+    first = {"signature": signature, "event-data": mailgun_event("delivered", message_id=message_id)}
+    assert api.post("/v1/webhooks/mailgun/acme", first, auth=None).status == 202
+    faults.plan.clear()
+    other = {"signature": signature, "event-data": mailgun_event("complained", message_id=message_id)}
+    assert api.post("/v1/webhooks/mailgun/acme", other, auth=None).status == 200  # the token's first use wins
+    assert replay(api) == {"replayed": 0, "refused": 1, "failed": 0}
+    kept = boto3.client("s3").list_objects_v2(Bucket=physical_name("ParkedWebhooks").lower(), Prefix="refused/")
+    assert kept["KeyCount"] == 1
+    assert replay(api) == {"replayed": 0, "refused": 0, "failed": 0}

@@ -19,6 +19,24 @@ from msglog.ids import new_ulid
 from msglog.providers import WebhookRequest
 
 PREFIX = "parked/"
+REFUSED = "refused/"  # parked requests that storing refused for good: kept for a person to look at
+_TRANSIENT_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                              "InternalServerError", "ServiceUnavailable", "TransactionConflictException"})
+
+
+def transient(error: BaseException | None) -> bool:
+    """Whether storing failed for a reason that passes (throttling, an outage, the network) —
+    not for one that a replay would meet again (a bug, a value DynamoDB refuses)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    while error is not None:
+        if isinstance(error, ConnectionError | HTTPClientError):
+            return True
+        if isinstance(error, ClientError):
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def park(tenant: str, provider: str, request: WebhookRequest, request_id: str | None) -> str:
@@ -35,11 +53,13 @@ def park(tenant: str, provider: str, request: WebhookRequest, request_id: str | 
     return key
 
 
-def parked(limit: int) -> list[str]:
+def parked(page: str | None = None) -> tuple[list[str], str | None]:
+    """One page of parked request keys (oldest first within a tenant), and the next page's token."""
     from msglog.aws import client
 
-    listed = client("s3").list_objects_v2(Bucket=config().parked_bucket, Prefix=PREFIX, MaxKeys=limit)
-    return [item["Key"] for item in listed.get("Contents", [])]
+    args = {"Bucket": config().parked_bucket, "Prefix": PREFIX, "MaxKeys": 100}
+    listed = client("s3").list_objects_v2(**args, **({"ContinuationToken": page} if page else {}))
+    return [item["Key"] for item in listed.get("Contents", [])], listed.get("NextContinuationToken")
 
 
 def take(key: str) -> dict[str, Any]:
@@ -57,3 +77,13 @@ def done(key: str) -> None:
     from msglog.aws import client
 
     client("s3").delete_object(Bucket=config().parked_bucket, Key=key)
+
+
+def refuse(key: str) -> None:
+    """Move a parked request that can never be stored out of the way, keeping it."""
+    from msglog.aws import client
+
+    bucket = config().parked_bucket
+    client("s3").copy_object(Bucket=bucket, Key=REFUSED + key.removeprefix(PREFIX),
+                             CopySource={"Bucket": bucket, "Key": key}, ServerSideEncryption="AES256")
+    client("s3").delete_object(Bucket=bucket, Key=key)

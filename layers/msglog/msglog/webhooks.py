@@ -52,7 +52,9 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
     except DomainError as refusal:
         _log_refusal(tenant, provider, request_id, refusal)
         raise
-    except Exception:
+    except Exception as failure:
+        if not parking.transient(failure):
+            raise  # a 500: the provider retries, and a replay would fail the same way
         logger.exception("storing failed: parking the request")
         key = parking.park(tenant, provider, request, request_id)  # if this fails too: a 5xx, the provider retries
         return {"received": len(items), "parked": key.rsplit("/", 1)[-1], "outcomes": {PARKED: len(items)}}, 202
@@ -83,24 +85,38 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     }
 
 
-def replay(limit: int = 100) -> dict[str, Any]:
-    """Store parked requests (oldest first, at most `limit`); each is removed once stored."""
-    replayed, failed = 0, 0
-    for key in parking.parked(limit):
-        parked = parking.take(key)
-        module = providers.module(parked["provider"])
-        try:
-            payload = module.read(parked["request"])
-            process(parked["tenant"], parked["provider"], module, payload, module.events(payload), parked["request_id"])
-        except DomainError as refusal:  # e.g. a replayed token: it will never be stored
-            logger.warning("parked request refused", extra={"key": key, "status": refusal.status, "code": refusal.code})
-        except Exception:
-            logger.exception("parked request still failing", extra={"key": key})
-            failed += 1
-            continue
-        parking.done(key)
-        replayed += 1
-    return {"replayed": replayed, "failed": failed}
+def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:
+    """Store parked requests, at most `limit`, while `time_left()` (ms) allows. Each stored one is
+    removed; one refused for good is moved to refused/; one still failing stays for the next run —
+    and the run goes on past it, page by page."""
+    replayed = refused = failed = 0
+    page: str | None = None
+    while replayed + refused < limit:
+        keys_, page = parking.parked(page)
+        for key in keys_:
+            if replayed + refused >= limit or (time_left and time_left() < 10_000):
+                return {"replayed": replayed, "refused": refused, "failed": failed}
+            try:
+                parked = parking.take(key)
+                module = providers.module(parked["provider"])
+                payload = module.read(parked["request"])
+                process(parked["tenant"], parked["provider"], module, payload, module.events(payload),
+                        parked["request_id"])
+            except DomainError as refusal:  # e.g. a replayed token: it will never be stored
+                logger.warning("parked request refused", extra={"key": key, "status": refusal.status,
+                                                                "code": refusal.code})
+                parking.refuse(key)
+                refused += 1
+                continue
+            except Exception:
+                logger.exception("parked request still failing", extra={"key": key})
+                failed += 1
+                continue
+            parking.done(key)
+            replayed += 1
+        if not page:
+            break
+    return {"replayed": replayed, "refused": refused, "failed": failed}
 
 
 def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: DomainError) -> None:

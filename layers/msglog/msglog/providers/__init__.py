@@ -54,6 +54,32 @@ class Malformed:
     errors: list  # msglog.errors.FieldError
 
 
+def text(value: object, limit: int = 1000) -> str | None:
+    """A provider's free text (reason, subject…), trimmed and bounded; None if it is not text."""
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def iso_time(value: object, field: str, what: str) -> datetime:
+    """An ISO 8601 time with offset, within what the service stores; else a 400 naming `field`."""
+    from msglog.clock import in_range
+    from msglog.errors import BadRequest, FieldError
+
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if at is not None and at.tzinfo is not None:
+            return in_range(at)
+    except ValueError:
+        pass
+    raise BadRequest(f"the {what} is malformed", [FieldError(field, "must be an ISO 8601 time with offset, 1970-9999")])
+
+
+def bounded_id(value: object, limit: int = 128) -> str | None:
+    """A provider's own id, if usable in a key: text, no # or spaces, at most `limit` characters."""
+    value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return value if isinstance(value, str) and 0 < len(value) <= limit and not any(c in value for c in "# \t\r\n") \
+        else None
+
+
 def our_message_id(value: object) -> str | None:
     """The message id a provider echoes from our custom data, if it can be one of ours (a ULID)."""
     from msglog.ids import is_ulid

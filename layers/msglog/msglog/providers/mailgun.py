@@ -23,7 +23,7 @@ from typing import Any
 from msglog.addresses import EMAIL
 from msglog.clock import from_epoch
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id
+from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id, text
 
 NAME = "mailgun"
 BAD_SIGNATURE = UNVERIFIED
@@ -85,16 +85,12 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: Any, limit: int = 1000) -> str | None:
-    return value.strip()[:limit] or None if isinstance(value, str) else None
-
-
 def _reason(data: dict[str, Any]) -> str | None:
     status, reject = _object(data.get("delivery-status")), _object(data.get("reject"))
-    for text in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
-        if (text := _text(text)) and text.upper() != "OK":
-            return text
-    return _text(data.get("reason"))
+    for candidate in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
+        if (words := text(candidate)) and words.upper() != "OK":
+            return words
+    return text(data.get("reason"))
 
 
 def _code(data: dict[str, Any]) -> int | str | None:
@@ -142,9 +138,9 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         message_id=our_message_id(_object(data.get("user-variables")).get("message_id")),
         provider_message_id=provider_message_id(headers.get("message-id")),
         reason=_reason(data) if event not in ("accepted", "delivered", "opened", "clicked", "stored") else None,
-        severity=_text(data.get("severity"), 32),
+        severity=text(data.get("severity"), 32),
         error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
-        subject=_text(headers.get("subject"), 998),
+        subject=text(headers.get("subject"), 998),
     )
 
 

@@ -22,7 +22,16 @@ from typing import Any
 
 from msglog.addresses import EMAIL
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id
+from msglog.providers import (
+    UNVERIFIED,
+    ProviderEvent,
+    WebhookRequest,
+    bounded_id,
+    iso_time,
+    our_message_id,
+    provider_message_id,
+    text,
+)
 
 NAME = "postmark"
 BAD_CREDENTIALS = UNVERIFIED
@@ -64,15 +73,8 @@ def verify(payload: dict[str, Any], credentials: list[dict[str, Any]], *, reques
 
 
 def _time(payload: dict[str, Any], record: str) -> datetime:
-    value = payload.get(_TIME_FIELD.get(record, "ReceivedAt"))
-    try:
-        at = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise BadRequest("the Postmark record is malformed",
-                         [FieldError(_TIME_FIELD.get(record, "ReceivedAt"), "must be an ISO 8601 time with offset")])
-    return at
+    field = _TIME_FIELD.get(record, "ReceivedAt")
+    return iso_time(payload.get(field), field, "Postmark record")
 
 
 def _classify(record: str, payload: dict[str, Any]) -> tuple[str, str | None]:
@@ -91,16 +93,13 @@ def _classify(record: str, payload: dict[str, Any]) -> tuple[str, str | None]:
     return "unknown", None
 
 
-def _text(value: Any, limit: int = 1000) -> str | None:
-    return value.strip()[:limit] or None if isinstance(value, str) else None
-
-
 def normalize(payload: dict[str, Any]) -> ProviderEvent:
     """One Postmark record as a ProviderEvent (pure). Records without a RecordType come from
     Postmark's older webhooks: bounces (they carry BouncedAt) or deliveries."""
     record = payload.get("RecordType")
     if not isinstance(record, str):
         record = "Bounce" if "BouncedAt" in payload else "Delivery"
+    record = record[:64]
     recipient = payload.get("Recipient") if record in ("Delivery", "Open", "Click", "SubscriptionChange") \
         else payload.get("Email")
     if not isinstance(recipient, str) or not EMAIL.match(recipient.strip()) or len(recipient) > 254:
@@ -111,8 +110,8 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
     metadata = payload.get("Metadata") if isinstance(payload.get("Metadata"), dict) else {}
     # Bounces and complaints have Postmark's own id; the other records are identified by content,
     # which a retry repeats exactly.
-    if isinstance(payload.get("ID"), int | str) and record in ("Bounce", "SpamComplaint"):
-        event_id = f"postmark.{record}.{payload['ID']}"
+    if record in ("Bounce", "SpamComplaint") and (postmark_id := bounded_id(payload.get("ID"), 64)):
+        event_id = f"postmark.{record}.{postmark_id}"
     else:
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
         event_id = f"postmark.{record}.{digest}"
@@ -129,10 +128,10 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
         channel="email",
         message_id=our_message_id(metadata.get("message_id")),
         provider_message_id=provider_message_id(payload.get("MessageID")),
-        reason=(_text(payload.get("Details")) or _text(payload.get("Description"))) if failed else None,
+        reason=(text(payload.get("Details")) or text(payload.get("Description"))) if failed else None,
         severity=severity,
         error_code=str(type_code) if isinstance(type_code, int) and failed else None,
-        subject=_text(payload.get("Subject"), 998),
+        subject=text(payload.get("Subject"), 998),
     )
 
 

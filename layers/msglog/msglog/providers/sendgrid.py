@@ -33,6 +33,7 @@ from msglog.providers import (
     WebhookRequest,
     our_message_id,
     provider_message_id,
+    text,
 )
 
 NAME = "sendgrid"
@@ -97,10 +98,6 @@ def _event_id(data: dict[str, Any]) -> str:
     return f"sendgrid.{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
-def _text(value: Any, limit: int = 1000) -> str | None:
-    return value.strip()[:limit] or None if isinstance(value, str) else None
-
-
 def normalize(data: Any, index: int = 0) -> ProviderEvent:
     where = f"[{index}]"
     if not isinstance(data, dict):
@@ -132,9 +129,9 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         message_id=our_message_id(data.get("message_id")),  # a custom arg set when sending
         provider_message_id=provider_message_id(sg_message_id.split(".filter")[0])
         if isinstance(sg_message_id, str) else None,
-        reason=(_text(data.get("reason")) or _text(data.get("response"))) if failed else None,
+        reason=(text(data.get("reason")) or text(data.get("response"))) if failed else None,
         severity=("temporary" if event == "deferred" else "permanent") if failed else None,
-        error_code=_text(data.get("status"), 32) if failed else None,
+        error_code=text(data.get("status"), 32) if failed else None,
         subject=None,
     )
 

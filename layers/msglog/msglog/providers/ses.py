@@ -37,7 +37,15 @@ from urllib.parse import urlsplit
 
 from msglog.addresses import EMAIL
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id
+from msglog.providers import (
+    UNVERIFIED,
+    ProviderEvent,
+    WebhookRequest,
+    bounded_id,
+    iso_time,
+    our_message_id,
+    provider_message_id,
+)
 
 NAME = "ses"
 CERT_HOST = re.compile(r"^sns\.[a-zA-Z0-9\-]{3,}\.amazonaws\.com(\.cn)?$")
@@ -64,6 +72,8 @@ def read(request: WebhookRequest) -> dict[str, Any]:
             raise invalid(key, "is required (a string)")
     if payload["Type"] not in SIGNED:
         raise invalid("Type", f"must be one of {', '.join(SIGNED)}")
+    if not bounded_id(payload["MessageId"]):
+        raise invalid("MessageId", "must be an SNS message id")
     return payload
 
 
@@ -142,16 +152,6 @@ def confirm(payload: dict[str, Any]) -> str | None:
 
 
 # ------------------------------------------------------------------ SES events
-def _time(value: Any, field: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise BadRequest("the SES event is malformed", [FieldError(field, "must be an ISO 8601 time")])
-    return at
-
-
 def _addresses(items: Any) -> list[str]:
     out = []
     for item in items if isinstance(items, list) else []:
@@ -218,7 +218,8 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
     mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
     event, where, recipients, part = _classify(kind, ses)
     section, _, field = where.partition(".")
-    at = _time((ses.get(section) or {}).get(field) if isinstance(ses.get(section), dict) else None, f"Message.{where}")
+    at = iso_time(ses[section].get(field) if isinstance(ses.get(section), dict) else None, f"Message.{where}",
+                  "SES event")
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
     tagged = tags.get("message_id")
     headers = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from msglog.addresses import E164
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id
+from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, bounded_id, our_message_id, provider_message_id
 
 NAME = "twilio"
 _STATUS = {"queued": "queued", "accepted": "accepted", "scheduled": "scheduled", "sending": "sent", "sent": "sent",
@@ -101,14 +101,14 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
     errors = []
     if not sid or provider_message_id(sid) != sid:
         errors.append(FieldError("MessageSid", "is required"))
-    if not status:
-        errors.append(FieldError("MessageStatus", "is required"))
+    if not status or not status.replace("_", "").isalpha() or len(status) > 32:
+        errors.append(FieldError("MessageStatus", "is required (a Twilio status)"))
     if not E164.match(to):
         errors.append(FieldError("To", "must be an E.164 phone number"))
     if errors:
         raise BadRequest("the Twilio status callback is malformed", errors)
     event = _STATUS.get(status.lower(), "unknown")
-    code = params.get("ErrorCode") or None
+    code = bounded_id(params.get("ErrorCode"), 16)
     failed = event in ("undelivered", "failed")
     return ProviderEvent(
         provider=NAME,
