@@ -77,8 +77,8 @@ def post(api, provider: str, name: str) -> list:
         from msglog.providers.ses import normalize
 
         record = SNS["ses_event_publishing_samples"]["events"][name]
-        envelope = sign_sns({"Type": "Notification", "MessageId": f"sample-{name}", "TopicArn": TOPIC,
-                             "Message": json.dumps(record), "Timestamp": "2026-11-23T10:00:00.000Z",
+        envelope = sign_sns({"Type": "Notification", "MessageId": "sample-" + name.replace(" ", "-"),
+                             "TopicArn": TOPIC, "Message": json.dumps(record), "Timestamp": "2026-11-23T10:00:00.000Z",
                              "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-TESTONLY.pem"})
         reply = api.post("/v1/webhooks/ses/acme", raw=json.dumps(envelope).encode(), content_type="text/plain", auth=None)
         assert reply.status == 200, reply.raw
