@@ -65,3 +65,20 @@ def test_suppressions_stay_in_their_tenant(api):
     assert api.get("/v1/suppressions/a@example.com", auth=token("attacker", ["suppressions:read"])).status == 404
     assert api.call("DELETE", "/v1/suppressions/a@example.com", auth=token("attacker", ["suppressions:write"])).status == 404
     assert api.get("/v1/suppressions/a@example.com", auth=token("victim", ["suppressions:read"])).status == 200
+
+
+def test_a_reset_address_comes_back_only_with_a_later_event(api):
+    import time
+
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[{"address": "gone@example.com"}])
+    old_bounce = mailgun_event("failed", "gone@example.com", message_id=message_id, severity="permanent",
+                               reason="bounce", at=time.time() - 60)
+    api.mailgun(old_bounce)
+    assert api.call("DELETE", "/v1/suppressions/gone@example.com", auth=WRITE).status == 204
+    api.mailgun(old_bounce)  # the provider retries the old bounce: the reset stands
+    assert api.get("/v1/suppressions/gone@example.com", auth=READ).status == 404
+    assert api.get("/v1/suppressions", auth=READ).json["items"] == []
+    api.mailgun(mailgun_event("failed", "gone@example.com", message_id=message_id, severity="permanent",
+                              reason="bounce", at=time.time() + 5))
+    assert api.get("/v1/suppressions/gone@example.com", auth=READ).json["reason"] == "bounce"

@@ -226,6 +226,8 @@ class Suppression(Entity, discriminator="suppression"):
     source = UnicodeAttribute()  # the provider event id, or "admin"
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
+    reset_at = UnicodeAttribute(null=True)  # reset by an administrator: only later events suppress again
+    reset_by = UnicodeAttribute(null=True)
 
 
 class AuditEntry(Entity, discriminator="audit"):

@@ -1,7 +1,9 @@
 """The suppression list ("blacklisted recipients"), per tenant.
 
 Hard bounces, complaints and invalid addresses are added by ingestion; an administrator looks
-one up, adds one and resets (removes) one. Every change leaves an audit entry: who, when, what.
+one up, adds one and resets (removes) one. A reset is remembered, so a provider's retry of the
+old bounce does not bring the address back — only a later event does. Every change leaves an
+audit entry: who, when, what.
 Items are write-sharded by address (a bad list can bounce hundreds of addresses a second), so a
 lookup is one GetItem and the list (msglog.views) merges the shards in address order.
 """
@@ -55,19 +57,25 @@ def add_from_events(tenant: str, events: list[ProviderEvent]) -> int:
     added = 0
     for event in events:
         reason = reason_for(event)
+        at = iso(event.timestamp) if event.timestamp else iso(now())
         if reason and _add(tenant, event.recipient, reason, detail=event.reason, source=event.event_id,
-                           actor=f"provider:{event.provider}"):
+                           actor=f"provider:{event.provider}", unless_reset_after=at):
             added += 1
     return added
 
 
 def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: str, actor: str,
-         replace: bool = False) -> bool:
+         unless_reset_after: str | None = None) -> bool:
+    """Suppress `address`; with `unless_reset_after` (an automatic add) only if it is not
+    suppressed yet, or was reset before that time."""
     rkey = _key(address)
     item = Suppression(*item_key(tenant, rkey), address=address.strip(), reason=reason, detail=detail,
                        source=source, created_at=iso(now()), created_by=actor)
+    condition = None
+    if unless_reset_after:
+        condition = Suppression.pk.does_not_exist() | (Suppression.reset_at < unless_reset_after)
     try:
-        item.save(condition=None if replace else Suppression.pk.does_not_exist())
+        item.save(condition=condition)
     except PutError as error:
         if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
             return False
@@ -77,27 +85,30 @@ def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: 
     return True
 
 
+def _active(tenant: str, address: str) -> Suppression:
+    try:
+        item = Suppression.get(*item_key(tenant, _key(address)))
+    except Suppression.DoesNotExist:
+        item = None
+    if item is None or item.reset_at:
+        raise NotFound("this address is not suppressed")
+    return item
+
+
 def get(caller: Caller, address: str) -> dict[str, Any]:
     caller.require("suppressions:read", "suppressions:write")
-    try:
-        return show(Suppression.get(*item_key(caller.tenant, _key(address))))
-    except Suppression.DoesNotExist:
-        raise NotFound("this address is not suppressed") from None
+    return show(_active(caller.tenant, address))
 
 
 def put(caller: Caller, address: str, reason: str, note: str | None) -> dict[str, Any]:
     caller.require("suppressions:write")
-    _add(caller.tenant, address, reason, detail=note, source="admin", actor=caller.sub, replace=True)
+    _add(caller.tenant, address, reason, detail=note, source="admin", actor=caller.sub)
     return get(caller, address)
 
 
 def reset(caller: Caller, address: str) -> None:
     caller.require("suppressions:write")
-    rkey = _key(address)
-    try:
-        existing = Suppression.get(*item_key(caller.tenant, rkey))
-    except Suppression.DoesNotExist:
-        raise NotFound("this address is not suppressed") from None
-    existing.delete()
-    audit.record(caller.tenant, actor=caller.sub, action="suppression.reset", entity=f"suppression:{rkey}",
+    existing = _active(caller.tenant, address)
+    existing.update(actions=[Suppression.reset_at.set(iso(now())), Suppression.reset_by.set(caller.sub)])
+    audit.record(caller.tenant, actor=caller.sub, action="suppression.reset", entity=f"suppression:{existing.sk}",
                  details={"reason": existing.reason})

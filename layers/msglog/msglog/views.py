@@ -330,7 +330,7 @@ def suppression_list(caller: Caller, query: ListQuery) -> dict[str, Any]:
                             ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
 
     def keep(item: Suppression) -> bool:
-        return isinstance(item, Suppression) and _equals(query.filter("reason"), item.reason) and \
-            _matches_text(query.q, item.address, item.reason, item.detail)
+        return isinstance(item, Suppression) and not item.reset_at and _equals(query.filter("reason"), item.reason) \
+            and _matches_text(query.q, item.address, item.reason, item.detail)
 
     return _page(caller, "suppressions", query, sources, keep, _show_suppression)
