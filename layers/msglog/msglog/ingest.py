@@ -26,7 +26,7 @@ from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink
 from msglog.providers import ProviderEvent
-from msglog.status import precedence, rank
+from msglog.status import precedence, rank, supersedes
 from msglog.tenants import feed_shards
 
 LOG_OK = "LOG_OK"
@@ -251,7 +251,8 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
     for arrival in matched:
         key = (arrival.delivery.pk, arrival.delivery.sk)
         latest[key] = max(latest.get(key, ""), arrival.item.timestamp)
-        if rank(arrival.event.event) and (key not in best or _precedence(arrival) > _precedence(best[key])):
+        if supersedes(arrival.event.event, arrival.item.timestamp, arrival.event.event_id,
+                      _precedence(best[key]) if key in best else None):
             best[key] = arrival
     updates = [(key, best.get(key), at) for key, at in latest.items()]
     if len(updates) == 1:
