@@ -23,7 +23,6 @@ from msglog.models import Suppression
 from msglog.providers import ProviderEvent
 from msglog.tenants import feed_shards
 
-REASONS = ("bounce", "complaint", "invalid", "validate", "manual")
 _INVALID_EVENTS = {"postmark:Bounce:BadEmailAddress", "twilio:undelivered:21211", "twilio:failed:21211",
                    "twilio:undelivered:21614", "twilio:failed:21614"}
 
