@@ -328,6 +328,9 @@ def test_sendgrid_batch_through_the_route(api):
     again = sendgrid_post(api, private, retried + [{"event": "open"}])
     assert again.json["outcomes"] == {"NOLOG_DUPLICATE": len(batch), "NOLOG_MALFORMED": 1}
     assert again.json["malformed"][0]["index"] == len(batch)
+    kept = api.get("/v1/ingestion-log").json["items"][0]["malformed"]  # kept raw, not dropped
+    assert kept == [{"index": len(batch), "fields": f"[{len(batch)}].email, [{len(batch)}].timestamp",
+                     "raw": '{"event":"open"}'}]
     assert status_of(api, "example@test.com", message_id)["status"] == "complained"
     assert len(api.get("/v1/events?limit=200").json["items"]) == len(batch)
 
@@ -432,3 +435,13 @@ def test_privacy_mode_keeps_addresses_out_of_the_ingestion_log(api):
     reply = api.get("/v1/ingestion-log")
     assert "private.person" not in reply.raw.decode()
     assert reply.json["items"][0]["events"][0]["subject"] == "Report card"
+
+
+def test_privacy_mode_keeps_malformed_items_out_of_the_ingestion_log(api):
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
+    api.call("PATCH", "/v1/tenant", {"privacy_mode": True})
+    sendgrid_post(api, private, [{"event": "open", "email": "hidden.person@example"}])
+    reply = api.get("/v1/ingestion-log")
+    assert "hidden.person" not in reply.raw.decode()
+    assert reply.json["items"][0]["malformed"] == [{"index": 0, "fields": "[0].email, [0].timestamp"}]

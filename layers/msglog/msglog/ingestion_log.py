@@ -3,7 +3,8 @@
 One item per request — its outcome codes counted, and per event (up to 100) the code, event,
 subject, message and recipient — so a busy batch costs one write, not one per event. Refused
 requests of a known tenant are recorded too (NOLOG_BAD_SIGNATURE, NOLOG_MALFORMED, …); an
-unknown tenant has no log to write to. With privacy mode on, recipients are left out.
+unknown tenant has no log to write to. Malformed items of a batch are kept raw here (up to 50,
+2,000 characters each). With privacy mode on, recipients and raw items are left out.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from msglog.tenants import feed_shards, settings
 
 RETENTION = timedelta(days=90)  # issue 5 makes it a tenant setting
 MAX_EVENTS_PER_RECORD = 100
+MAX_MALFORMED_KEPT = 50
 
 
 def record(tenant: str, provider: str, request_id: str | None, counts: dict[str, int],
-           outcomes: Iterable[Any] = (), detail: str | None = None) -> None:
+           outcomes: Iterable[Any] = (), detail: str | None = None, malformed: Iterable[Any] = ()) -> None:
     at = now()
     record_id = new_ulid(at)
     private = bool(settings(tenant).privacy_mode)
@@ -33,8 +35,12 @@ def record(tenant: str, provider: str, request_id: str | None, counts: dict[str,
             ("message_id", o.message_id), ("recipient", None if private else o.recipient)) if value is not None}
         for o in list(outcomes)[:MAX_EVENTS_PER_RECORD]
     ]
+    kept = [  # malformed batch items, raw — unless privacy mode (they may hold addresses)
+        {"index": m.index, "fields": ", ".join(e.field for e in m.errors), **({} if private else {"raw": m.raw})}
+        for m in list(malformed)[:MAX_MALFORMED_KEPT]
+    ]
     IngestionRecord(
         keys.ingestion_pk(tenant, keys.shard_of(record_id, feed_shards(tenant))), record_id,
         request_id=request_id, provider=provider, received_at=iso(at), outcomes=dict(counts),
-        events=events or None, detail=detail, expires_at=at + RETENTION,
+        events=events or None, malformed=kept or None, detail=detail, expires_at=at + RETENTION,
     ).save()

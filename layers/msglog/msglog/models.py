@@ -216,6 +216,7 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     received_at = UnicodeAttribute()
     outcomes = MapAttribute()  # code -> count
     events = ListAttribute(null=True)  # [{"code", "event_id", "event", "subject", "recipient", "message_id"}], ≤ 100
+    malformed = ListAttribute(null=True)  # [{"index", "fields", "raw"}], ≤ 50
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
 
 

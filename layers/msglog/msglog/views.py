@@ -293,6 +293,7 @@ def _show_ingestion(record: IngestionRecord) -> dict[str, Any]:
         "id": record.sk, "received_at": record.received_at, "provider": record.provider,
         "request_id": record.request_id, "outcomes": record.outcomes.as_dict(),
         "events": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in record.events or []],
+        "malformed": [dict(m.as_dict() if hasattr(m, "as_dict") else m) for m in record.malformed or []],
         "detail": record.detail,
     }
 

@@ -75,7 +75,7 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     for item in malformed:  # which item and which fields, never its content
         logger.warning("malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]})
     counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
-    ingestion_log.record(tenant, provider, request_id, counts, outcomes)
+    ingestion_log.record(tenant, provider, request_id, counts, outcomes, malformed=malformed)
     return {
         "received": len(items),
         "outcomes": dict(counts),

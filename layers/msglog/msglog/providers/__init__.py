@@ -48,10 +48,11 @@ class ProviderEvent:
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
-    """An item of a batch that could not be read: reported, the rest of the batch is stored."""
+    """An item of a batch that could not be read: reported and kept raw; the rest is stored."""
 
     index: int
     errors: list  # msglog.errors.FieldError
+    raw: str = ""  # the item as received (JSON), bounded
 
 
 def text(value: object, limit: int = 1000) -> str | None:

@@ -40,6 +40,7 @@ NAME = "sendgrid"
 SIGNATURE = "x-twilio-email-event-webhook-signature"
 TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
 MAX_EVENTS = 5000
+MAX_RAW_CHARS = 2000  # of a malformed item kept in the ingestion log
 _SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delivered", "open": "opened",
            "click": "clicked", "dropped": "dropped", "spamreport": "complained", "unsubscribe": "unsubscribed",
            "group_unsubscribe": "unsubscribed", "group_resubscribe": "unknown"}
@@ -143,5 +144,6 @@ def events(payload: list[Any]) -> list[ProviderEvent | Malformed]:
         try:
             out.append(normalize(data, index))
         except BadRequest as problem:
-            out.append(Malformed(index, problem.errors))
+            raw = json.dumps(data, separators=(",", ":"), default=str)[:MAX_RAW_CHARS]
+            out.append(Malformed(index, problem.errors, raw))
     return out
