@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Faults, mailgun_event, mailgun_payload, sendgrid_key, sendgrid_post, token
+from tests.support import Faults, mailgun_event, sendgrid_key, sendgrid_post, token
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.apigw import mint_token
-from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, token
+from tests.support import mailgun_event, mailgun_payload, token
 
 VICTIM = token("victim")
 ATTACKER = token("attacker")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module
 from types import ModuleType
+from typing import Any
 
 PROVIDERS = ("mailgun", "postmark", "sendgrid", "ses", "twilio")
 # One answer for an unknown tenant and for any failed verification: tenants cannot be enumerated.
@@ -53,6 +54,37 @@ class Malformed:
     index: int
     errors: list  # msglog.errors.FieldError
     raw: str = ""  # the item as received (JSON), bounded
+
+
+def json_body(request: WebhookRequest, kind: type, what: str) -> Any:
+    """The request body as JSON of `kind` (dict or list); else a 400 naming the body."""
+    import json
+
+    from msglog.errors import invalid
+
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid("body", "is not JSON (or is nested too deeply)") from None
+    if not isinstance(payload, kind):
+        raise invalid("body", f"must be {what}")
+    return payload
+
+
+def check_age(timestamp: str, max_age_seconds: int, now: float | None = None) -> None:
+    """The signed timestamp is at most `max_age_seconds` away from now (0: not checked); else 401."""
+    import time
+
+    from msglog.errors import Unauthorized
+
+    if not max_age_seconds:
+        return
+    try:
+        age = (now if now is not None else time.time()) - float(timestamp)
+    except ValueError:
+        raise Unauthorized(UNVERIFIED) from None
+    if abs(age) > max_age_seconds:
+        raise Unauthorized("the webhook timestamp is too old (or in the future)")
 
 
 def text(value: object, limit: int = 1000) -> str | None:

@@ -17,13 +17,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 from msglog.addresses import EMAIL
 from msglog.clock import from_epoch
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, our_message_id, provider_message_id, text
+from msglog.providers import (
+    UNVERIFIED,
+    ProviderEvent,
+    WebhookRequest,
+    check_age,
+    json_body,
+    our_message_id,
+    provider_message_id,
+    text,
+)
 
 NAME = "mailgun"
 BAD_SIGNATURE = UNVERIFIED
@@ -35,12 +43,7 @@ _SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-co
 
 
 def read(request: WebhookRequest) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise invalid("body", "is not JSON (or is nested too deeply)") from None
-    if not isinstance(payload, dict):
-        raise invalid("body", "must be a JSON object with signature and event-data")
+    payload = json_body(request, dict, "a JSON object with signature and event-data")
     if not isinstance(payload.get("event-data"), dict):
         raise invalid("event-data", "is missing or not an object")
     return payload
@@ -65,13 +68,7 @@ def check_signature(signature: Any, signing_keys: list[str], *, max_age_seconds:
         for key in signing_keys
     ):
         raise Unauthorized(BAD_SIGNATURE)
-    if max_age_seconds:
-        try:
-            age = (now if now is not None else time.time()) - float(timestamp)
-        except ValueError:
-            raise Unauthorized(BAD_SIGNATURE) from None
-        if abs(age) > max_age_seconds:
-            raise Unauthorized("the webhook timestamp is too old (or in the future)")
+    check_age(timestamp, max_age_seconds, now)
 
 
 def replay_guard(payload: dict[str, Any]) -> tuple[str, str]:

@@ -21,13 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from msglog.addresses import EMAIL
-from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
+from msglog.errors import BadRequest, FieldError, Unauthorized
 from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
     WebhookRequest,
     bounded_id,
     iso_time,
+    json_body,
     our_message_id,
     provider_message_id,
     text,
@@ -48,13 +49,7 @@ _TIME_FIELD = {"Delivery": "DeliveredAt", "Bounce": "BouncedAt", "SpamComplaint"
 
 
 def read(request: WebhookRequest) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise invalid("body", "is not JSON") from None
-    if not isinstance(payload, dict):
-        raise invalid("body", "must be a JSON object (one Postmark webhook record)")
-    return payload
+    return json_body(request, dict, "a JSON object (one Postmark webhook record)")
 
 
 def verify(payload: dict[str, Any], credentials: list[dict[str, Any]], *, request: WebhookRequest,

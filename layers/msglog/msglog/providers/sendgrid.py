@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import json
-import time
 from typing import Any
 
 from msglog.addresses import EMAIL
@@ -31,6 +30,8 @@ from msglog.providers import (
     Malformed,
     ProviderEvent,
     WebhookRequest,
+    check_age,
+    json_body,
     our_message_id,
     provider_message_id,
     text,
@@ -47,11 +48,8 @@ _SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delive
 
 
 def read(request: WebhookRequest) -> list[Any]:
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise invalid("body", "is not JSON") from None
-    if not isinstance(payload, list) or not payload:
+    payload = json_body(request, list, "a JSON array of SendGrid events")
+    if not payload:
         raise invalid("body", "must be a JSON array of SendGrid events")
     if len(payload) > MAX_EVENTS:
         raise invalid("body", f"holds more than {MAX_EVENTS} events")
@@ -84,13 +82,7 @@ def verify(payload: list[Any], credentials: list[dict[str, Any]], *, request: We
             continue
     else:
         raise Unauthorized(UNVERIFIED)
-    if max_age_seconds:
-        try:
-            age = (now if now is not None else time.time()) - float(timestamp)
-        except ValueError:
-            raise Unauthorized(UNVERIFIED) from None
-        if abs(age) > max_age_seconds:
-            raise Unauthorized("the webhook timestamp is too old (or in the future)")
+    check_age(timestamp, max_age_seconds, now)
 
 
 def _event_id(data: dict[str, Any]) -> str:

@@ -43,6 +43,7 @@ from msglog.providers import (
     WebhookRequest,
     bounded_id,
     iso_time,
+    json_body,
     our_message_id,
     provider_message_id,
 )
@@ -59,12 +60,7 @@ _certificates: dict[str, Any] = {}  # URL → public key, for the container's li
 
 
 def read(request: WebhookRequest) -> dict[str, Any]:
-    try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise invalid("body", "is not an SNS message (JSON)") from None
-    if not isinstance(payload, dict):
-        raise invalid("body", "must be an SNS message (a JSON object)")
+    payload = json_body(request, dict, "an SNS message (a JSON object)")
     payload = {_LAMBDA_KEYS.get(key, key): value for key, value in payload.items()}
     for key in ("Type", "MessageId", "TopicArn", "Message", "Timestamp", "Signature", "SignatureVersion",
                 "SigningCertURL"):
