@@ -23,6 +23,21 @@ if str(LAYER) not in sys.path:
     sys.path.insert(0, str(LAYER))
 
 
+@contextmanager
+def environment(values: dict[str, str]):
+    """`values` set in os.environ for the block; what was there before is put back after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class LambdaContext:
     function_name: str
@@ -67,16 +82,8 @@ class Runtime:
         values = {**self._environments.get(function.logical_id, {}), **self._extra,
                   "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory)}
-        saved = {name: os.environ.get(name) for name in values}
-        os.environ.update(values)
-        try:
+        with environment(values):
             yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
     def module(self, logical_id: str) -> ModuleType:
         """The function's handler module, loaded from its CodeUri on first use (a cold start)."""

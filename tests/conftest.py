@@ -45,23 +45,17 @@ with contextlib.redirect_stdout(FUNCTION_OUTPUT):
 def aws():
     """template.yaml's table, KMS key and cursor secret, fresh in moto for each test."""
     from local import provision
+    from local.runtime import environment
     from local.stack import environments
 
     with mock_aws():
         reset_function_state()
         refs = provision.create(boto3.Session())
         envs = environments(refs, {})
-        shared = envs["WebhooksFunction"]
-        saved = {name: os.environ.get(name) for name in shared}
-        os.environ.update(shared)
         try:
-            yield envs
+            with environment(envs["WebhooksFunction"]):  # the Globals every function shares
+                yield envs
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             reset_function_state()
 
 
