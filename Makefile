@@ -4,19 +4,28 @@ PYTHON_VERSION := 3.13
 PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION)) $(wildcard /usr/local/bin/python$(PYTHON_VERSION) /usr/bin/python$(PYTHON_VERSION)))
 VENV := .venv
 SAM_VENV := .venvs/sam
+FUZZ_VENV := .venvs/schemathesis
 PORT ?= 3000
 export PORT
 export PYTHONPATH := $(CURDIR)/layers/msglog:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
+comma := ,
 
-.PHONY: run test template invoke replay bench clean
+.PHONY: run test fuzz template openapi invoke replay onboard link-customers unlink-customers purge-dry-run bench clean
 
 $(VENV)/.installed: requirements-dev.txt layers/msglog/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(FUZZ_VENV)/.installed: requirements-fuzz.txt
+	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --upgrade pip
+	$(FUZZ_VENV)/bin/pip install --quiet -r requirements-fuzz.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -31,9 +40,14 @@ run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
 ## test: every test — unit, API through the local stack, template checks, sam validate/build
-test: $(VENV)/.installed $(SAM_VENV)/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed
 	$(VENV)/bin/python -m pytest -q tests
+	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory template
+
+## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
+fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed
+	$(VENV)/bin/python -m local.fuzz $(FUZZ_VENV)/bin/st
 
 ## template: sam validate --lint, cfn-lint and sam build (no Docker)
 template: $(SAM_VENV)/.installed
@@ -41,6 +55,10 @@ template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build --cached --parallel
 	@echo "template: validate, lint and build passed"
+
+## openapi: regenerate the OpenAPI document from the handlers (served at /v1/openapi.json)
+openapi: $(VENV)/.installed
+	$(VENV)/bin/python -m local.openapi
 
 ## invoke: run one function of template.yaml in-process against the running local stack
 invoke: $(VENV)/.installed
@@ -50,6 +68,21 @@ invoke: $(VENV)/.installed
 ## replay: store the webhook requests parked while DynamoDB could not take them (local stack)
 replay: $(VENV)/.installed
 	$(VENV)/bin/python -m local.invoke ReplayFunction events/replay.json
+
+## onboard: register a tenant (TENANT=…, optional TIME_ZONE=, ALERT_EMAIL=, RETENTION_MONTHS=, FEED_SHARDS=)
+onboard: $(VENV)/.installed
+	@test -n "$(TENANT)" || { echo "usage: make onboard TENANT=<id> [TIME_ZONE=…]"; exit 2; }
+	$(VENV)/bin/python -m local.ops onboard-tenant tenant=$(TENANT) time_zone=$(TIME_ZONE) alert_email=$(ALERT_EMAIL) \
+		retention_months=$(RETENTION_MONTHS) feed_shards=$(FEED_SHARDS)
+
+## link-customers / unlink-customers: an enterprise's roll-up (ENTERPRISE=<id> CUSTOMERS=a,b)
+link-customers unlink-customers: $(VENV)/.installed
+	@test -n "$(ENTERPRISE)" -a -n "$(CUSTOMERS)" || { echo "usage: make $@ ENTERPRISE=<id> CUSTOMERS=a,b"; exit 2; }
+	$(VENV)/bin/python -m local.ops $@ enterprise=$(ENTERPRISE) customers=$(CUSTOMERS)
+
+## purge-dry-run: what the retention purge would delete now (local stack; TENANT=… for one tenant)
+purge-dry-run: $(VENV)/.installed
+	$(VENV)/bin/python -m local.invoke PurgeFunction '{"dry_run": true$(if $(TENANT),$(comma) "tenant": "$(TENANT)")}'
 
 ## bench: the benchmarks and their figures
 bench: $(VENV)/.installed

@@ -1,4 +1,4 @@
-"""`make invoke FUNCTION=<LogicalId> EVENT=<file>`: one function of template.yaml, in this
+"""`make invoke FUNCTION=<LogicalId> EVENT=<file or JSON>`: one function of template.yaml, in this
 process, against the stack that `make run` started with the same PORT. Prints the result.
 
 The function's environment is the template's; variables the function reads that are set in
@@ -37,8 +37,11 @@ def main(function: str, event_file: str) -> int:
     envs = environments(info["refs"], info["overrides"])
     shell = {name: os.environ[name] for name in envs[function] if name in os.environ and name.startswith("WEBHOOK_")}
     runtime = Runtime(envs, extra_env={**function_extras(port), **shell})
-    with open(event_file) as handle:
-        event = json.load(handle)
+    if event_file.lstrip().startswith("{"):  # operator commands pass the event itself
+        event = json.loads(event_file)
+    else:
+        with open(event_file) as handle:
+            event = json.load(handle)
     print(json.dumps(runtime.invoke(function, event), indent=2, default=str))
     return 0
 

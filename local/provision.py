@@ -59,6 +59,8 @@ def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, s
         elif kind == "AWS::S3::Bucket":
             bucket = name.lower()  # bucket names are lower-case
             session.client("s3").create_bucket(Bucket=bucket)
+            if versioning := props.get("VersioningConfiguration"):  # deletes leave the old version, as in AWS
+                session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration=versioning)
             refs[logical_id], refs[f"{logical_id}.Arn"] = bucket, f"arn:aws:s3:::{bucket}"
         elif kind == "AWS::Logs::LogGroup":
             refs[logical_id], refs[f"{logical_id}.Arn"] = name, f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,6 +17,13 @@ from local.template import http_api, parameters, resolve, routes
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
 log = logging.getLogger("local.gateway")
+
+
+SWAGGER_UI = b"""<!doctype html><html><head><meta charset="utf-8"><title>Message Log Service API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/v1/openapi.json", dom_id: "#ui", persistAuthorization: true});</script>
+</body></html>"""
 
 
 def _gateway_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
@@ -65,6 +73,8 @@ class Gateway:
                source_ip: str) -> tuple[int, dict[str, str], bytes]:
         found = apigw.match(self.matchers, method, path)
         if found is None:
+            if (method, path) == ("GET", "/docs"):  # local only: Swagger UI over /v1/openapi.json
+                return 200, {"content-type": "text/html; charset=utf-8"}, SWAGGER_UI
             return _gateway_error(404, "Not Found")
         route, path_parameters = found
         if len(body) > MAX_BODY_BYTES:
@@ -102,6 +112,22 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
+
+        def __getattr__(self, name: str) -> Any:
+            """Any other method (QUERY, PROPFIND…) reaches the gateway, which has no route for it: 404."""
+            if name.startswith("do_"):
+                return self._any
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """What http.server refuses itself (a too-long URL: 414) answered as API Gateway does."""
+            data = json.dumps({"message": message or HTTPStatus(code).phrase}).encode()
+            self.send_response(code)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
 
         def log_message(self, fmt: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), fmt % args)

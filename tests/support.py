@@ -29,6 +29,7 @@ def reset_function_state() -> None:
     aws.client.cache_clear()
     tenants._settings_cache.clear()
     tenants._credentials_cache.clear()
+    tenants._registered.clear()
     cursor._keys_cache = None
     Entity._connection = None
 
@@ -183,6 +184,7 @@ class _Raw:
 
 
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}  # API operations whose IAM action is named otherwise
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
 class AwsCalls:
@@ -207,6 +209,10 @@ class AwsCalls:
                     body = json.loads(request.body or b"{}")
                     resource = "index" if body.get("IndexName") else "table"
                 iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
+                if operation == "TransactWriteItems":  # IAM authorises each write of a transaction
+                    for write in json.loads(request.body)["TransactItems"]:
+                        calls.add((function, f"dynamodb:{TRANSACT_ACTIONS[next(iter(write))]}", "table"))
+                    return original(self, event_name, request, **kwargs)
                 action = f"{iam_service}:{operation}"
                 calls.add((function, IAM_ACTIONS.get(action, action), resource))
             return original(self, event_name, request, **kwargs)

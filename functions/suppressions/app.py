@@ -1,5 +1,6 @@
 """The suppression list: GET /v1/suppressions, GET/PUT/DELETE /v1/suppressions/{address}."""
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -7,7 +8,19 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from msglog import suppressions, views
-from msglog.http import Cursor, Filter, Limit, Order, Search, caller, create_app, entrypoint, list_query
+from msglog.http import (
+    Cursor,
+    Filter,
+    Format,
+    Limit,
+    Order,
+    Search,
+    caller,
+    create_app,
+    entrypoint,
+    list_query,
+    listing,
+)
 from msglog.schemas import SuppressionIn
 
 app = create_app()
@@ -16,8 +29,9 @@ Address = Annotated[str, Path(max_length=320, description="an e-mail address or 
 
 @app.get("/v1/suppressions")
 def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None, order: Order = "asc",
-                      reason: Filter = None) -> dict[str, Any]:
-    return views.suppression_list(caller(app), list_query(limit, cursor, None, None, q, order, reason=reason))
+                      reason: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, None, None, q, order, reason=reason)
+    return listing(format_, partial(views.suppression_list, caller(app)), query)
 
 
 @app.get("/v1/suppressions/<address>")

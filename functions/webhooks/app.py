@@ -38,4 +38,4 @@ def receive(provider: str, tenant_id: str) -> tuple[dict[str, Any], int]:
     return result, status
 
 
-handler = entrypoint(app)
+handler = entrypoint(app, api_log=False, json_only=False)  # providers post forms and text too

@@ -72,8 +72,8 @@ def test_backfilled_messages_keep_their_time(api):
     ({"created_at": "yesterday"}, "created_at"),
     ({"created_at": "2024-03-01T08:00:00"}, "created_at"),
     ({"sender": {"id": "x", "rank": 3}}, "sender.rank"),
-    ({"body": {"html": "x" * 300_001}}, "body"),
-    ({"body": {"text": "x" * 300_001}}, "body"),
+    ({"body": {"html": "x" * 999_999, "text": "xx"}}, "body"),
+    ({"body": {"text": "x" * 1_000_001}}, "body"),  # over 1 MB (MAX_BODY_BYTES)
     ({"surprise": 1}, "surprise"),
 ])
 def test_bad_messages_name_the_field_and_write_nothing(api, change, field):

@@ -13,6 +13,13 @@ ROUTES = {
     "settings": "/v1/tenant",
     "ingestion": "/v1/ingestion-log",
     "suppressions": "/v1/suppressions",
+    "activity": "/v1/activity",
+    "audit": "/v1/audit",
+    "panel": "/v1/panel-log",
+    "logins": "/v1/logins",
+    "api": "/v1/api-log",
+    "stats": "/v1/stats",
+    "transactions": "/v1/transactions",
 }
 OPENS = {  # right → the views it opens (admin opens all)
     "logs:sent": {"sent"},
@@ -28,10 +35,14 @@ OPENS = {  # right → the views it opens (admin opens all)
     "events:write": set(),
     "people:all": set(),
     "logs:recipient-fields": set(),
-    "stats:read": set(),
+    "stats:read": {"stats", "transactions"},
     "suppressions:read": {"suppressions"},
     "suppressions:write": {"suppressions"},
-    "logs:audit": set(),
+    "logs:audit": {"audit"},
+    "logs:activity": {"activity"},
+    "logs:panel": {"panel"},
+    "logs:logins": {"logins"},
+    "logs:api": {"api"},
     "logs:ingestion": {"ingestion"},
     "admin": set(ROUTES),
 }
@@ -44,6 +55,21 @@ def test_each_right_opens_exactly_its_views(api, right):
         reply = api.get(path, auth=caller)
         expected = 200 if view in OPENS[right] else 403
         assert reply.status == expected, (right, view, reply.json)
+
+
+WRITES = {  # POST routes and a valid body each: only events:write (and admin) may post them
+    "/v1/activity": {"action": "enrolment requested", "entity": "family:F1"},
+    "/v1/audit": {"action": "student.updated", "entity": "student:P1"},
+    "/v1/panel-log": {"url": "/students/P1", "method": "GET"},
+    "/v1/logins": {"user": {"id": "u-ann"}, "status": "success"},
+}
+
+
+@pytest.mark.parametrize("right", sorted(OPENS))
+def test_only_events_write_posts_records(api, right):
+    for path, body in WRITES.items():
+        reply = api.post(path, body, auth=token(rights=[right]))
+        assert reply.status == (201 if right in ("events:write", "admin") else 403), (right, path, reply.json)
 
 
 def test_no_rights_and_no_token(api):

@@ -16,6 +16,7 @@ class Config:
     public_base_url: str | None
     stage: str
     parked_bucket: str
+    body_bucket: str
 
 
 @cache
@@ -29,4 +30,5 @@ def config() -> Config:
         public_base_url=env.get("PUBLIC_BASE_URL") or None,
         stage=env.get("STAGE", "dev"),
         parked_bucket=env.get("PARKED_BUCKET", "message-log-parked"),
+        body_bucket=env.get("BODY_BUCKET", "message-log-bodies"),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from hashlib import blake2b
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_ALPHABET)}
@@ -30,6 +31,12 @@ def _millis(at: datetime) -> int:
 def new_ulid(at: datetime | None = None) -> str:
     ms = _millis(at) if at else time.time_ns() // 1_000_000
     return _encode((ms << _RANDOM_BITS) | int.from_bytes(os.urandom(10), "big"))
+
+
+def derived_ulid(at: datetime, seed: str) -> str:
+    """A ULID of `at` whose random part comes from `seed`: a client's retry gets the same id."""
+    digest = int.from_bytes(blake2b(seed.encode(), digest_size=10).digest(), "big")
+    return _encode((_millis(at) << _RANDOM_BITS) | digest)
 
 
 def bounds(start: datetime | None, end: datetime | None) -> tuple[str, str]:

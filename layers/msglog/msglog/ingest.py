@@ -21,7 +21,7 @@ from functools import cache
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
-from msglog import keys
+from msglog import keys, stats
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink
@@ -187,6 +187,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
             else:
                 batch.save(arrival.item)
     _apply_statuses([a for a in unique if a.delivery])
+    _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
     linked = _park([a for a in unique if not a.delivery], tenant)
     outcomes = []
     for arrival in arrivals:
@@ -279,6 +280,18 @@ def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: s
     _touch(*key, latest_at)
 
 
+def _count_failures(failures: list[_Arrival]) -> None:
+    """A delivery's first failure counts in the account statistics (once, however often retried)."""
+    first: dict[tuple[str, str], _Arrival] = {}
+    for arrival in failures:
+        key = (arrival.delivery.pk, arrival.delivery.sk)
+        earlier = key not in first or arrival.item.timestamp < first[key].item.timestamp
+        if arrival.delivery.failed_at is None and earlier:
+            first[key] = arrival
+    for future in [_workers().submit(stats.count_failure, a.delivery, a.item.timestamp) for a in first.values()]:
+        future.result()
+
+
 @cache
 def _workers() -> ThreadPoolExecutor:
     """Kept for the container's life: its threads (and their connections) are reused."""
@@ -335,6 +348,8 @@ def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
             item.save()
             if rank(item.event):
                 _raise_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.event_id, item.reason)
+            if stats.is_failure(item.event):
+                stats.count_failure(delivery, item.timestamp)
             _touch(delivery.pk, delivery.sk, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)

@@ -19,7 +19,6 @@ from msglog.ids import new_ulid
 from msglog.models import IngestionRecord
 from msglog.tenants import feed_shards, settings
 
-RETENTION = timedelta(days=90)  # issue 5 makes it a tenant setting
 MAX_EVENTS_PER_RECORD = 100
 MAX_MALFORMED_KEPT = 50
 
@@ -28,7 +27,9 @@ def record(tenant: str, provider: str, request_id: str | None, counts: dict[str,
            outcomes: Iterable[Any] = (), detail: str | None = None, malformed: Iterable[Any] = ()) -> None:
     at = now()
     record_id = new_ulid(at)
-    private = bool(settings(tenant).privacy_mode)
+    tenant_settings = settings(tenant)
+    private = bool(tenant_settings.privacy_mode)
+    keep_until = at + timedelta(days=int(tenant_settings.log_retention_days))
     events = [
         {name: value for name, value in (
             ("code", o.code), ("event_id", o.event_id), ("event", o.event), ("subject", o.subject),
@@ -42,5 +43,5 @@ def record(tenant: str, provider: str, request_id: str | None, counts: dict[str,
     IngestionRecord(
         keys.ingestion_pk(tenant, keys.shard_of(record_id, feed_shards(tenant))), record_id,
         request_id=request_id, provider=provider, received_at=iso(at), outcomes=dict(counts),
-        events=events or None, malformed=kept or None, detail=detail, expires_at=at + RETENTION,
+        events=events or None, malformed=kept or None, detail=detail, expires_at=keep_until,
     ).save()

@@ -52,8 +52,27 @@ def sent_feed_pk(tenant: str, shard: int) -> str:
 
 
 def body_due_pk(tenant: str, shard: int) -> str:
-    """gsi3: bodies still kept, sorted by message id, so the purge reads only due ones."""
+    """gsi3: bodies still kept, sorted by send time (body_due_sk), so the purge reads only due ones."""
     return f"T#{tenant}#BODY#{shard}"
+
+
+def body_due_sk(sent_at: str, message_id: str) -> str:
+    """The send time (fixed-width ISO), not the id: `gsi3sk < iso(now − retention)` is then exactly the due
+    bodies, whatever time the id was minted at."""
+    return f"{sent_at}#{message_id}"
+
+
+def body_sent_at(due_sk: str) -> str:
+    return due_sk.partition("#")[0]
+
+
+# --- the tenant registry: the one partition not under a tenant, read only by the scheduled jobs
+# (the purge), which need every tenant without a Scan. It holds tenant ids, nothing else.
+TENANTS_PK = "TENANTS"
+
+
+def tenant_registry_sk(tenant: str) -> str:
+    return tenant
 
 
 # --- delivery history: one partition per tenant and recipient
@@ -170,6 +189,32 @@ def suppression_pk(tenant: str, shard: int) -> str:
     return f"T#{tenant}#SUPP#{shard}"
 
 
-# --- the audit log: time-ordered, never changed
-def audit_pk(tenant: str, shard: int) -> str:
-    return f"T#{tenant}#AUDIT#{shard}"
+# --- the tenant's own logs (activity, audit, panel, logins, api): time-ordered feeds, sharded;
+# gsi1 finds one entity's (or one user's) records of a kind. Audit records are never changed.
+LOG_KINDS = ("activity", "audit", "panel", "login", "api")
+
+
+def log_pk(tenant: str, kind: str, shard: int) -> str:
+    return f"T#{tenant}#LOG#{kind}#{shard}"
+
+
+def log_entity_pk(tenant: str, kind: str, entity: str) -> str:
+    """gsi1: one entity's records of a kind (`family:12`, `user:ann`), sorted by record id."""
+    return f"T#{tenant}#LOGE#{kind}#{entity}"
+
+
+def login_summary_pk(tenant: str, user_id: str) -> str:
+    return f"T#{tenant}#USER#{user_id}"
+
+
+LOGIN_SUMMARY_SK = "LOGINS"
+
+
+# --- account statistics (seed 002): one counter item per day, channel and campaign, one
+# partition per tenant and month (in the tenant's time zone), so a date range is a few Queries
+def stats_pk(tenant: str, month: str) -> str:
+    return f"T#{tenant}#STATS#{month}"
+
+
+def stats_sk(day: str, channel: str, campaign: str) -> str:
+    return f"{day}#{channel}#{campaign}"

@@ -13,17 +13,17 @@ from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
-from msglog import keys
+from msglog import bodies, keys, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import is_ulid, new_ulid
 from msglog.ingest import link_pending
-from msglog.models import Delivery, IdempotencyRecord, Message, MessageBody, ProviderMessageLink
+from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink
 from msglog.schemas import MessageIn, RecipientIn
 from msglog.status import INITIAL_STATUS, precedence
-from msglog.tenants import feed_shards
+from msglog.tenants import feed_shards, register
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -52,13 +52,14 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
         status=message.status, recorded_by=caller.sub,
         gsi1pk=keys.sent_feed_pk(tenant, keys.shard_of(message_id, shards)), gsi1sk=message_id,
     )
+    item.stats_pk, item.stats_sk = stats.counter_key(tenant, item)
+    register(tenant)  # before any body is stored: the purge lists tenants from the registry
     if message.body and (message.body.text or message.body.html):
-        MessageBody(
-            item.pk, keys.BODY_SK, message_id=message_id, text=message.body.text, html=message.body.html,
-            gsi3pk=keys.body_due_pk(tenant, keys.shard_of(message_id, shards)), gsi3sk=message_id,
-        ).save()
+        # due by the send date (created_at, which a backfill sets in the past), not by the id's time
+        bodies.store(tenant, message_id, item.created_at, message.body.text, message.body.html, shards)
     _write_recipients(tenant, item, message.recipients)
-    item.save()
+    failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
+    stats.save_counted(item, recipients=len(message.recipients), failed=failed)
     if idem:
         idem.update(actions=[IdempotencyRecord.completed.set(True)])
     return message_id, True
@@ -70,7 +71,9 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
     if not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     _check_addresses(message.channel, recipients, "recipients")
-    return _write_recipients(caller.tenant, message, recipients)
+    written = _write_recipients(caller.tenant, message, recipients)
+    stats.add_recipients(message, written["added"])
+    return written
 
 
 def get_message(tenant: str, message_id: str) -> Message:
@@ -129,6 +132,8 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
         org_unit=message.org_unit, sender_id=sender.id if sender else None,
         sender_name=sender.name if sender else None, created_at=message.created_at,
         status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
+        stats_pk=message.stats_pk, stats_sk=message.stats_sk,
+        failed_at=message.created_at if stats.is_failure(status) else None,
         gsi2pk=keys.message_group_pk(tenant, message.message_id, rkey),
         gsi2sk=keys.group_delivery_sk(rkey),
     )

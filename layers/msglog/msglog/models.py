@@ -87,9 +87,19 @@ class TenantSettings(Entity, discriminator="tenant"):
     privacy_mode = BooleanAttribute(default=False)
     time_zone = UnicodeAttribute(default="UTC")
     alert_email = UnicodeAttribute(null=True)
+    sms_stuck_minutes = NumberAttribute(default=30)  # an SMS without a provider answer this long is "stuck"
+    log_retention_days = NumberAttribute(default=90)  # API, panel, login and ingestion logs (DynamoDB TTL)
+    customers = UnicodeSetAttribute(null=True)  # an enterprise's linked customer tenants (operators link them)
     feed_shards = NumberAttribute(default=4)
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
+
+
+class RegisteredTenant(Entity, discriminator="registered-tenant"):
+    """A tenant in the registry the scheduled jobs list (`TENANTS` / tenant id)."""
+
+    tenant_id = UnicodeAttribute()
+    registered_at = UnicodeAttribute()
 
 
 class ProviderCredentials(Entity, discriminator="provider"):
@@ -128,12 +138,15 @@ class Message(Entity, discriminator="message"):
     status = UnicodeAttribute(default="sent")
     body_purged_at = UnicodeAttribute(null=True)
     recorded_by = UnicodeAttribute(null=True)
+    stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter it counts in (msglog.stats)
+    stats_sk = UnicodeAttribute(null=True)
 
 
 class MessageBody(Entity, discriminator="body"):
     message_id = UnicodeAttribute()
     text = UnicodeAttribute(null=True)
     html = UnicodeAttribute(null=True)
+    s3_key = UnicodeAttribute(null=True)  # a large body: gzip JSON in the MessageBodies bucket (msglog.bodies)
 
 
 class Delivery(Entity, discriminator="delivery"):
@@ -160,6 +173,9 @@ class Delivery(Entity, discriminator="delivery"):
     status_precedence = UnicodeAttribute()  # msglog.status.precedence of the current status
     status_reason = UnicodeAttribute(null=True)
     last_event_at = UnicodeAttribute()
+    stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
+    stats_sk = UnicodeAttribute(null=True)
+    failed_at = UnicodeAttribute(null=True)  # set once, when it is first counted as failed
 
 
 class DeliveryEvent(Entity, discriminator="event"):
@@ -231,9 +247,47 @@ class Suppression(Entity, discriminator="suppression"):
     reset_by = UnicodeAttribute(null=True)
 
 
-class AuditEntry(Entity, discriminator="audit"):
-    actor = UnicodeAttribute()
-    action = UnicodeAttribute()
-    entity = UnicodeAttribute()
+class LogRecord(Entity, discriminator="record"):
+    """One line of the tenant's activity, audit, panel, login or API request log (`kind`)."""
+
+    kind = UnicodeAttribute()
+    record_id = UnicodeAttribute()  # a ULID of `at`: the seeds' consecutive id
     at = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    actor_name = UnicodeAttribute(null=True)
+    actor_email = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    action = UnicodeAttribute(null=True)
+    entity = UnicodeAttribute(null=True)
+    org_unit = UnicodeAttribute(null=True)
     details = MapAttribute(null=True)
+    method = UnicodeAttribute(null=True)  # panel, api
+    url = UnicodeAttribute(null=True)  # panel: the page; api: the path (the route under privacy mode)
+    route = UnicodeAttribute(null=True)  # api
+    status = UnicodeAttribute(null=True)  # api, panel: HTTP status; login: success / failed
+    user_agent = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)  # login: the location as the SaaS gave it
+    state = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+
+
+class LoginSummary(Entity, discriminator="login-summary"):
+    """A user's last successful and last failed login (the user-login log's two date columns)."""
+
+    user_id = UnicodeAttribute()
+    last_success_at = UnicodeAttribute(null=True)
+    last_failure_at = UnicodeAttribute(null=True)
+
+
+class StatsCounter(Entity, discriminator="stats"):
+    """Messages, recipients and failures of one campaign (or subject) on one channel and day."""
+
+    day = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    campaign = UnicodeAttribute()
+    messages = NumberAttribute(default=0)
+    recipients = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    senders = UnicodeSetAttribute(null=True)
+    lists = UnicodeSetAttribute(null=True)

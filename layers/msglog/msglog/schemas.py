@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -27,14 +29,29 @@ Channel = Literal["email", "sms", "push"]
 Role = Literal["student", "guardian", "staff"]
 MessageStatus = Literal["scheduled", "sent", "error", "canceled"]
 Provider = Literal["mailgun", "sendgrid", "ses", "postmark", "twilio"]
-Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
+def _iso_text(value: object) -> object:
+    """Instants are ISO 8601 text; pydantic alone would also take numbers as Unix times."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\s*[+-]?[\d.eE+-]+\s*", value)):
+        raise ValueError("must be ISO 8601 with an offset, such as 2026-03-01T08:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(in_range)]
 # Merge-field values: what DynamoDB can store (38 significant digits, |x| < 1e126), bounded in size.
+def _storable(number: float) -> float:
+    if number and abs(number) < 1e-128:  # DynamoDB's smallest magnitude is 1e-130
+        raise ValueError("is too close to zero to store; send 0 or a string")
+    return number
+
+
 FieldValue = Annotated[str, Field(max_length=1000)] | Annotated[int, Field(gt=-10**38, lt=10**38)] | \
-    Annotated[float, Field(allow_inf_nan=False, gt=-1e125, lt=1e125)] | bool | None
+    Annotated[float, Field(allow_inf_nan=False, gt=-1e125, lt=1e125), AfterValidator(_storable)] | bool | None
 ProviderMessageId = Annotated[str, BeforeValidator(strip_angle_brackets),
                               Field(min_length=1, max_length=256, pattern=r"^[^#\s]+$")]
 MAX_RECIPIENTS_PER_REQUEST = 1000
-MAX_BODY_BYTES = 300_000  # below DynamoDB's 400 KB item limit, with room for the item's keys
+# Over 100 KB a body goes to S3 (msglog.bodies). 1 MB is ten times where Gmail clips a message; JSON-escaped,
+# it keeps the request and the detail's answer within Lambda's 6 MB payload (which binds before API Gateway's 10 MB).
+MAX_BODY_BYTES = 1_000_000
 
 
 class Strict(BaseModel):
@@ -97,6 +114,8 @@ class SuppressionIn(Strict):
 class TenantPatch(Strict):
     retention_months: Annotated[int, Field(ge=1, le=120)] | None = None
     privacy_mode: bool | None = None
+    log_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    sms_stuck_minutes: Annotated[int, Field(ge=1, le=10080)] | None = None
     time_zone: str | None = None
     alert_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
 
@@ -160,3 +179,75 @@ CREDENTIALS: dict[str, type[Strict]] = {
     "mailgun": MailgunCredentials, "sendgrid": SendgridCredentials, "twilio": TwilioCredentials,
     "postmark": PostmarkCredentials, "ses": SesCredentials,
 }
+
+
+# ---------------------------------------------------------------- the SaaS's own log records
+Entity = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^#\s]+$",
+                              description="what the record is about: family:12, student:7, staff:3, user:ann")]
+Details = Annotated[dict[Annotated[str, Field(max_length=100)], FieldValue], Field(max_length=50)]
+Ip = Annotated[str, Field(max_length=45, pattern=r"^[0-9A-Fa-f:.]+$")]
+
+
+class ActorIn(Strict):
+    id: Id | None = None
+    name: Text | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+
+
+class RecordIn(Strict):
+    id: Id | None = Field(None, description="your id for this record: a retry with the same id and `at` is stored once")
+    at: Instant | None = Field(None, validate_default=True,
+                               description="when it happened (default: now); needed with `id`")
+    ip: Ip | None = None
+    details: Details | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _id_needs_time(cls, at: datetime | None, info: ValidationInfo) -> datetime | None:
+        if at is None and info.data.get("id") is not None:
+            raise ValueError("is needed with `id`, so that a retry maps onto the same record")
+        return at
+
+
+class ActivityIn(RecordIn):
+    """Activity (actions of families in the portal) and audit (staff and system changes) records."""
+
+    actor: ActorIn | None = None
+    action: Annotated[str, Field(min_length=1, max_length=200)]
+    entity: Entity | None = None
+    org_unit: Id | None = None
+
+
+class PanelIn(RecordIn):
+    actor: ActorIn | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    status: Annotated[int, Field(ge=100, le=599)] | None = None
+    user_agent: Annotated[str, Field(max_length=500)] | None = None
+
+
+class UserIn(ActorIn):
+    id: Id  # the login log keeps each user's last success and last failure
+
+
+class LoginIn(RecordIn):
+    user: UserIn
+    status: Literal["success", "failed"]
+    user_agent: Annotated[str, Field(max_length=500)] | None = None
+    country: Text | None = None
+    state: Text | None = None
+    city: Text | None = None
+
+
+
+class TransactionIn(RecordIn):
+    """An account transaction (seed 002): a package bought or a top-up processed."""
+
+    type: Literal["package", "top-up"]
+    channel: Channel | None = None
+    credits: Annotated[int, Field(ge=0, le=10**9)] | None = Field(None, description="messages the transaction buys")
+    amount: Annotated[str, Field(pattern=r"^-?\d{1,12}(\.\d{1,4})?$")] | None = Field(
+        None, description="money, as a decimal string (no rounding)")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    description: Text | None = None
+    actor: ActorIn | None = None

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from msglog import keys
+from pynamodb.exceptions import PutError
+
+from msglog import audit, keys
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.config import config
-from msglog.models import ProviderCredentials, TenantSettings
+from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings
 
 SETTINGS_TTL_SECONDS = 60
 CREDENTIALS_TTL_SECONDS = 60
 _settings_cache: dict[str, tuple[float, TenantSettings]] = {}
 _credentials_cache: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
+_registered: set[str] = set()  # tenants this container has put in the registry already
 
 
 def settings(tenant: str, *, fresh: bool = False) -> TenantSettings:
@@ -41,6 +45,27 @@ def feed_shards(tenant: str) -> int:
     return int(settings(tenant).feed_shards or keys.DEFAULT_FEED_SHARDS)
 
 
+def register(tenant: str) -> None:
+    """Put the tenant in the registry the scheduled jobs list (pattern 18b): one conditional put per
+    container and tenant, so the registry's single key sees a trickle of writes, not one per message."""
+    if tenant in _registered:
+        return
+    try:
+        RegisteredTenant(keys.TENANTS_PK, keys.tenant_registry_sk(tenant), tenant_id=tenant,
+                         registered_at=iso(now())).save(condition=RegisteredTenant.pk.does_not_exist())
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+    _registered.add(tenant)
+
+
+def registered(start: str = "") -> Iterator[str]:
+    """Every registered tenant once: from `start` to the end, then from the beginning up to `start`."""
+    yield from (t.tenant_id for t in RegisteredTenant.query(keys.TENANTS_PK, RegisteredTenant.sk >= start))
+    if start:
+        yield from (t.tenant_id for t in RegisteredTenant.query(keys.TENANTS_PK, RegisteredTenant.sk < start))
+
+
 def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
     item = settings(caller.tenant, fresh=True)
     for name, value in changes.items():
@@ -48,6 +73,9 @@ def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
     item.updated_at, item.updated_by = iso(now()), caller.sub
     item.save()
     _settings_cache.pop(caller.tenant, None)
+    register(caller.tenant)
+    audit.record(caller.tenant, actor=caller.sub, action="tenant.settings_changed", entity="tenant",
+                 details={name: str(value) for name, value in changes.items()})
     return item
 
 
@@ -76,6 +104,9 @@ def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, ke
     )
     item.save()
     _credentials_cache.pop((caller.tenant, provider), None)
+    register(caller.tenant)
+    audit.record(caller.tenant, actor=caller.sub, action="provider.credentials_changed", entity=f"provider:{provider}",
+                 details={"keys": len(versions), "kept_previous": keep_previous})  # never the secret itself
     return item
 
 

@@ -9,41 +9,43 @@ examined, so a rare filter value costs more pages, never an unbounded read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import cursor, ids, keys, pages
+from msglog import bodies, cursor, ids, keys, pages
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
-from msglog.clock import iso
+from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
 from msglog.messages import get_message
 from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody, Suppression
 from msglog.suppressions import show as _show_suppression
 from msglog.listing import ListQuery
-from msglog.tenants import feed_shards
+from msglog.status import rank
+from msglog.tenants import feed_shards, settings
 
 BUDGET = 500
 DETAIL_EVENTS = 100
 MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × BUDGET per shard) for a recipient it shows
 
 
-def _page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
-          keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
+               keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
     page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position, budget=BUDGET)
     next_cursor = cursor.encode(page.position, tenant=caller.tenant, view=view, query=query.bound()) if page.position else None
     return {"items": [show(item) for item in page.items], "next_cursor": next_cursor, "examined": page.examined}
 
 
-def _matches_text(q: str | None, *values: Any) -> bool:
+def matches_text(q: str | None, *values: Any) -> bool:
     if not q:
         return True
     needle = q.casefold()
     return any(needle in str(v).casefold() for v in values if v is not None)
 
 
-def _equals(expected: str | None, actual: Any) -> bool:
+def equals(expected: str | None, actual: Any) -> bool:
     return expected is None or (actual is not None and str(actual).casefold() == expected.casefold())
 
 
@@ -75,13 +77,13 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         sender = m.sender
         return (
             caller.sees_org_unit(m.org_unit)
-            and _equals(f("status"), m.status) and _equals(f("category"), m.category)
-            and _equals(f("org_unit"), m.org_unit) and _equals(f("channel"), m.channel)
-            and (f("sender") is None or _equals(f("sender"), sender and sender.id) or _equals(f("sender"), sender and sender.name))
-            and _matches_text(query.q, m.subject, m.category, m.org_unit, sender and sender.name, m.status, m.campaign)
+            and equals(f("status"), m.status) and equals(f("category"), m.category)
+            and equals(f("org_unit"), m.org_unit) and equals(f("channel"), m.channel)
+            and (f("sender") is None or equals(f("sender"), sender and sender.id) or equals(f("sender"), sender and sender.name))
+            and matches_text(query.q, m.subject, m.category, m.org_unit, sender and sender.name, m.status, m.campaign)
         )
 
-    return _page(caller, "sent", query, sources, keep, _show_message)
+    return serve_page(caller, "sent", query, sources, keep, _show_message)
 
 
 # ------------------------------------------------------------------ recipient log
@@ -100,15 +102,29 @@ def _fields(caller: Caller, fields: Any) -> dict[str, Any] | None:
     return values if caller.sees_field_values else {name: name for name in values}
 
 
+def _sms_outcome(status: str) -> str:
+    """Seed 001's SMS log column: queued, delivered, or not delivered (rejected, failed, undelivered)."""
+    level = rank(status)
+    return "not delivered" if level == 5 else "delivered" if level in (4, 6) else "queued"
+
+
 def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
+    stuck_after = timedelta(minutes=int(settings(caller.tenant).sms_stuck_minutes))
+    stuck_before = iso(now() - stuck_after)
+
     def show(d: Delivery) -> dict[str, Any]:
-        return {
+        row = {
             "message_id": d.message_id, "channel": d.channel, "subject": d.subject, "status": d.status,
             "status_reason": d.status_reason, "created_at": d.created_at, "last_event_at": d.last_event_at,
             "address": d.address, "person_id": d.person_id, "family_id": d.family_id, "role": d.role,
             "name": d.name, "fields": _fields(caller, d.fields), "category": d.category, "org_unit": d.org_unit,
             "sender": {"id": d.sender_id, "name": d.sender_name},
         }
+        if d.channel == "sms":  # no provider answer within the tenant's `sms_stuck_minutes`: stuck in the queue
+            row["outcome"] = _sms_outcome(d.status)
+            row["stuck"] = d.status in ("queued", "accepted") and d.last_event_at == d.created_at \
+                and d.created_at < stuck_before
+        return row
 
     return show
 
@@ -146,11 +162,11 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         return (
             isinstance(d, Delivery)
             and _visible(caller, grants, d, d.role, d.sender_id)
-            and _equals(channel, d.channel) and _equals(f("status"), d.status)
-            and _matches_text(query.q, d.subject, d.address, d.status, d.status_reason, d.name, d.category, d.sender_name)
+            and equals(channel, d.channel) and equals(f("status"), d.status)
+            and matches_text(query.q, d.subject, d.address, d.status, d.status_reason, d.name, d.category, d.sender_name)
         )
 
-    return _page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller))
+    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller))
 
 
 # ------------------------------------------------------------------ provider event log
@@ -198,12 +214,12 @@ def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(e: DeliveryEvent) -> bool:
         return (
             isinstance(e, DeliveryEvent) and caller.sees_org_unit(e.org_unit)
-            and _equals(f("event"), e.event) and _equals(f("provider"), e.provider)
-            and _equals(f("channel"), e.channel)
-            and _matches_text(query.q, e.event, e.provider_event, e.recipient, e.person_id, e.subject, e.reason, e.error_code)
+            and equals(f("event"), e.event) and equals(f("provider"), e.provider)
+            and equals(f("channel"), e.channel)
+            and matches_text(query.q, e.event, e.provider_event, e.recipient, e.person_id, e.subject, e.reason, e.error_code)
         )
 
-    return _page(caller, "events", query, _event_sources(caller, query), keep, _show_event)
+    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event)
 
 
 # ------------------------------------------------------------------ message detail
@@ -273,7 +289,7 @@ def _body(message: Message) -> dict[str, Any] | None:
         stored = MessageBody.get(message.pk, keys.BODY_SK)
     except MessageBody.DoesNotExist:
         return None
-    return {"text": stored.text, "html": stored.html}
+    return bodies.content(stored)  # a large one from S3
 
 
 def _latest_events(caller: Caller, message_id: str, recipient_keys: set[str] | None) -> list[dict[str, Any]]:
@@ -313,13 +329,13 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(record: IngestionRecord) -> bool:
         shown = _show_ingestion(record)
         return (
-            isinstance(record, IngestionRecord) and _equals(f("provider"), record.provider)
+            isinstance(record, IngestionRecord) and equals(f("provider"), record.provider)
             and (f("outcome") is None or f("outcome").upper() in shown["outcomes"])
-            and (not query.q or any(_matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
-                                    for e in shown["events"]) or _matches_text(query.q, record.detail))
+            and (not query.q or any(matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
+                                    for e in shown["events"]) or matches_text(query.q, record.detail))
         )
 
-    return _page(caller, "ingestion", query, sources, keep, _show_ingestion)
+    return serve_page(caller, "ingestion", query, sources, keep, _show_ingestion)
 
 
 # ------------------------------------------------------------------ suppression list
@@ -331,7 +347,7 @@ def suppression_list(caller: Caller, query: ListQuery) -> dict[str, Any]:
                             ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
 
     def keep(item: Suppression) -> bool:
-        return isinstance(item, Suppression) and not item.reset_at and _equals(query.filter("reason"), item.reason) \
-            and _matches_text(query.q, item.address, item.reason, item.detail)
+        return isinstance(item, Suppression) and not item.reset_at and equals(query.filter("reason"), item.reason) \
+            and matches_text(query.q, item.address, item.reason, item.detail)
 
-    return _page(caller, "suppressions", query, sources, keep, _show_suppression)
+    return serve_page(caller, "suppressions", query, sources, keep, _show_suppression)

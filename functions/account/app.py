@@ -1,0 +1,61 @@
+"""Account logs (seed 002): statistics per day, campaign or customer, and account transactions."""
+
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from msglog import records, stats
+from msglog.http import (
+    Cursor,
+    Filter,
+    Format,
+    From,
+    Limit,
+    Order,
+    Search,
+    Sort,
+    To,
+    caller,
+    create_app,
+    csv_response,
+    entrypoint,
+    flat,
+    list_query,
+    listing,
+)
+from msglog.schemas import Channel, TransactionIn
+
+app = create_app()
+Group = Annotated[Literal["day", "campaign", "customer"], Query(
+    description="day: per day and channel; campaign: per campaign (or subject) with the preview fields; "
+                "customer: an enterprise's linked customers")]
+Customer = Annotated[str | None, Query(max_length=64, description="one linked customer tenant (enterprises)")]
+
+
+@app.get("/v1/stats")
+def account_stats(from_: From = None, to: To = None, group: Group = "day",
+                  channel: Annotated[Channel | None, Query()] = None, campaign: Filter = None, q: Search = None,
+                  customer: Customer = None, format_: Format = "json") -> Any:
+    result = stats.view(caller(app), start=from_, end=to, group=group, channel=channel, campaign=campaign, q=q,
+                        customer=customer)
+    return csv_response([flat(item) for item in result["items"]]) if format_ == "csv" else result
+
+
+@app.get("/v1/transactions")
+def transactions(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+                 order: Order = "desc", sort: Sort = "date", type: Filter = None,  # noqa: A002
+                 customer: Customer = None, format_: Format = "json") -> Any:
+    who = caller(app)
+    who.require("stats:read")
+    query = list_query(limit, cursor, from_, to, q, order, type=type, customer=customer)
+    return listing(format_, partial(records.view, who, "transactions", tenant=stats.readable_tenant(who, customer)), query)
+
+
+@app.post("/v1/transactions")
+def post_transaction(body: Annotated[TransactionIn, Body()]) -> tuple[dict[str, Any], int]:
+    record_id, new = records.post_transaction(caller(app), body)
+    return {"id": record_id}, 201 if new else 200
+
+
+handler = entrypoint(app)

@@ -1,0 +1,25 @@
+"""Operator commands (no route): onboard a tenant, link customer tenants to an enterprise.
+
+Event: {"command": "onboard-tenant", "tenant": "...", "time_zone": "...", ...} or
+{"command": "link-customers" | "unlink-customers", "enterprise": "...", "customers": [...]}.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from msglog import operations
+from msglog.http import field_errors, logger, tracer
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        result = operations.run(event)
+    except ValidationError as error:
+        return {"error": "the command is not valid",
+                "fields": [{"field": e.field, "message": e.message} for e in field_errors(error.errors())]}
+    logger.info("operator command done", extra={"command": event.get("command")})
+    return result

@@ -1,0 +1,95 @@
+"""The tenant's own logs: activity, audit, panel, user logins (POST and GET) and the API request log (GET)."""
+
+from functools import partial
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from msglog import records
+from msglog.http import (
+    Cursor,
+    Filter,
+    Format,
+    From,
+    Limit,
+    Order,
+    Search,
+    Sort,
+    To,
+    caller,
+    create_app,
+    entrypoint,
+    list_query,
+    listing,
+)
+from msglog.schemas import ActivityIn, LoginIn, PanelIn
+
+app = create_app()
+CallerFilter = Annotated[str | None, Query(alias="caller", max_length=320, description="the sub of the caller")]
+
+
+def _stored(record_id: str, new: bool) -> tuple[dict[str, Any], int]:
+    return {"id": record_id}, 201 if new else 200  # 200: a retry of a record already stored
+
+
+@app.post("/v1/activity")
+def post_activity(body: Annotated[ActivityIn, Body()]) -> tuple[dict[str, Any], int]:
+    return _stored(*records.post_activity(caller(app), "activity", body))
+
+
+@app.post("/v1/audit")
+def post_audit(body: Annotated[ActivityIn, Body()]) -> tuple[dict[str, Any], int]:
+    return _stored(*records.post_activity(caller(app), "audit", body))
+
+
+@app.post("/v1/panel-log")
+def post_panel(body: Annotated[PanelIn, Body()]) -> tuple[dict[str, Any], int]:
+    return _stored(*records.post_panel(caller(app), body))
+
+
+@app.post("/v1/logins")
+def post_login(body: Annotated[LoginIn, Body()]) -> tuple[dict[str, Any], int]:
+    return _stored(*records.post_login(caller(app), body))
+
+
+@app.get("/v1/activity")
+def activity_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+                 order: Order = "desc", sort: Sort = "date", entity: Filter = None, actor: Filter = None,
+                 action: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, entity=entity, actor=actor, action=action, ip=ip)
+    return listing(format_, partial(records.view, caller(app), "activity"), query)
+
+
+@app.get("/v1/audit")
+def audit_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+              order: Order = "desc", sort: Sort = "date", entity: Filter = None, actor: Filter = None,
+              action: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, entity=entity, actor=actor, action=action, ip=ip)
+    return listing(format_, partial(records.view, caller(app), "audit"), query)
+
+
+@app.get("/v1/panel-log")
+def panel_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+              order: Order = "desc", sort: Sort = "date", user: Filter = None, actor: Filter = None,
+              method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, user=user, actor=actor, method=method, status=status, ip=ip)
+    return listing(format_, partial(records.view, caller(app), "panel"), query)
+
+
+@app.get("/v1/logins")
+def login_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+              order: Order = "desc", sort: Sort = "date", user: Filter = None, actor: Filter = None,
+              status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, user=user, actor=actor, status=status, ip=ip)
+    return listing(format_, partial(records.view, caller(app), "logins"), query)
+
+
+@app.get("/v1/api-log")
+def api_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+            order: Order = "desc", sort: Sort = "date", caller_: CallerFilter = None,
+            method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, caller=caller_, method=method, status=status, ip=ip)
+    return listing(format_, partial(records.view, caller(app), "api"), query)
+
+
+handler = entrypoint(app)

@@ -1,0 +1,58 @@
+"""Operator commands (README, Operations): run by `make <command>` locally and by
+`sam remote invoke OperationsFunction` in AWS — never through the public API. Each is audited
+in the tenant's audit log with the actor `operator`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter, field_validator
+
+from msglog import audit, tenants
+from msglog.auth import TENANT_ID
+from msglog.schemas import Strict, TenantPatch
+
+TenantId = Annotated[str, Field(pattern=TENANT_ID.pattern)]
+
+
+class Onboard(TenantPatch):
+    command: Literal["onboard-tenant"]
+    tenant: TenantId
+    feed_shards: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        None, description="write shards of the tenant's feeds: 4 take 2,000 events/s; set before its traffic starts")
+
+
+class Link(Strict):
+    command: Literal["link-customers", "unlink-customers"]
+    enterprise: TenantId
+    customers: Annotated[list[TenantId], Field(min_length=1, max_length=500)]
+
+    @field_validator("customers")
+    @classmethod
+    def _unique(cls, customers: list[str]) -> list[str]:
+        return sorted(set(customers))
+
+
+Command = TypeAdapter(Annotated[Onboard | Link, Field(discriminator="command")])
+
+
+def run(event: Any) -> dict[str, Any]:
+    command = Command.validate_python(event)
+    if isinstance(command, Onboard):
+        changes = command.model_dump(exclude={"command", "tenant"}, exclude_none=True)
+        item = tenants.settings(command.tenant, fresh=True)
+        for name, value in changes.items():
+            setattr(item, name, value)
+        item.save()
+        audit.record(command.tenant, actor="operator", action="tenant.onboarded", entity="tenant",
+                     details={name: str(value) for name, value in changes.items()})
+        return {"tenant": command.tenant, "settings": changes}
+    item = tenants.settings(command.enterprise, fresh=True)
+    linked = set(item.customers or ())
+    linked = linked | set(command.customers) if command.command == "link-customers" else linked - set(command.customers)
+    linked.discard(command.enterprise)
+    item.customers = linked or None
+    item.save()
+    audit.record(command.enterprise, actor="operator", action=f"enterprise.{command.command}", entity="tenant",
+                 details={"customers": ",".join(command.customers)})
+    return {"enterprise": command.enterprise, "customers": sorted(linked)}

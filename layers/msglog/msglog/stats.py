@@ -1,0 +1,188 @@
+"""Account statistics (seed 002's account logs): messages, recipients and failures per day,
+channel and campaign, in the tenant's time zone; an enterprise sees its linked customers'.
+
+Counters are kept as messages are recorded and as providers report failures, never computed by
+reading deliveries. Each is counted exactly once however often providers retry: a message's
+counts are added in the same transaction that first stores the message, and a failure in the
+same transaction that first marks its delivery failed (`failed_at`, set once).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from msglog import keys
+from msglog.auth import Caller
+from msglog.errors import NotFound, invalid
+from msglog.models import Delivery, Entity, Message, StatsCounter
+from msglog.status import rank
+from msglog.tenants import settings
+
+FAILURE_RANK = 5  # bounced, failed, dropped, rejected, undelivered, canceled
+MAX_DAYS = 366
+MAX_COUNTERS_READ = 20_000
+CHANNELS = ("email", "sms", "push")
+_TYPED = StatsCounter.type.set(StatsCounter)  # an update may create the counter: give it its item type
+
+
+def is_failure(status: str) -> bool:
+    return rank(status) == FAILURE_RANK
+
+
+def campaign_of(message: Message) -> str:
+    return (message.campaign or message.subject or "(no subject)")[:200]
+
+
+def counter_key(tenant: str, message: Message) -> tuple[str, str]:
+    """Where a message counts: its send day in the tenant's time zone (fixed when it is recorded)."""
+    zone = ZoneInfo(settings(tenant).time_zone or "UTC")
+    day = datetime.fromisoformat(message.created_at).astimezone(zone).date().isoformat()
+    return keys.stats_pk(tenant, day[:7]), keys.stats_sk(day, message.channel, campaign_of(message))
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=Entity._get_connection().connection)
+
+
+def _already_done(error: TransactWriteError) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
+
+
+def save_counted(message: Message, recipients: int, failed: int) -> None:
+    """Store the message and add it to its counter, both or neither; storing it again adds nothing."""
+    day, channel, campaign = message.stats_sk.split("#", 2)
+    actions = [_TYPED, StatsCounter.messages.add(1), StatsCounter.recipients.add(recipients),
+               StatsCounter.day.set(day), StatsCounter.channel.set(channel), StatsCounter.campaign.set(campaign)]
+    if failed:
+        actions.append(StatsCounter.failed.add(failed))
+    sender = message.sender
+    if sender and (sender.name or sender.id):
+        actions.append(StatsCounter.senders.add({sender.name or sender.id}))
+    if message.lists:
+        actions.append(StatsCounter.lists.add(set(message.lists)))
+    try:
+        with _transaction() as transaction:
+            transaction.save(message, condition=Message.pk.does_not_exist())
+            transaction.update(StatsCounter(message.stats_pk, message.stats_sk), actions=actions)
+    except TransactWriteError as error:
+        if not _already_done(error):
+            raise
+
+
+def add_recipients(message: Message, count: int) -> None:
+    """Recipients added to a message after it was recorded (counted once the deliveries are stored)."""
+    if count and message.stats_pk:
+        StatsCounter(message.stats_pk, message.stats_sk).update(actions=[_TYPED, StatsCounter.recipients.add(count)])
+
+
+def count_failure(delivery: Delivery, at: str) -> None:
+    """The first failure of a delivery counts; retried and later failures do not."""
+    if not delivery.stats_pk or delivery.failed_at:
+        return
+    try:
+        with _transaction() as transaction:
+            transaction.update(Delivery(delivery.pk, delivery.sk), actions=[Delivery.failed_at.set(at)],
+                               condition=Delivery.pk.exists() & Delivery.failed_at.does_not_exist())
+            transaction.update(StatsCounter(delivery.stats_pk, delivery.stats_sk),
+                               actions=[_TYPED, StatsCounter.failed.add(1)])
+    except TransactWriteError as error:
+        if not _already_done(error):
+            raise
+
+
+# ------------------------------------------------------------------ the view
+def _days(caller: Caller, start: datetime | None, end: datetime | None) -> tuple[date, date, str]:
+    zone_name = settings(caller.tenant).time_zone or "UTC"
+    zone = ZoneInfo(zone_name)
+    last = (end or datetime.now(zone)).astimezone(zone).date()
+    first = start.astimezone(zone).date() if start else last - timedelta(days=29)
+    if first > last:
+        raise invalid("from", "must not be after to")
+    if (last - first).days >= MAX_DAYS:
+        raise invalid("from", f"the range is limited to {MAX_DAYS} days")
+    return first, last, zone_name
+
+
+def _months(first: date, last: date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _tenants(caller: Caller, customer: str | None, group: str) -> list[str]:
+    """The caller's tenant, or the customer tenants operations linked to it (enterprise roll-up)."""
+    if customer is None and group != "customer":
+        return [caller.tenant]
+    linked = sorted(settings(caller.tenant).customers or ())
+    if customer is None:
+        return linked
+    if customer not in linked:
+        raise NotFound("no such customer of this tenant")
+    return [customer]
+
+
+def readable_tenant(caller: Caller, customer: str | None) -> str:
+    return _tenants(caller, customer, "day")[0]
+
+
+def _counters(tenants: Iterable[str], first: date, last: date) -> Iterable[tuple[str, StatsCounter]]:
+    read = 0
+    for tenant in tenants:
+        for month in _months(first, last):
+            for counter in StatsCounter.query(keys.stats_pk(tenant, month),
+                                              StatsCounter.sk.between(first.isoformat(), f"{last.isoformat()}~")):
+                read += 1
+                if read > MAX_COUNTERS_READ:
+                    raise invalid("from", "too many campaigns in this range; narrow it or filter by channel")
+                yield tenant, counter
+
+
+def _counts(counters: list[StatsCounter]) -> dict[str, int]:
+    messages = sum(int(c.messages) for c in counters)
+    recipients = sum(int(c.recipients) for c in counters)
+    failed = sum(int(c.failed) for c in counters)
+    return {"messages": messages, "recipients": recipients, "sent": recipients - failed, "failed": failed}
+
+
+def _by_channel(counters: list[StatsCounter]) -> dict[str, dict[str, int]]:
+    return {channel: _counts([c for c in counters if c.channel == channel]) for channel in CHANNELS}
+
+
+def view(caller: Caller, *, start: datetime | None, end: datetime | None, group: str, channel: str | None,
+         campaign: str | None, q: str | None, customer: str | None) -> dict[str, Any]:
+    caller.require("stats:read")
+    first, last, zone = _days(caller, start, end)
+    chosen = [
+        (tenant, c) for tenant, c in _counters(_tenants(caller, customer, group), first, last)
+        if isinstance(c, StatsCounter) and (channel is None or c.channel == channel)
+        and (campaign is None or c.campaign == campaign) and (not q or q.casefold() in c.campaign.casefold())
+    ]
+    groups: dict[Any, list[StatsCounter]] = defaultdict(list)
+    for tenant, counter in chosen:
+        key = {"day": counter.day, "customer": tenant}.get(group) or (counter.campaign, counter.channel)
+        groups[key].append(counter)
+    items = []
+    for key, counters in groups.items():
+        if group == "campaign":
+            days = sorted(c.day for c in counters)
+            items.append({"campaign": key[0], "channel": key[1], "first_date": days[0], "last_date": days[-1],
+                          **_counts(counters),
+                          "sent_by": sorted(set().union(*(c.senders or set() for c in counters))),
+                          "lists": sorted(set().union(*(c.lists or set() for c in counters)))})
+        else:
+            items.append({"date" if group == "day" else "customer": key, "channels": _by_channel(counters)})
+    order = {"day": lambda i: i["date"], "customer": lambda i: i["customer"],
+             "campaign": lambda i: (i["last_date"], i["campaign"])}[group]
+    items.sort(key=order, reverse=group != "customer")
+    return {"from": first.isoformat(), "to": last.isoformat(), "time_zone": zone, "group": group,
+            "totals": _by_channel([c for _, c in chosen]), "items": items}

@@ -1,0 +1,126 @@
+"""The one OpenAPI document of the service, merged from every function's powertools resolver
+(their routes, parameters and validated bodies), with the answers the shared error mapping
+gives (problem+json) in place of powertools' default 422.
+
+`make openapi` writes it into the layer (layers/msglog/msglog/openapi.json), where
+HealthFunction serves it at GET /v1/openapi.json; a test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from typing import Any
+
+from local.template import ROOT, functions, routes
+
+TARGET = ROOT / "layers/msglog/msglog/openapi.json"
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_SCHEMA = {
+    "type": "object", "title": "Problem", "description": "RFC 9457 problem details",
+    "required": ["title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                                              "properties": {"field": {"type": "string"},
+                                                             "message": {"type": "string"}}}},
+    },
+}
+GATEWAY = {"$ref": "#/components/schemas/GatewayError"}
+GATEWAY_SCHEMA = {"type": "object", "title": "GatewayError", "description": "an answer of API Gateway itself",
+                  "required": ["message"], "properties": {"message": {"type": "string"}}}
+GATEWAY_ANSWERS = {"401": "no valid token", "413": "the body is over API Gateway's limit",
+                   "414": "the URL is too long", "429": "throttled: retry later"}
+WHY = {"400": "bad input: the fields at fault are named", "401": "no valid token (webhooks: not verified)",
+       "403": "a right is missing", "404": "not found in the caller's tenant and scope",
+       "409": "the Idempotency-Key was used for another request", "413": "the body is too large",
+       "415": "the body is not application/json",
+       "503": "the table is busy; retry"}
+CREATED = {"POST /v1/messages", "POST /v1/activity", "POST /v1/audit", "POST /v1/panel-log", "POST /v1/logins",
+           "POST /v1/transactions"}
+
+
+def _app(logical_id: str) -> Any:
+    function = functions()[logical_id]
+    spec = importlib.util.spec_from_file_location(f"functions.{logical_id}.app", function.code_uri / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str, Any]:
+    answers = dict(operation.get("responses", {}))
+    answers.pop("422", None)
+    success = answers.pop("200", {"description": "OK"})
+    method = key.split()[0]
+    if key in CREATED:
+        answers["201"] = {**success, "description": "stored"}
+        answers["200"] = {**success, "description": "a retry of a request already stored"}
+    elif method == "DELETE":
+        answers["204"] = {"description": "done"}
+    else:
+        answers["200"] = success
+    if any(p.get("name") == "format" for p in operation.get("parameters", [])):
+        answers["200"] = {**answers["200"], "content": {**answers["200"].get("content", {}),
+                                                        "text/csv": {"schema": {"type": "string"}}}}
+    if key.startswith("POST /v1/webhooks/"):
+        answers["202"] = {**success, "description": "verified and kept; stored when the table answers again"}
+    codes = ["400", "404", "503"]
+    if authorized:
+        codes += ["401", "403"]
+    if key.startswith("POST /v1/webhooks/"):
+        codes += ["401", "413"]
+    if key == "POST /v1/messages":
+        codes.append("409")
+    if "requestBody" in operation and not key.startswith("POST /v1/webhooks/"):
+        codes.append("415")
+    if key == "GET /v1/health" or key == "GET /v1/openapi.json":
+        codes = []
+    for code in sorted(set(codes)):
+        answers[code] = {"description": WHY[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
+    for code, why in GATEWAY_ANSWERS.items():  # API Gateway answers these before any function runs
+        if code == "401" and not authorized:
+            continue
+        known = answers.setdefault(code, {"description": why, "content": {}})
+        known["content"] = {**known.get("content", {}), "application/json": {"schema": GATEWAY}}
+    return answers
+
+
+def document() -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Message Log Service", "version": "1.0.0",
+                 "description": "Records sent e-mail/SMS/push messages, ingests provider webhooks and serves "
+                                "the log views. Lists answer {items, next_cursor}; errors are problem+json."},
+        "paths": {},
+        "components": {"schemas": {"Problem": PROBLEM_SCHEMA, "GatewayError": GATEWAY_SCHEMA},
+                       "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"jwt": []}],
+    }
+    served = {route.key: route for route in routes()}
+    for logical_id in sorted({route.function for route in served.values()}):
+        part = json.loads(_app(logical_id).get_openapi_json_schema())
+        for name, schema in part.get("components", {}).get("schemas", {}).items():
+            if name not in ("HTTPValidationError", "ValidationError"):
+                doc["components"]["schemas"][name] = schema
+        for path, operations in part["paths"].items():
+            for method, operation in operations.items():
+                key = f"{method.upper()} {path}"
+                route = served[key]  # a handler route the template does not serve would fail here
+                operation["responses"] = _answers(key, route.authorized, operation)
+                operation["operationId"] = operation.get("operationId", "").split("_v1_")[0] or key
+                if not route.authorized:
+                    operation["security"] = []
+                doc["paths"].setdefault(path, {})[method] = operation
+    return doc
+
+
+def render() -> str:
+    return json.dumps(document(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    TARGET.write_text(render())
+    print(f"wrote {TARGET.relative_to(ROOT)} ({len(document()['paths'])} paths)", file=sys.stderr)

@@ -1,0 +1,133 @@
+"""Account logs (seed 002): sent and failed counts per day, campaign and customer, in the tenant's
+time zone, right under retried webhooks; account transactions; the enterprise roll-up."""
+
+from __future__ import annotations
+
+from tests.support import Faults, mailgun_event, token
+
+READER = token(rights=["stats:read"])
+RANGE = "from=2026-03-01T00:00:00Z&to=2026-03-31T23:59:59Z"
+
+
+def send(api, tenant="acme", channel="email", addresses=("a@example.com",), **message):
+    if channel == "sms":
+        addresses = [f"+1555010{i:04d}" for i in range(len(addresses))]
+    message.setdefault("created_at", "2026-03-10T12:00:00Z")
+    return api.record(tenant, channel=channel, recipients=[{"address": a} for a in addresses], **message)
+
+
+def stats(api, query="", tenant="acme"):
+    reply = api.get(f"/v1/stats?{RANGE}&{query}", auth=token(tenant, ["stats:read"]))
+    assert reply.status == 200, reply.json
+    return reply.json
+
+
+def bounce(address, message_id, **kw):
+    return mailgun_event("failed", address, message_id=message_id, severity="permanent", reason="bounce", **kw)
+
+
+def test_counts_per_day_and_channel_are_right_under_retries(api):
+    api.setup_tenant("acme")
+    snow = send(api, addresses=("a@example.com", "b@example.com", "c@example.com"), subject="Snow day",
+                sender={"id": "u-1", "name": "Ann Office"}, lists=["Parents"])
+    send(api, addresses=("d@example.com", "e@example.com"), subject="Snow day", sender={"id": "u-2"},
+         lists=["Staff"])
+    send(api, channel="sms", addresses=("x", "y"), subject="Snow day")
+    send(api, subject="Newsletter", created_at="2026-03-11T08:00:00Z")
+    for _ in range(3):  # a provider's retries of one bounce, then a second failure of the same recipient
+        api.mailgun(bounce("a@example.com", snow, id="bounce-1"))
+    api.mailgun(mailgun_event("failed", "a@example.com", message_id=snow, severity="permanent", reason="old"))
+    api.mailgun(mailgun_event("failed", "b@example.com", message_id=snow, severity="temporary"))  # not a failure
+    result = stats(api)
+    assert result["totals"]["email"] == {"messages": 3, "recipients": 6, "sent": 5, "failed": 1}
+    assert result["totals"]["sms"] == {"messages": 1, "recipients": 2, "sent": 2, "failed": 0}
+    assert [(i["date"], i["channels"]["email"]["recipients"]) for i in result["items"]] == [
+        ("2026-03-11", 1), ("2026-03-10", 5)]
+    campaigns = stats(api, "group=campaign&channel=email")["items"]
+    assert [(c["campaign"], c["recipients"], c["sent"], c["failed"], c["sent_by"], c["lists"], c["first_date"])
+            for c in campaigns] == [("Newsletter", 1, 1, 0, [], [], "2026-03-11"),
+                                    ("Snow day", 5, 4, 1, ["Ann Office", "u-2"], ["Parents", "Staff"], "2026-03-10")]
+
+
+def test_days_are_the_tenants_days(api):
+    api.call("PATCH", "/v1/tenant", {"time_zone": "America/Chicago"})
+    send(api, created_at="2026-03-02T03:00:00Z")  # 21:00 on March 1st in Chicago
+    assert [i["date"] for i in stats(api)["items"]] == ["2026-03-01"]
+    assert stats(api)["time_zone"] == "America/Chicago"
+
+
+def test_a_failure_before_its_message_and_a_failed_send_count_once(api):
+    api.setup_tenant("acme")
+    early = bounce("late@example.com", None, id="early-bounce")
+    early["message"] = {"headers": {"message-id": "pm-1@mg"}}
+    api.mailgun(early)
+    api.post("/v1/messages", {"channel": "email", "created_at": "2026-03-10T12:00:00Z",
+                              "recipients": [{"address": "late@example.com", "provider_message_id": "pm-1@mg"}]},
+             auth=token(rights=["messages:write"]))
+    send(api, addresses=("z@example.com",), status="error")
+    api.mailgun(early)  # the retry, now matched
+    assert stats(api)["totals"]["email"] == {"messages": 2, "recipients": 2, "sent": 0, "failed": 2}
+
+
+def test_an_idempotent_retry_of_a_message_counts_once(api):
+    body = {"channel": "email", "created_at": "2026-03-10T12:00:00Z", "recipients": [{"address": "a@example.com"}]}
+    for _ in range(2):
+        api.post("/v1/messages", body, auth=token(rights=["messages:write"]), headers={"Idempotency-Key": "k-1"})
+    api.post(f"/v1/messages/{send(api)}/recipients", {"recipients": [{"address": "b@example.com"}]},
+             auth=token(rights=["messages:write"]))
+    assert stats(api)["totals"]["email"]["messages"] == 2
+    assert stats(api)["totals"]["email"]["recipients"] == 3
+
+
+def test_a_failure_count_that_cannot_be_written_is_parked_and_counted_once_on_replay(api, monkeypatch):
+    api.setup_tenant("acme")
+    message_id = send(api)
+    faults = Faults(monkeypatch)
+    faults.fail("TransactWriteItems", times=50)
+    assert api.mailgun(bounce("a@example.com", message_id)).status == 202
+    faults.plan.clear()
+    assert api.gateway.runtime.invoke("ReplayFunction", {}) == {"replayed": 1, "refused": 0, "failed": 0}
+    api.mailgun(bounce("a@example.com", message_id))
+    assert stats(api)["totals"]["email"]["failed"] == 1
+
+
+def test_enterprise_sees_its_linked_customers_only(api):
+    send(api, "school-a", addresses=("a@example.com", "b@example.com"))
+    send(api, "school-b", channel="sms", addresses=("x",))
+    send(api, "school-c")
+    linked = api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                               "customers": ["school-a", "school-b"]})
+    assert linked == {"enterprise": "district", "customers": ["school-a", "school-b"]}
+    rollup = stats(api, "group=customer", tenant="district")
+    assert [(i["customer"], i["channels"]["email"]["recipients"], i["channels"]["sms"]["recipients"])
+            for i in rollup["items"]] == [("school-a", 2, 0), ("school-b", 0, 1)]
+    assert rollup["totals"]["email"]["recipients"] == 2
+    assert stats(api, "customer=school-a", tenant="district")["totals"]["email"]["recipients"] == 2
+    assert api.get(f"/v1/stats?{RANGE}&customer=school-c", auth=token("district", ["stats:read"])).status == 404
+    assert api.get(f"/v1/stats?{RANGE}&customer=school-a", auth=token("school-b", ["stats:read"])).status == 404
+    assert stats(api, tenant="district")["totals"]["email"]["recipients"] == 0  # its own sends: none
+
+
+def test_transactions_are_posted_by_admins_and_read_with_stats_rights(api):
+    purchase = {"type": "package", "channel": "sms", "credits": 5000, "amount": "49.90", "currency": "USD",
+                "description": "SMS 5k", "at": "2026-03-05T10:00:00Z", "id": "inv-1"}
+    assert api.post("/v1/transactions", purchase, auth=READER).status == 403
+    assert api.post("/v1/transactions", purchase, auth=token("school-a")).status == 201
+    assert api.post("/v1/transactions", purchase, auth=token("school-a")).status == 200  # a retry
+    api.post("/v1/transactions", {"type": "top-up", "credits": 100}, auth=token("school-a"))
+    rows = api.get("/v1/transactions?type=package", auth=token("school-a", ["stats:read"])).json["items"]
+    assert [(r["type"], r["credits"], r["amount"], r["currency"], r["channel"]) for r in rows] == [
+        ("package", 5000, "49.90", "USD", "sms")]
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": ["school-a"]})
+    seen = api.get("/v1/transactions?customer=school-a", auth=token("district", ["stats:read"])).json["items"]
+    assert sorted(r["type"] for r in seen) == ["package", "top-up"]
+    assert api.get("/v1/transactions?customer=school-b", auth=token("district", ["stats:read"])).status == 404
+    assert api.post("/v1/transactions", {"type": "refund"}, auth=token("school-a")).fields == ["type"]
+
+
+def test_bad_stats_requests_name_the_field(api):
+    assert api.get("/v1/stats?from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z", auth=READER).fields == ["from"]
+    assert api.get("/v1/stats?group=week", auth=READER).fields == ["group"]
+    assert api.get("/v1/stats?channel=fax", auth=READER).fields == ["channel"]
+    assert api.get("/v1/stats", auth=token(rights=["logs:sent"])).status == 403
