@@ -1,0 +1,16 @@
+"""`python -m bench` (make bench): run every benchmark, print the figures, write bench/RESULTS.md."""
+
+import sys
+
+
+def main() -> int:
+    from bench.local_aws import prepare_environment
+
+    prepare_environment()  # before msglog is imported: its models read the table name at import
+    from bench.run import run
+
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

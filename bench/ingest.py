@@ -1,0 +1,163 @@
+"""Figures 2 and 3: webhook ingest through the real handler, and what each event costs DynamoDB.
+
+A tenant with SendGrid and Mailgun credentials records two messages of 1,000 recipients each
+through the real API (person, family, role, name, two merge fields, a 40-character subject:
+the data model's "typical" delivery). Then, timed, warm (each function has served a request):
+  - one SendGrid POST of 1,000 `delivered` events, one per recipient of the first message;
+  - 1,000 Mailgun POSTs of one `delivered` event each, one per recipient of the second;
+  - the naive peer (bench.naive_peer) storing the same SendGrid events again (its own event
+    items; the same deliveries' status).
+All through the local gateway to the real handler, against moto in server mode; every DynamoDB
+request is counted by bench.meter and priced by bench.work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.local_aws import LocalAws
+from bench.meter import METER
+from bench.naive_peer import NaivePeer
+from bench.webhook_requests import MAILGUN_KEY, Request, SendgridSigner, mailgun_request, sendgrid_event
+from bench.work import Work, measure
+
+TENANT = "bench-ingest"
+EVENTS = 1000
+SUBJECT = "Missing assignment: Algebra worksheet 4."  # 40 characters, as the data model's sizes assume
+FIRST_NAMES = ["Ava", "Liam", "Noah", "Emma", "Mia", "Lucas", "Zoe", "Ethan", "Aria", "Mateo"]
+LAST_NAMES = ["Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Lopez", "Wilson", "Martin"]
+
+
+@dataclass
+class IngestRun:
+    label: str
+    events: int
+    posts: int  # webhook requests (the peer: none, it is handed parsed events)
+    seconds: float
+    work: Work
+
+    @property
+    def provider(self) -> str:
+        return self.label.split(":")[0]
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def requests_per_event(self) -> float:
+        return self.work.requests / self.events
+
+    @property
+    def write_units_per_event(self) -> float:
+        return self.work.write_units / self.events
+
+    @property
+    def read_units_per_event(self) -> float:
+        return self.work.read_units / self.events
+
+    @property
+    def ms_per_post(self) -> float:
+        return self.seconds * 1000 / self.posts if self.posts else 0.0
+
+
+@dataclass
+class IngestFigures:
+    sendgrid: IngestRun
+    mailgun: IngestRun
+    peer: IngestRun
+
+
+def _token(tenant: str) -> str:
+    from local.apigw import mint_token
+
+    return mint_token({"sub": "bench", "name": "Bench, Runner", "tenant_id": tenant,
+                       "rights": ["admin", "messages:write"], "org_units": ["*"]})
+
+
+def _call(aws: LocalAws, method: str, path: str, body: Any = None, token: str | None = None,
+          request: Request | None = None) -> dict[str, Any]:
+    if request is not None:
+        path, headers, data = request.path, dict(request.headers), request.body
+    else:
+        headers, data = {"content-type": "application/json"}, json.dumps(body).encode()
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    status, _, out = aws.gateway.handle(method, path, {"host": "api.bench.test", **headers}, data)
+    if status >= 300:
+        raise RuntimeError(f"{method} {path} answered {status}: {out[:500]!r}")
+    return json.loads(out or b"null")
+
+
+def _recipients(tag: str, count: int) -> list[dict[str, Any]]:
+    out = []
+    for n in range(count):
+        first, last = FIRST_NAMES[n % 10], LAST_NAMES[n // 10 % 10]
+        out.append({"address": f"{first}.{last}.{tag}{n:04d}@example.com".lower(), "person_id": f"P{tag}{n:05d}",
+                    "family_id": f"F{tag}{n // 2:05d}", "role": "guardian", "name": f"{last}, {first}",
+                    "fields": {"guardian.name": f"{first} {last}", "student.firstname": FIRST_NAMES[(n + 3) % 10]}})
+    return out
+
+
+def _record(aws: LocalAws, token: str, tag: str, count: int) -> tuple[str, list[str]]:
+    recipients = _recipients(tag, count)
+    answer = _call(aws, "POST", "/v1/messages", {
+        "channel": "email", "category": "Missing Assignment", "org_unit": "lincoln-high",
+        "sender": {"id": "dmatthews", "name": "Matthews, Dexter"}, "subject": SUBJECT, "provider": "sendgrid",
+        "campaign": "Missing work", "body": {"text": "Dear guardian, a worksheet is missing."},
+        "recipients": recipients}, token)
+    return answer["message_id"], [r["address"] for r in recipients]
+
+
+def _timed_posts(aws: LocalAws, requests: Iterable[Request]) -> tuple[float, Work, list[dict[str, Any]]]:
+    answers = []
+    with METER.window() as window:
+        start = time.perf_counter()
+        for request in requests:
+            answers.append(_call(aws, "POST", request.path, request=request))
+        seconds = time.perf_counter() - start
+    return seconds, measure(window, aws.read_items), answers
+
+
+def _stored(answers: list[dict[str, Any]]) -> int:
+    return sum(a["outcomes"].get("LOG_OK", 0) for a in answers)
+
+
+def run(aws: LocalAws) -> IngestFigures:
+    token = _token(TENANT)
+    signer = SendgridSigner()
+    _call(aws, "PUT", "/v1/providers/sendgrid", {"public_key": signer.public_key}, token)
+    _call(aws, "PUT", "/v1/providers/mailgun", {"signing_key": MAILGUN_KEY}, token)
+    sendgrid_message, sendgrid_to = _record(aws, token, "s", EVENTS)
+    mailgun_message, mailgun_to = _record(aws, token, "m", EVENTS)
+    warm_message, warm_to = _record(aws, token, "w", 10)
+    at = time.time()
+
+    # Warm: each path has served a request (imports done, clients and caches made), as in a busy container.
+    _call(aws, "POST", "", request=signer.request(TENANT, [sendgrid_event(a, warm_message, at) for a in warm_to[:5]]))
+    _call(aws, "POST", "", request=mailgun_request(TENANT, warm_to[5], warm_message, at, SUBJECT))
+    peer = NaivePeer(aws.table)
+    peer.ingest(TENANT, [sendgrid_event(warm_to[6], warm_message, at)])
+
+    batch = signer.request(TENANT, [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to])
+    seconds, work, answers = _timed_posts(aws, [batch])
+    sendgrid = IngestRun(f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, 1, seconds, work)
+    # Signed as they are sent (a signature older than WEBHOOK_MAX_AGE_SECONDS is refused): an HMAC, microseconds.
+    singles = (mailgun_request(TENANT, a, mailgun_message, at, SUBJECT) for a in mailgun_to)
+    seconds, work, more = _timed_posts(aws, singles)
+    mailgun = IngestRun(f"Mailgun: {EVENTS:,} POSTs of 1 event", EVENTS, EVENTS, seconds, work)
+    if _stored(answers) != EVENTS or _stored(more) != EVENTS:
+        raise RuntimeError(f"not every event was stored: SendGrid {_stored(answers)}, Mailgun {_stored(more)}")
+
+    # The peer stores the SendGrid events again: its own event items, the same deliveries (same size, same indexes).
+    events = [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to]
+    with METER.window() as window:
+        start = time.perf_counter()
+        peer.ingest(TENANT, events)
+        seconds = time.perf_counter() - start
+    naive = IngestRun("naive peer: PutItem + UpdateItem per event", EVENTS, 0, seconds, measure(window, aws.read_items))
+    return IngestFigures(sendgrid, mailgun, naive)

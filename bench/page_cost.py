@@ -1,0 +1,146 @@
+"""Figure 4: what a 50-row page of each list view costs, as the tenant's data grows.
+
+The tenant holds N rows, a fifth in each list: sent messages, one address's deliveries (the
+recipient log), provider events, ingestion-log records, suppressions (bench.rows). Each view's
+first page (limit 50, newest first) is asked through its real handler; every Query it runs is
+counted with the size of what it returned, and read units follow from those sizes (moto's
+consumed capacity is a constant, never used). The same pages are read again after the tenant has
+grown to the larger N (sizes(): 10,000 and 30,000 unless BENCH_PAGE_ROWS says otherwise).
+docs/data-model.md promises one Query per shard a page touches (feed shards: 4; the recipient
+log: 1) and a cost that does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from bench import rows
+from bench.local_aws import LocalAws
+from bench.meter import METER
+from bench.work import Work, measure
+
+TENANT = "bench-pages"
+PAGE = 50
+# 10,000 and 100,000 is issue 6's ask; moto loads ~1,000 of these rows a second here and its Query sorts the
+# whole table, so 100,000 alone takes several minutes: `BENCH_PAGE_ROWS=10000,100000 make bench` runs it.
+DEFAULT_ROWS = (10_000, 30_000)
+FEED_SHARDS = 4  # the tenant's feed_shards: the default (msglog.keys.DEFAULT_FEED_SHARDS)
+FLAT = 1.05  # "flat": the larger data set's page costs at most 5% more read units
+# view -> (route, Queries per page that docs/data-model.md documents, the rows it lists)
+VIEWS: dict[str, tuple[str, int, Callable[..., dict[str, Any]]]] = {
+    "sent log": ("/v1/messages", FEED_SHARDS, lambda at, n: rows.message(TENANT, at, FEED_SHARDS)),
+    "recipient log": (f"/v1/recipients/{quote(rows.HEAVY_ADDRESS)}/messages", 1,
+                      lambda at, n: rows.delivery(TENANT, rows.HEAVY_ADDRESS, at, n)),
+    "event log": ("/v1/events", FEED_SHARDS, lambda at, n: rows.event(TENANT, at, n, FEED_SHARDS)),
+    "ingestion log": ("/v1/ingestion-log", FEED_SHARDS, lambda at, n: rows.ingestion(TENANT, at, n, FEED_SHARDS)),
+    "suppressions": ("/v1/suppressions", FEED_SHARDS, lambda at, n: rows.suppression(TENANT, at, n, FEED_SHARDS)),
+}
+
+
+@dataclass
+class PageCost:
+    view: str
+    rows_in_tenant: int
+    documented_queries: int
+    shown: int
+    work: Work
+
+    @property
+    def queries(self) -> int:
+        return self.work.operations["Query"]
+
+    @property
+    def other_requests(self) -> int:
+        return self.work.requests - self.queries
+
+    @property
+    def items_read(self) -> int:
+        return sum(q["items"] for q in self.work.queries)
+
+    @property
+    def query_read_units(self) -> float:
+        """The view's own reads; a settings GetItem after the 60 s cache expired is among the other requests."""
+        return sum(q["read_units"] for q in self.work.queries)
+
+
+def _token() -> str:
+    from local.apigw import mint_token
+
+    return mint_token({"sub": "bench", "name": "Bench, Runner", "tenant_id": TENANT, "org_units": ["*"],
+                       "rights": ["logs:sent", "logs:recipient:any-sender", "people:all", "logs:provider",
+                                  "logs:ingestion", "suppressions:read"]})
+
+
+def load(aws: LocalAws, start: int, stop: int, seed: int = 4) -> None:
+    """Rows number `start` to `stop` of the tenant, spread evenly over the lists, over the last 180 days."""
+    rng = random.Random(seed + start)
+    now = datetime.now(UTC)
+    builders = [build for _, _, build in VIEWS.values()]
+    aws.write_items(builders[n % len(builders)](now - timedelta(seconds=rng.uniform(60, 180 * 86400)), n)
+                    for n in range(start, stop))
+
+
+def _page(aws: LocalAws, token: str, route: str) -> tuple[int, Work]:
+    with METER.window() as window:
+        status, _, body = aws.gateway.handle("GET", f"{route}?limit={PAGE}",
+                                             {"host": "api.bench.test", "authorization": f"Bearer {token}"}, b"")
+    if status != 200:
+        raise RuntimeError(f"GET {route} answered {status}: {body[:300]!r}")
+    return len(json.loads(body)["items"]), measure(window, aws.read_items)
+
+
+def measure_pages(aws: LocalAws, rows_in_tenant: int) -> list[PageCost]:
+    token = _token()
+    out = []
+    for view, (route, documented, _) in VIEWS.items():
+        shown, work = _page(aws, token, route)
+        out.append(PageCost(view, rows_in_tenant, documented, shown, work))
+    return out
+
+
+def warm(aws: LocalAws) -> None:
+    """Each function once (imported, settings and cursor key cached, as in a busy container); not counted."""
+    token = _token()
+    _page(aws, token, VIEWS["recipient log"][0])  # LogsFunction: one Query, and a cursor signed
+    aws.gateway.handle("GET", f"/v1/suppressions/{quote(rows.HEAVY_ADDRESS)}",  # SuppressionsFunction: a GetItem
+                       {"host": "api.bench.test", "authorization": f"Bearer {token}"}, b"")
+
+
+@dataclass
+class Phase:
+    rows: int
+    load_seconds: float  # loading the rows added for this size
+    measure_seconds: float  # the five pages
+
+    @property
+    def seconds_per_query(self) -> float:
+        return self.measure_seconds / sum(documented for _, documented, _ in VIEWS.values())
+
+
+def sizes() -> tuple[int, ...]:
+    """BENCH_PAGE_ROWS (e.g. "10000,100000"), else DEFAULT_ROWS."""
+    given = os.environ.get("BENCH_PAGE_ROWS")
+    return tuple(sorted(int(n) for n in given.split(","))) if given else DEFAULT_ROWS
+
+
+def run(aws: LocalAws, progress: Callable[[str], None]) -> tuple[list[PageCost], list[Phase]]:
+    costs, phases, loaded = [], [], 0
+    for size in sizes():
+        progress(f"  loading the page-cost tenant to {size:,} rows ...")
+        started = time.perf_counter()
+        load(aws, loaded, size)
+        loaded, loaded_at = size, time.perf_counter()
+        if not costs:
+            warm(aws)
+        measured_at = time.perf_counter()
+        costs += measure_pages(aws, size)
+        phases.append(Phase(size, loaded_at - started, time.perf_counter() - measured_at))
+    return costs, phases

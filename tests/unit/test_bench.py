@@ -1,0 +1,71 @@
+"""The benchmark's pure arithmetic (bench/): capacity units from item sizes, partition heat, cost.
+Benchmarks measure; nothing here times anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import capacity, cost, heat
+
+
+def _item(**attributes: str) -> dict[str, dict[str, str]]:
+    return {name: {"S": value} for name, value in attributes.items()}
+
+
+def test_a_1500_byte_item_costs_2_write_units():
+    item = _item(pk="T#t#R#x", sk="M#1", body="x" * (1500 - len("pkT#t#R#xskM#1body")))
+    assert capacity.item_size(item) == 1500
+    assert capacity.item_write_units(item) == 2
+
+
+def test_each_index_the_item_is_in_costs_another_write():
+    item = _item(pk="a", sk="b", gsi1pk="c", gsi1sk="d", gsi2pk="e", gsi2sk="f", gsi3pk="only half a key")
+    assert capacity.indexes_of(item) == ["gsi1", "gsi2"]
+    assert capacity.item_write_units(item) == 3
+
+
+def test_sizes_follow_dynamodbs_rules():
+    assert capacity.value_size({"N": "12345"}) == 4  # 3 bytes for 5 significant digits, + 1
+    assert capacity.value_size({"N": "1000"}) == 2  # trailing zeros trimmed
+    assert capacity.value_size({"BOOL": True}) == 1
+    assert capacity.value_size({"L": [{"S": "ab"}, {"N": "1"}]}) == 3 + (1 + 2) + (1 + 2)
+    assert capacity.value_size({"M": {"k": {"S": "v"}}}) == 3 + 1 + 1 + 1
+    assert capacity.value_size({"B": b"\x00\x01"}) == 2
+
+
+def test_read_units_round_up_to_4_kb_and_halve_when_eventually_consistent():
+    assert capacity.read_units(4097) == 1.0
+    assert capacity.read_units(4097, consistent=True) == 2.0
+    assert capacity.read_units(0) == 0.5  # an empty answer still costs the least unit
+    items = [_item(pk="x" * 2000) for _ in range(3)]  # one Query: 6 KB rounded once
+    assert capacity.query_read_units(items) == 1.0
+    assert capacity.get_read_units(items) == 1.5  # a batch get: each item rounded on its own
+
+
+def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
+    rates = heat.zipf_rates(10_000, 1_000, 1.1)
+    assert sum(rates) == pytest.approx(10_000)
+    assert 1_700 < rates[0] < 1_900
+    assert rates == sorted(rates, reverse=True)
+
+
+def test_partition_heat_counts_every_copy_and_spreads_one_tenant_over_its_shards():
+    result = heat.simulate(events=1_000, tenants=1)
+    assert result.busiest_tenant_rate == 1_000
+    assert result.total_units == 9 * 1_000  # token, event ×3 copies, delivery ×4, ingestion record
+    # the feed (4 shards) and the message group (8 shards, 2 items an event) each take ~250 of a tenant's 1,000
+    assert 200 < result.hottest_units < 400
+
+
+def test_cost_per_million_events():
+    single = cost.per_million_events(events_per_request=1, ms_per_request=99.2, memory_mb=1024,
+                                     write_units_per_event=1, read_units_per_event=2)
+    assert single.api == pytest.approx(1.00)
+    assert single.lambda_requests == pytest.approx(0.20)
+    assert single.lambda_duration == pytest.approx(0.1 * 1 * 0.0000133334 * 1_000_000)  # 100 ms billed
+    assert single.writes == pytest.approx(0.625)
+    assert single.reads == pytest.approx(0.25)
+    batched = cost.per_million_events(events_per_request=1_000, ms_per_request=99.2, memory_mb=1024,
+                                      write_units_per_event=1, read_units_per_event=2)
+    assert batched.api == pytest.approx(0.001)
+    assert batched.total == pytest.approx(single.total - 0.999 - 0.1998 - single.lambda_duration * 0.999)
