@@ -24,7 +24,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from msglog import keys, stats
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
-from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink
+from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink, condition_failed
 from msglog.providers import ProviderEvent
 from msglog.status import precedence, rank, supersedes
 from msglog.tenants import feed_shards
@@ -44,9 +44,6 @@ class Outcome:
     subject: str | None = None
     recipient: str | None = None
 
-
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _find_delivery(tenant: str, message_id: str | None, provider_message_id: str | None,
@@ -95,7 +92,7 @@ def _attach_stored(item: DeliveryEvent) -> None:
             condition=DeliveryEvent.pk.exists() & DeliveryEvent.message_id.does_not_exist(),
         )
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
 
 
@@ -108,7 +105,7 @@ def _raise_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event
             condition=Delivery.pk.exists() & (Delivery.status_precedence < new),
         )
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
 
 
@@ -120,7 +117,7 @@ def _touch(delivery_pk: str, delivery_sk: str, at: str) -> None:
             condition=Delivery.pk.exists() & (Delivery.last_event_at < at),
         )
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
 
 
@@ -132,7 +129,7 @@ def _first_seen(tenant: str, event_id: str) -> str:
         item.save(condition=FirstSeen.pk.does_not_exist())
         return item.at
     except PutError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
     return FirstSeen.get(item.pk, item.sk, consistent_read=True).at
 
@@ -274,7 +271,7 @@ def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: s
             )
             return
         except UpdateError as error:
-            if not _conditional_failed(error):
+            if not condition_failed(error):
                 raise
         _raise_status(*key, winner.event.event, winner.item.timestamp, winner.event.event_id, winner.event.reason)
     _touch(*key, latest_at)
@@ -362,10 +359,10 @@ def _forget(pending: PendingEvents, done: set[str]) -> None:
     try:
         pending.update(actions=[PendingEvents.event_sks.delete(done)])
     except UpdateError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise
     try:
         PendingEvents(pending.pk, pending.sk).delete(condition=PendingEvents.event_sks.does_not_exist())
     except DeleteError as error:
-        if not _conditional_failed(error):
+        if not condition_failed(error):
             raise

@@ -20,7 +20,7 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import is_ulid, new_ulid
 from msglog.ingest import link_pending
-from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink
+from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed
 from msglog.schemas import MessageIn, RecipientIn
 from msglog.status import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards, register
@@ -110,7 +110,7 @@ def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[
         record.save(condition=IdempotencyRecord.pk.does_not_exist())
         return record, message_id
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     earlier = IdempotencyRecord.get(record.pk, record.sk, consistent_read=True)
     if earlier.request_hash != digest:

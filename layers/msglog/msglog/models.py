@@ -81,6 +81,11 @@ class Entity(Model):
         return Model._get_connection.__func__(Entity)  # type: ignore[attr-defined]
 
 
+def condition_failed(error: Exception) -> bool:
+    """A conditional write that lost (the item was already there, or already newer): not a failure."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 class TenantSettings(Entity, discriminator="tenant"):
     tenant_id = UnicodeAttribute()
     retention_months = NumberAttribute(default=24)

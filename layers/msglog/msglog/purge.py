@@ -37,7 +37,7 @@ from msglog import audit, bodies, keys, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import iso, now
 from msglog.ids import new_ulid
-from msglog.models import Message, MessageBody
+from msglog.models import Message, MessageBody, condition_failed
 
 logger = Logger(child=True)
 RESERVE_MS = 30_000  # what the batch under way and the audit entries may still need when the run stops
@@ -186,21 +186,18 @@ def _purge(body: MessageBody, purged_at: str) -> bool:
         Message(body.pk, keys.META_SK).update(actions=[Message.body_purged_at.set(Message.body_purged_at | purged_at)],
                                              condition=Message.pk.exists())
     except UpdateError as error:
-        if not _lost_condition(error):
+        if not condition_failed(error):
             raise
         # no message item: its recording never completed (a retry would write it); the body goes all the same
     bodies.delete_object(body)
     try:
         body.delete(condition=MessageBody.pk.exists())
     except DeleteError as error:
-        if not _lost_condition(error):
+        if not condition_failed(error):
             raise
         return False  # another run purged it first
     return True
 
-
-def _lost_condition(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _failed(state: _Tenant, error: Exception) -> _Tenant:

@@ -22,7 +22,7 @@ from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import FieldError, Forbidden
 from msglog.listing import ListQuery
-from msglog.models import LoginSummary, LogRecord
+from msglog.models import LoginSummary, LogRecord, condition_failed
 from msglog.schemas import ActivityIn, LoginIn, PanelIn, TransactionIn
 from msglog.tenants import feed_shards, settings
 from msglog.views import equals, matches_text, serve_page
@@ -49,7 +49,7 @@ def write(tenant: str, kind: str, *, at: datetime | None = None, client_id: str 
     try:
         item.save(condition=LogRecord.pk.does_not_exist())
     except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return record_id, False
         raise
     return record_id, True
@@ -103,7 +103,7 @@ def _remember_login(tenant: str, user_id: str, status: str, at: str) -> None:
         summary.update(actions=[last.set(at), LoginSummary.user_id.set(user_id), LoginSummary.type.set(LoginSummary)],
                        condition=last.does_not_exist() | (last < at))
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
 
 

@@ -19,7 +19,7 @@ from msglog.addresses import key_of_any
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import NotFound, invalid
-from msglog.models import Suppression
+from msglog.models import Suppression, condition_failed
 from msglog.providers import ProviderEvent
 from msglog.tenants import feed_shards
 
@@ -76,7 +76,7 @@ def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: 
     try:
         item.save(condition=condition)
     except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     audit.record(tenant, actor=actor, action="suppression.added", entity=f"suppression:{rkey}",

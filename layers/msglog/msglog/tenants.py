@@ -19,7 +19,7 @@ from msglog import audit, keys
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.config import config
-from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings
+from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings, condition_failed
 
 SETTINGS_TTL_SECONDS = 60
 CREDENTIALS_TTL_SECONDS = 60
@@ -54,7 +54,7 @@ def register(tenant: str) -> None:
         RegisteredTenant(keys.TENANTS_PK, keys.tenant_registry_sk(tenant), tenant_id=tenant,
                          registered_at=iso(now())).save(condition=RegisteredTenant.pk.does_not_exist())
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     _registered.add(tenant)
 

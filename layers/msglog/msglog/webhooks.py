@@ -19,7 +19,7 @@ from msglog.auth import TENANT_ID
 from msglog.clock import now
 from msglog.config import config
 from msglog.errors import DomainError, NotFound, Unauthorized
-from msglog.models import WebhookToken
+from msglog.models import WebhookToken, condition_failed
 from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
 
 BAD_SIGNATURE = UNVERIFIED
@@ -142,7 +142,7 @@ def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None
         item.save(condition=WebhookToken.pk.does_not_exist())
         return
     except PutError as error:
-        if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     earlier = WebhookToken.get(item.pk, item.sk, consistent_read=True)
     if earlier.digest != digest:
