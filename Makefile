@@ -39,11 +39,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
-## test: every test — unit, API through the local stack, template checks, sam validate/build
+## test: every test — template checks (sam validate/build), schemathesis, then pytest last so its summary ends the log
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed
-	$(VENV)/bin/python -m pytest -q tests
-	$(MAKE) --no-print-directory fuzz
 	$(MAKE) --no-print-directory template
+	$(MAKE) --no-print-directory fuzz
+	$(VENV)/bin/python -m pytest tests
 
 ## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
 fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed
