@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 comma := ,
 
-.PHONY: run test fuzz template openapi invoke replay onboard link-customers unlink-customers purge-dry-run bench clean
+.PHONY: run test fuzz template openapi invoke replay onboard link-customers unlink-customers purge-dry-run health-check bench clean
 
 $(VENV)/.installed: requirements-dev.txt layers/msglog/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -83,6 +83,10 @@ link-customers unlink-customers: $(VENV)/.installed
 ## purge-dry-run: what the retention purge would delete now (local stack; TENANT=… for one tenant)
 purge-dry-run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.invoke PurgeFunction '{"dry_run": true$(if $(TENANT),$(comma) "tenant": "$(TENANT)")}'
+
+## health-check: which tenant/provider webhooks stopped arriving (ingestion health, dry run: nothing published; TENANT=…)
+health-check: $(VENV)/.installed
+	$(VENV)/bin/python -m local.invoke IngestionHealthFunction '{"dry_run": true$(if $(TENANT),$(comma) "tenant": "$(TENANT)")}'
 
 ## bench: the benchmarks and their figures
 bench: $(VENV)/.installed

@@ -38,6 +38,26 @@ WHY = {"400": "bad input: the fields at fault are named", "401": "no valid token
        "409": "the Idempotency-Key was used for another request", "413": "the body is too large",
        "415": "the body is not application/json",
        "503": "the table is busy; retry"}
+RESUMABLE = {"DELETE /v1/people/{person_id}": "stopped within its time budget: repeat the request to carry on"}
+EXPORT_STARTED = {"$ref": "#/components/schemas/ExportStarted"}
+EXPORT_STARTED_SCHEMA = {
+    "type": "object", "title": "ExportStarted", "required": ["export_id", "status", "href"],
+    "description": "a CSV report run as an export job: follow href (also the Location header)",
+    "properties": {"export_id": {"type": "string"}, "status": {"const": "running"}, "href": {"type": "string"}},
+}
+EXPORT_STATUS_SCHEMA = {
+    "type": "object", "title": "ExportStatus",
+    "required": ["export_id", "status", "view", "rows", "bytes", "created_at", "url"],
+    "properties": {
+        "export_id": {"type": "string"}, "status": {"enum": ["running", "done", "failed"]},
+        "view": {"type": "string"}, "rows": {"type": "integer", "description": "rows written so far"},
+        "bytes": {"type": "integer"}, "created_at": {"type": "string"},
+        "finished_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
+        "url": {"type": ["string", "null"], "description": "done: a presigned GET link to the CSV file"},
+        "url_expires_at": {"type": ["string", "null"]}, "filename": {"type": "string"},
+        "error": {"type": ["string", "null"]},
+    },
+}
 CREATED = {"POST /v1/messages", "POST /v1/activity", "POST /v1/audit", "POST /v1/panel-log", "POST /v1/logins",
            "POST /v1/transactions"}
 
@@ -47,7 +67,7 @@ def _app(logical_id: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"functions.{logical_id}.app", function.code_uri / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.app
+    return module.app if hasattr(module, "app") else module.openapi_app()  # a function without a resolver
 
 
 def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +78,9 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
     if key in CREATED:
         answers["201"] = {**success, "description": "stored"}
         answers["200"] = {**success, "description": "a retry of a request already stored"}
+    elif key in RESUMABLE:  # a bounded step of a longer job: 200 when done, 202 when a repeat must carry on
+        answers["200"] = {**success, "description": "done"}
+        answers["202"] = {**success, "description": RESUMABLE[key]}
     elif method == "DELETE":
         answers["204"] = {"description": "done"}
     else:
@@ -67,6 +90,14 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
                                                         "text/csv": {"schema": {"type": "string"}}}}
     if key.startswith("POST /v1/webhooks/"):
         answers["202"] = {**success, "description": "verified and kept; stored when the table answers again"}
+    if any(p.get("name") == "async" for p in operation.get("parameters", [])):
+        answers["202"] = {"description": "format=csv: the report runs as an export job (async=true, or too large to "
+                                         "answer); GET the Location for its status and link",
+                          "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/exports/{id}"}},
+                          "content": {"application/json": {"schema": EXPORT_STARTED}}}
+    if key == "GET /v1/exports/{export_id}":
+        answers["200"] = {**answers["200"], "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/ExportStatus"}}}}
     codes = ["400", "404", "503"]
     if authorized:
         codes += ["401", "403"]
@@ -95,7 +126,8 @@ def document() -> dict[str, Any]:
                  "description": "Records sent e-mail/SMS/push messages, ingests provider webhooks and serves "
                                 "the log views. Lists answer {items, next_cursor}; errors are problem+json."},
         "paths": {},
-        "components": {"schemas": {"Problem": PROBLEM_SCHEMA, "GatewayError": GATEWAY_SCHEMA},
+        "components": {"schemas": {"Problem": PROBLEM_SCHEMA, "GatewayError": GATEWAY_SCHEMA,
+                                   "ExportStarted": EXPORT_STARTED_SCHEMA, "ExportStatus": EXPORT_STATUS_SCHEMA},
                        "securitySchemes": {"jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"jwt": []}],
     }

@@ -1,11 +1,12 @@
 """Creates template.yaml's resources in moto, from their CloudFormation properties.
 
-The table (keys, indexes, TTL), the KMS key and alias, the cursor-signing secret, the bucket:
+The table (keys, indexes, TTL), the KMS key and alias, the cursor-signing secret, the buckets, the topic, the queues:
 whatever the template declares, so a change there changes the local stack and the tests with it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -34,11 +35,31 @@ def _table(client: Any, name: str, props: dict[str, Any]) -> str:
     return name
 
 
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
+                     "MaximumMessageSize", "SqsManagedSseEnabled")
+
+
+def _queue(client: Any, logical_id: str, name: str, props: dict[str, Any]) -> dict[str, str]:
+    attributes = {key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                  for key in _QUEUE_ATTRIBUTES if key in props}
+    if redrive := props.get("RedrivePolicy"):  # moto moves a message after maxReceiveCount receives, as SQS does
+        attributes["RedrivePolicy"] = json.dumps(redrive)
+    url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+    return {logical_id: url, f"{logical_id}.Arn": arn, f"{logical_id}.QueueName": name, f"{logical_id}.QueueUrl": url}
+
+
+def _creation_order(items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """A queue with a redrive policy after the dead-letter queue it names (template order otherwise)."""
+    return sorted(items, key=lambda item: item[1]["Type"] == "AWS::SQS::Queue"
+                  and "RedrivePolicy" in item[1].get("Properties", {}))
+
+
 def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Create every supported resource; returns Ref/GetAtt values by logical id (and id.Attr)."""
     params = parameters(overrides=overrides)
     refs: dict[str, str] = {}
-    for logical_id, resource in resources().items():
+    for logical_id, resource in _creation_order(list(resources().items())):
         kind, props = resource["Type"], resource.get("Properties", {})
         name = physical_name(logical_id)
         if kind == "AWS::DynamoDB::Table":
@@ -62,6 +83,12 @@ def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, s
             if versioning := props.get("VersioningConfiguration"):  # deletes leave the old version, as in AWS
                 session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration=versioning)
             refs[logical_id], refs[f"{logical_id}.Arn"] = bucket, f"arn:aws:s3:::{bucket}"
+        elif kind == "AWS::SNS::Topic":  # Ref is the topic's ARN
+            attributes = {"KmsMasterKeyId": props["KmsMasterKeyId"]} if props.get("KmsMasterKeyId") else {}
+            arn = session.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+            refs[logical_id], refs[f"{logical_id}.TopicArn"], refs[f"{logical_id}.TopicName"] = arn, arn, name
+        elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL
+            refs.update(_queue(session.client("sqs"), logical_id, name, resolve(props, refs, params)))
         elif kind == "AWS::Logs::LogGroup":
             refs[logical_id], refs[f"{logical_id}.Arn"] = name, f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}"
     return refs

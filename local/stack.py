@@ -90,8 +90,13 @@ class Stack:
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        from local.queues import Poller, Pump
+
+        self._poller = Poller(Pump(self.runtime))  # SQS event sources (export jobs), as Lambda polls them
+        self._poller.start()
 
     def stop(self) -> None:
+        self._poller.stop()
         self._server.shutdown()
         self._server.server_close()
         self._moto.stop()

@@ -107,6 +107,32 @@ def routes(template: dict[str, Any] | None = None) -> list[Route]:
     return out
 
 
+@dataclass(frozen=True)
+class QueueEvent:
+    """An SQS event source: the function Lambda would invoke with the queue's messages."""
+
+    function: str
+    queue: str  # the queue's logical id
+    batch_size: int
+    reports_item_failures: bool  # FunctionResponseTypes: [ReportBatchItemFailures]
+
+
+def queue_events(template: dict[str, Any] | None = None) -> list[QueueEvent]:
+    """Every SQS event of every function (Queue: !GetAtt <Queue>.Arn)."""
+    out = []
+    for logical_id, resource in resources(template).items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event.get("Type") != "SQS":
+                continue
+            props = event["Properties"]
+            queue = props["Queue"]["Fn::GetAtt"][0]
+            out.append(QueueEvent(logical_id, queue, int(props.get("BatchSize", 10)),
+                                  "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])))
+    return out
+
+
 def http_api(template: dict[str, Any] | None = None) -> dict[str, Any]:
     for resource in resources(template).values():
         if resource["Type"] == "AWS::Serverless::HttpApi":

@@ -22,15 +22,17 @@ MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"  # mailgun-php's test key (
 
 def reset_function_state() -> None:
     """What a fresh Lambda container would not have: cached settings, keys, clients, connections."""
-    from msglog import aws, config, cursor, tenants
+    from msglog import arrivals, aws, config, cursor, tenants, webhooks
     from msglog.models import Entity
 
     config.config.cache_clear()
+    arrivals.forget()
     aws.client.cache_clear()
     tenants._settings_cache.clear()
     tenants._credentials_cache.clear()
     tenants._registered.clear()
     cursor._keys_cache = None
+    webhooks._refusals.clear()
     Entity._connection = None
 
 
@@ -91,6 +93,13 @@ class Api:
         reply = self.post("/v1/messages", message, auth=token(tenant, rights, sub=message.get("sender", {}).get("id", "u1")))
         assert reply.status == 201, reply.raw
         return reply.json["message_id"]
+
+    def pump(self) -> int:
+        """Deliver the queued messages (export jobs) to their functions until the queues are empty, as
+        Lambda's SQS event sources would (local/queues.py); how many deliveries that took."""
+        from local.queues import Pump
+
+        return Pump(self.gateway.runtime).drain()
 
     def mailgun(self, event_data: dict[str, Any], tenant: str = "acme", key: str = MAILGUN_KEY,
                 **signature: Any) -> Reply:
@@ -183,7 +192,9 @@ class _Raw:
         yield self.data
 
 
-IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}  # API operations whose IAM action is named otherwise
+IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket",  # API operations whose IAM action is named otherwise
+               "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
+               "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject"}
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 

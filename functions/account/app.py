@@ -1,12 +1,12 @@
 """Account logs (seed 002): statistics per day, campaign or customer, and account transactions."""
 
-from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from msglog import records, stats
 from msglog.http import (
+    Async,
     Cursor,
     Filter,
     Format,
@@ -24,6 +24,7 @@ from msglog.http import (
     list_query,
     listing,
 )
+from msglog.listing import Report
 from msglog.schemas import Channel, TransactionIn
 
 app = create_app()
@@ -45,11 +46,11 @@ def account_stats(from_: From = None, to: To = None, group: Group = "day",
 @app.get("/v1/transactions")
 def transactions(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
                  order: Order = "desc", sort: Sort = "date", type: Filter = None,  # noqa: A002
-                 customer: Customer = None, format_: Format = "json") -> Any:
+                 customer: Customer = None, format_: Format = "json", async_: Async = None) -> Any:
     who = caller(app)
     who.require("stats:read")
-    query = list_query(limit, cursor, from_, to, q, order, type=type, customer=customer)
-    return listing(format_, partial(records.view, who, "transactions", tenant=stats.readable_tenant(who, customer)), query)
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, type=type, customer=customer)
+    return listing(format_, Report(who, "transactions"), query, async_)  # a linked customer's: msglog.exports
 
 
 @app.post("/v1/transactions")

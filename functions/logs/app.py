@@ -1,13 +1,14 @@
-"""The log views: sent messages, recipient log, message detail, provider event log, ingestion log."""
+"""The log views: sent messages, recipient log, message detail, provider event log, ingestion log;
+and the status of a CSV export job (GET /v1/exports/{id})."""
 
-from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from msglog import views
 from msglog.http import (
+    Async,
     Cursor,
     Filter,
     Format,
@@ -23,50 +24,64 @@ from msglog.http import (
     list_query,
     listing,
 )
-from msglog.listing import ListQuery
+from msglog.listing import ListQuery, Report
 
 app = create_app()
+DetailSort = Annotated[Literal["recipient", "status", "date"], Query(
+    description="the recipients: recipient (key order, any number), status (precedence) or date (last activity): "
+                "these two for a message of at most 1,000 recipients")]
+DetailOrder = Annotated[Literal["asc", "desc"], Query(description="a to z, lowest status, oldest first by default")]
 
 
 @app.get("/v1/messages")
 def sent_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
              order: Order = "desc", sort: Sort = "date", status: Filter = None, category: Filter = None,
-             org_unit: Filter = None, sender: Filter = None, channel: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, status=status, category=category, org_unit=org_unit,
-                       sender=sender, channel=channel)
-    return listing(format_, partial(views.sent_log, caller(app)), query)
+             org_unit: Filter = None, sender: Filter = None, channel: Filter = None, format_: Format = "json",
+             async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, status=status, category=category,
+                       org_unit=org_unit, sender=sender, channel=channel)
+    return listing(format_, Report(caller(app), "sent"), query, async_)
 
 
 @app.get("/v1/messages/<id>")
-def message_detail(id: Annotated[str, Path()], limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:  # noqa: A002
-    return views.message_detail(caller(app), id, ListQuery(limit=limit, cursor=cursor))
+def message_detail(id: Annotated[str, Path()], limit: Limit = 50, cursor: Cursor = None,
+                   sort: DetailSort = "recipient", order: DetailOrder = "asc") -> dict[str, Any]:
+    return views.message_detail(caller(app), id, ListQuery(limit=limit, cursor=cursor, sort=sort, order=order))
 
 
 @app.get("/v1/recipients/<recipient>/messages")
 def recipient_log(recipient: Annotated[str, Path(max_length=320)], limit: Limit = 50, cursor: Cursor = None,
                   from_: From = None, to: To = None, q: Search = None, order: Order = "desc", sort: Sort = "date",
-                  channel: Filter = None, status: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, channel=channel, status=status)
+                  channel: Filter = None, status: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, channel=channel, status=status)
     # The resolver matches the raw (still percent-encoded) path: "pat%40example.com" is "pat@example.com".
-    return listing(format_, partial(views.recipient_log, caller(app), unquote(recipient)), query)
+    return listing(format_, Report(caller(app), "recipient", (("recipient", unquote(recipient)),)), query, async_)
 
 
 @app.get("/v1/events")
 def event_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
               order: Order = "desc", sort: Sort = "date", event: Filter = None, provider: Filter = None,
               channel: Filter = None, recipient: Filter = None, message_id: Filter = None,
-              format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, event=event, provider=provider, channel=channel,
+              format_: Format = "json", async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, event=event, provider=provider, channel=channel,
                        recipient=recipient, message_id=message_id)
-    return listing(format_, partial(views.event_log, caller(app)), query)
+    return listing(format_, Report(caller(app), "events"), query, async_)
 
 
 @app.get("/v1/ingestion-log")
 def ingestion_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
                   order: Order = "desc", sort: Sort = "date", provider: Filter = None,
-                  outcome: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, provider=provider, outcome=outcome)
-    return listing(format_, partial(views.ingestion_log, caller(app)), query)
+                  outcome: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, provider=provider, outcome=outcome)
+    return listing(format_, Report(caller(app), "ingestion"), query, async_)
+
+
+@app.get("/v1/exports/<export_id>")
+def export_status(export_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    """A CSV export job of the caller's: status, rows so far, and when done a link (15 minutes) to the file."""
+    from msglog import exports
+
+    return exports.status(caller(app), export_id)
 
 
 handler = entrypoint(app)

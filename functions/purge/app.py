@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from msglog import purge
-from msglog.http import logger, metrics, tracer
+from msglog.telemetry import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

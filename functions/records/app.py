@@ -1,12 +1,12 @@
 """The tenant's own logs: activity, audit, panel, user logins (POST and GET) and the API request log (GET)."""
 
-from functools import partial
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from msglog import records
 from msglog.http import (
+    Async,
     Cursor,
     Filter,
     Format,
@@ -22,6 +22,7 @@ from msglog.http import (
     list_query,
     listing,
 )
+from msglog.listing import Report
 from msglog.schemas import ActivityIn, LoginIn, PanelIn
 
 app = create_app()
@@ -55,41 +56,48 @@ def post_login(body: Annotated[LoginIn, Body()]) -> tuple[dict[str, Any], int]:
 @app.get("/v1/activity")
 def activity_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
                  order: Order = "desc", sort: Sort = "date", entity: Filter = None, actor: Filter = None,
-                 action: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, entity=entity, actor=actor, action=action, ip=ip)
-    return listing(format_, partial(records.view, caller(app), "activity"), query)
+                 action: Filter = None, ip: Filter = None, format_: Format = "json",
+                 async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, entity=entity, actor=actor, action=action, ip=ip)
+    return listing(format_, Report(caller(app), "activity"), query, async_)
 
 
 @app.get("/v1/audit")
 def audit_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
               order: Order = "desc", sort: Sort = "date", entity: Filter = None, actor: Filter = None,
-              action: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, entity=entity, actor=actor, action=action, ip=ip)
-    return listing(format_, partial(records.view, caller(app), "audit"), query)
+              action: Filter = None, ip: Filter = None, format_: Format = "json",
+              async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, entity=entity, actor=actor, action=action, ip=ip)
+    return listing(format_, Report(caller(app), "audit"), query, async_)
 
 
 @app.get("/v1/panel-log")
 def panel_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
               order: Order = "desc", sort: Sort = "date", user: Filter = None, actor: Filter = None,
-              method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, user=user, actor=actor, method=method, status=status, ip=ip)
-    return listing(format_, partial(records.view, caller(app), "panel"), query)
+              method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json",
+              async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, user=user, actor=actor, method=method,
+                       status=status, ip=ip)
+    return listing(format_, Report(caller(app), "panel"), query, async_)
 
 
 @app.get("/v1/logins")
 def login_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
               order: Order = "desc", sort: Sort = "date", user: Filter = None, actor: Filter = None,
-              status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, user=user, actor=actor, status=status, ip=ip)
-    return listing(format_, partial(records.view, caller(app), "logins"), query)
+              status: Filter = None, ip: Filter = None, format_: Format = "json",
+              async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, user=user, actor=actor, status=status, ip=ip)
+    return listing(format_, Report(caller(app), "logins"), query, async_)
 
 
 @app.get("/v1/api-log")
 def api_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
             order: Order = "desc", sort: Sort = "date", caller_: CallerFilter = None,
-            method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json") -> Any:
-    query = list_query(limit, cursor, from_, to, q, order, caller=caller_, method=method, status=status, ip=ip)
-    return listing(format_, partial(records.view, caller(app), "api"), query)
+            method: Filter = None, status: Filter = None, ip: Filter = None, format_: Format = "json",
+            async_: Async = None) -> Any:
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, caller=caller_, method=method, status=status,
+                       ip=ip)
+    return listing(format_, Report(caller(app), "api"), query, async_)
 
 
 handler = entrypoint(app)

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from msglog import webhooks
-from msglog.http import logger, metrics, tracer
+from msglog.telemetry import logger, metrics, tracer
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

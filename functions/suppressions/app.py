@@ -1,14 +1,14 @@
 """The suppression list: GET /v1/suppressions, GET/PUT/DELETE /v1/suppressions/{address}."""
 
-from functools import partial
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from msglog import suppressions, views
+from msglog import suppressions
 from msglog.http import (
+    Async,
     Cursor,
     Filter,
     Format,
@@ -21,6 +21,7 @@ from msglog.http import (
     list_query,
     listing,
 )
+from msglog.listing import Report
 from msglog.schemas import SuppressionIn
 
 app = create_app()
@@ -29,9 +30,9 @@ Address = Annotated[str, Path(max_length=320, description="an e-mail address or 
 
 @app.get("/v1/suppressions")
 def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None, order: Order = "asc",
-                      reason: Filter = None, format_: Format = "json") -> Any:
+                      reason: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, None, None, q, order, reason=reason)
-    return listing(format_, partial(views.suppression_list, caller(app)), query)
+    return listing(format_, Report(caller(app), "suppressions"), query, async_)
 
 
 @app.get("/v1/suppressions/<address>")

@@ -72,6 +72,13 @@ def test_only_events_write_posts_records(api, right):
         assert reply.status == (201 if right in ("events:write", "admin") else 403), (right, path, reply.json)
 
 
+@pytest.mark.parametrize("right", sorted(OPENS))
+def test_only_admin_erases_a_person(api, right):
+    """DELETE /v1/people/{id}: admin only (the person here is unknown: 404 once the right is there)."""
+    reply = api.call("DELETE", "/v1/people/P1", auth=token(rights=[right]))
+    assert reply.status == (404 if right == "admin" else 403), (right, reply.json)
+
+
 def test_no_rights_and_no_token(api):
     assert all(api.get(p, auth=token(rights=[])).status == 403 for p in ROUTES.values())
     assert all(api.get(p, auth=None).status == 401 for p in ROUTES.values())

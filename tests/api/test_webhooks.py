@@ -445,3 +445,16 @@ def test_privacy_mode_keeps_malformed_items_out_of_the_ingestion_log(api):
     reply = api.get("/v1/ingestion-log")
     assert "hidden.person" not in reply.raw.decode()
     assert reply.json["items"][0]["malformed"] == [{"index": 0, "fields": "[0].email, [0].timestamp"}]
+
+
+def test_a_flood_of_unsigned_requests_writes_a_bounded_number_of_refusals(api):
+    """Anyone can post to a tenant's webhook URL: refusals are logged, but not one write per request."""
+    from msglog.webhooks import REFUSALS_LOGGED_PER_MINUTE
+
+    api.setup_tenant("acme")
+    forged = mailgun_payload(mailgun_event("delivered"), key="key-wrong-wrong")
+    answers = [api.post("/v1/webhooks/mailgun/acme", forged, auth=None).status
+               for _ in range(REFUSALS_LOGGED_PER_MINUTE + 5)]
+    assert set(answers) == {401}  # every one refused, logged or not
+    log = api.get("/v1/ingestion-log?limit=200").json["items"]
+    assert [list(r["outcomes"]) for r in log] == [["NOLOG_BAD_SIGNATURE"]] * REFUSALS_LOGGED_PER_MINUTE

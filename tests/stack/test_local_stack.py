@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -119,6 +121,22 @@ def test_make_invoke_runs_a_function_against_the_stack(stack):
     refused = subprocess.run(["make", "--no-print-directory", "invoke", "FUNCTION=NoSuchFunction", "EVENT=events/health.json"],
                              cwd=ROOT, capture_output=True, text=True, timeout=120, env=stack["env"])
     assert refused.returncode != 0 and "HealthFunction" in refused.stderr
+
+
+def test_a_csv_export_job_is_run_by_the_background_poller(stack):
+    base = stack["base"]
+    started = requests.get(f"{base}/v1/messages", params={"format": "csv", "async": "true", "limit": 7},
+                           headers=auth(stack), timeout=10)
+    assert started.status_code == 202
+    deadline = time.monotonic() + 120  # only so that a broken poller fails the test instead of hanging it
+    while (job := requests.get(f"{base}{started.headers['location']}", headers=auth(stack), timeout=10).json())[
+            "status"] == "running":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["status"] == "done"
+    report = requests.get(job["url"], timeout=10)  # the presigned link, served by moto
+    assert report.status_code == 200 and report.headers["content-disposition"].endswith(f'"{job["filename"]}"')
+    assert len(list(csv.DictReader(io.StringIO(report.text)))) == job["rows"] >= 40
 
 
 def test_ctrl_c_stops_everything(stack):

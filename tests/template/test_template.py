@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -33,7 +34,10 @@ def test_table_indexes_match_the_models():
 
 
 def _handler_routes(runtime, logical_id: str) -> set[str]:
-    app = getattr(runtime.module(logical_id), "app", None)
+    module = runtime.module(logical_id)
+    app = getattr(module, "app", None)
+    if app is None and hasattr(module, "openapi_app"):  # one route, answered without a resolver (webhooks)
+        app = module.openapi_app()
     if app is None:  # not an HTTP function (e.g. the replay job)
         return set()
     found = set()
@@ -66,7 +70,10 @@ def test_functions_share_runtime_architecture_and_powertools_config():
     env = globals_["Environment"]["Variables"]
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
     layer = next(r for r in resources().values() if r["Type"] == "AWS::Serverless::LayerVersion")
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"]["BuildMethod"] == "makefile" and layer["Metadata"]["BuildArchitecture"] == "arm64"
+    build = (ROOT / "layers/msglog/Makefile").read_text()
+    assert "build-MsgLogLayer:" in build and "aarch64" in build  # arm64 wheels
+    assert "--invalidation-mode unchecked-hash" in build  # bytecode used as shipped: no compiling on cold starts
     for logical_id, resource in resources().items():
         if resource["Type"] == "AWS::Serverless::Function":
             assert not {"Runtime", "Architectures", "Layers"} & set(resource["Properties"]), logical_id
@@ -124,9 +131,14 @@ def test_no_wildcards_and_no_scans(logical_id):
             assert statement["Resource"] != "*", logical_id
 
 
-def test_functions_use_only_what_their_policies_allow(api, monkeypatch):
+def test_functions_use_only_what_their_policies_allow(api_with, monkeypatch):
     """Every AWS call the functions make in a full run of the slice is allowed by their own
     policy — and every allowed action is used (nothing granted just in case)."""
+    import moto.s3.models
+
+    # export jobs in chunks of a page, one page per run, joined from parts of a few bytes (moto: as 5 MiB ones)
+    api = api_with(EXPORT_CHUNK_BYTES="1", EXPORT_RESERVE_SECONDS="100000", EXPORT_PART_BYTES="1")
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
     calls = AwsCalls(monkeypatch)
     # Locally the functions share one process and its caches; in AWS each has its own. Start
     # every invocation cold, so that each call is attributed to the function that needs it.
@@ -136,6 +148,8 @@ def test_functions_use_only_what_their_policies_allow(api, monkeypatch):
     monkeypatch.setattr(Runtime, "invoke", lambda self, *a: (reset_function_state(), invoke(self, *a))[1])
     api.get("/v1/health", auth=None)
     api.call("PATCH", "/v1/tenant", {"time_zone": "Europe/Paris"})
+    for address in ("ops@acme.example", "it@acme.example"):  # subscribed; the previous one unsubscribed
+        assert api.call("PATCH", "/v1/tenant", {"alert_email": address}).status == 200
     api.setup_tenant("acme")
     api.call("PUT", "/v1/providers/mailgun", {"signing_key": "key-rotated-0001", "keep_previous": True})
     api.get("/v1/tenant")
@@ -177,6 +191,18 @@ def test_functions_use_only_what_their_policies_allow(api, monkeypatch):
     api.get(f"/v1/api-log?limit=1&cursor={api_log['next_cursor']}")
     api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "acme",
                                                       "customers": ["school-a"]})
+    for address in ("it@school-a.example", "desk@school-a.example"):
+        api.gateway.runtime.invoke("OperationsFunction", {"command": "onboard-tenant", "tenant": "school-a",
+                                                          "alert_email": address})
+    # ingestion health: acme's Mailgun webhooks (above) stop, then come back; thresholds lowered to this
+    # short history, and `now` (the check's clock) moved on
+    from msglog import arrivals
+
+    health = {"min_active_hours": 1, "min_events": 1}
+    soon = datetime.now(UTC) + timedelta(hours=5)
+    assert api.gateway.runtime.invoke("IngestionHealthFunction", {**health, "now": soon.isoformat()})["opened"] == 1
+    arrivals.add("acme", "mailgun", arrivals.hour_of(soon), 1, 1)
+    assert api.gateway.runtime.invoke("IngestionHealthFunction", {**health, "now": soon.isoformat()})["recovered"] == 1
     api.post("/v1/transactions", {"type": "top-up", "credits": 10})
     api.post("/v1/transactions", {"type": "top-up", "credits": 20})
     api.get("/v1/stats?group=customer")
@@ -186,6 +212,15 @@ def test_functions_use_only_what_their_policies_allow(api, monkeypatch):
     old = api.record(created_at="2020-01-02T03:04:05Z", body={"html": "<p>" + "x" * 120_000 + "</p>"})
     assert api.get(f"/v1/messages/{old}").json["body"]["html"].startswith("<p>x")
     assert api.gateway.runtime.invoke("PurgeFunction", {"dry_run": False})["purged"] == 1
+    # erasure: P1 (a shared message, events, a provider-message-id link) and P9 (a large body only they received)
+    api.record(body={"html": "<p>" + "z" * 120_000 + "</p>"}, recipients=[{"address": "e@example.com", "person_id": "P9"}])
+    assert api.call("DELETE", "/v1/people/P1").json["complete"] is True
+    assert api.call("DELETE", "/v1/people/P9").json["bodies_deleted"] == 1
+    # CSV export jobs started by each function that serves lists, run from the queue, and their links
+    exports = [api.get(f"{path}?format=csv&limit=1&async=true").json["href"]
+               for path in ("/v1/messages", "/v1/logins", "/v1/transactions", "/v1/suppressions")]
+    assert api.pump() > len(exports)
+    assert all(api.get(href).json["url"] for href in exports)
     used = calls.by_function()
     for logical_id in FUNCTIONS:
         granted = allowed(logical_id)

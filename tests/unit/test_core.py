@@ -53,7 +53,7 @@ def test_every_partition_key_starts_with_its_tenant():
     built = [keys.tenant_pk("t1"), keys.message_pk("t1", "M"), keys.sent_feed_pk("t1", 0), keys.recipient_pk("t1", "a@b.c"),
              keys.person_pk("t1", "p"), keys.family_pk("t1", "f"), keys.event_feed_pk("t1", 1),
              keys.message_group_pk("t1", "M", "a@b.c"), keys.provider_message_pk("t1", "x"), keys.idempotency_pk("t1", "k"),
-             keys.body_due_pk("t1", 2)]
+             keys.body_due_pk("t1", 2), keys.health_pk("t1", "mailgun")]
     assert all(k.startswith("T#t1#") or k == "T#t1" for k in built)
 
 

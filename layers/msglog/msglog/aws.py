@@ -1,4 +1,9 @@
-"""boto3 clients, created on first use (not at import: cold start) and reused afterwards."""
+"""AWS clients beyond DynamoDB, created on first use (not at import: cold start) and reused.
+
+They are made from the botocore session that pynamodb's DynamoDB client already lives in, so they
+share its loaded endpoint and credential data: a client from a new session (boto3's default one
+included) reloads it, which costs about 100 ms per client on a cold start (bench/RESULTS.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,14 @@ from typing import Any
 
 
 @cache
-def client(service: str, region: str | None = None) -> Any:
-    import boto3  # deferred: only the functions that call AWS beyond DynamoDB pay for it
+def client(service: str, region: str | None = None, signature_version: str | None = None) -> Any:
+    """`signature_version="s3v4"`: a client whose presigned links every region accepts."""
+    from msglog.models import Entity
 
-    return boto3.client(service, region_name=region)
+    connection = Entity._get_connection().connection
+    options: dict[str, Any] = {}
+    if signature_version:
+        from botocore.config import Config
+
+        options["config"] = Config(signature_version=signature_version)
+    return connection.session.create_client(service, region_name=region or Entity.Meta.region, **options)

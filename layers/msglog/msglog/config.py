@@ -17,6 +17,17 @@ class Config:
     stage: str
     parked_bucket: str
     body_bucket: str
+    alerts_topic_arn: str = ""  # ingestion-health alerts (msglog.alerts)
+    export_bucket: str = "message-log-exports"
+    export_queue_url: str = ""
+    csv_max_rows: int = 5_000  # an inline CSV answer: within Lambda's 6 MB and API Gateway's 30 s
+    csv_max_bytes: int = 5_000_000
+    csv_max_seconds: float = 15
+    export_chunk_bytes: int = 8 * 1024 * 1024  # an export run commits its rows to S3 in chunks of about this size
+    export_part_bytes: int = 8 * 1024 * 1024  # the file's multipart parts: S3 wants >= 5 MiB (but the last)
+    export_reserve_seconds: float = 120  # an export run stops this long before its time is up
+    export_max_receives: int = 3  # the ExportJobs queue's maxReceiveCount: the last attempt marks the job failed
+    sort_max_items: int = 1_000  # sort=recipient|status reads the whole range: at most this many items
 
 
 @cache
@@ -31,4 +42,15 @@ def config() -> Config:
         stage=env.get("STAGE", "dev"),
         parked_bucket=env.get("PARKED_BUCKET", "message-log-parked"),
         body_bucket=env.get("BODY_BUCKET", "message-log-bodies"),
+        alerts_topic_arn=env.get("ALERTS_TOPIC_ARN", ""),
+        export_bucket=env.get("EXPORT_BUCKET", "message-log-exports"),
+        export_queue_url=env.get("EXPORT_QUEUE_URL", ""),
+        csv_max_rows=int(env.get("CSV_MAX_ROWS", "5000")),
+        csv_max_bytes=int(env.get("CSV_MAX_BYTES", "5000000")),
+        csv_max_seconds=float(env.get("CSV_MAX_SECONDS", "15")),
+        export_chunk_bytes=int(env.get("EXPORT_CHUNK_BYTES", str(8 * 1024 * 1024))),
+        export_part_bytes=int(env.get("EXPORT_PART_BYTES", str(8 * 1024 * 1024))),
+        export_reserve_seconds=float(env.get("EXPORT_RESERVE_SECONDS", "120")),
+        export_max_receives=int(env.get("EXPORT_MAX_RECEIVES", "3")),
+        sort_max_items=int(env.get("SORT_MAX_ITEMS", "1000")),
     )

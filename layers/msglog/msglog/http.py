@@ -1,5 +1,5 @@
-"""What every HTTP handler shares: the resolver, the one place that maps errors to HTTP
-(problem+json, RFC 9457), the caller from the JWT claims, and the list-view query parameters.
+"""What every HTTP handler with a resolver shares: the resolver and its error answers
+(msglog.problems), the caller from the JWT claims, and the list-view query parameters.
 """
 
 from __future__ import annotations
@@ -14,22 +14,20 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
+from msglog import problems
 from msglog.auth import TENANT_ID, Caller
-from msglog.errors import BadRequest, DomainError, FieldError
-from msglog.listing import ListQuery
+from msglog.config import config
+from msglog.errors import BadRequest, FieldError
+from msglog.listing import ListQuery, Report
+from msglog.problems import PROBLEM, for_error
 from msglog.schemas import Instant
-
-PROBLEM = "application/problem+json"
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from msglog.telemetry import logger, metrics, tracer
 
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=8192, description="next_cursor of the previous page")]
@@ -37,22 +35,24 @@ From = Annotated[Instant | None, Query(alias="from", description="ISO 8601 with 
 To = Annotated[Instant | None, Query(description="ISO 8601 with offset, inclusive")]
 Search = Annotated[str | None, Query(max_length=200, description="case-insensitive text search")]
 Order = Annotated[Literal["desc", "asc"], Query(description="newest first by default")]
-Sort = Annotated[Literal["date"], Query(description="sort field (date)")]
+Sort = Annotated[Literal["date", "recipient", "status"], Query(
+    description="date: the view's own order; recipient, status: where the view offers them, for a range of at "
+                "most 1,000 items (README: sort per view); elsewhere 400 naming sort")]
 Filter = Annotated[str | None, Query(max_length=320)]
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="csv: a printable report of the rows")]
-CSV_MAX_ROWS = 5_000
-CSV_MAX_BYTES = 5_000_000  # under Lambda's 6 MB answer
-CSV_MAX_SECONDS = 15  # well under API Gateway's 30 s
+Async = Annotated[bool | None, Query(
+    alias="async", description="format=csv: true runs the report as an export job (202, then GET /v1/exports/{id}); "
+                               "false never does (a report over the inline limits is cut; X-Next-Cursor continues it); "
+                               "unset: inline when it fits, else a job")]
 
 
 def problem(status: int, title: str, detail: str, errors: list[FieldError] | None = None,
             code: str | None = None) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
-    if code:
-        body["code"] = code
-    return Response(status_code=status, content_type=PROBLEM, body=json.dumps(body))
+    return _response(problems.body(status, title, detail, errors, code))
+
+
+def _response(document: dict[str, Any]) -> Response:
+    return Response(status_code=document["status"], content_type=PROBLEM, body=json.dumps(document))
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -67,27 +67,8 @@ def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
     return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
 
 
-_THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
-
-
-def _throttled(error: BaseException) -> bool:
-    """pynamodb wraps botocore's ClientError; throttling that outlasted the retries is a 503."""
-    while error is not None:
-        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
-        if code in _THROTTLING:
-            return True
-        error = error.__cause__
-    return False
-
-
 def create_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-
-    @app.exception_handler(DomainError)
-    def _domain(error: DomainError) -> Response:
-        logger.info("request refused", extra={"status": error.status, "code": error.code,
-                                              "fields": [e.field for e in error.errors]})
-        return problem(error.status, error.title, error.detail, error.errors, error.code)
 
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
@@ -96,27 +77,9 @@ def create_app() -> APIGatewayHttpResolver:
             return problem(400, "Bad request", "the body is not valid JSON", [FieldError("body", "is not valid JSON")])
         return problem(400, "Bad request", "the request is not valid", errors)
 
-    @app.exception_handler(json.JSONDecodeError)
-    def _not_json(_: json.JSONDecodeError) -> Response:
-        return problem(400, "Bad request", "the body is not valid JSON", [FieldError("body", "is not valid JSON")])
-
-    @app.exception_handler(RecursionError)
-    def _too_deep(_: RecursionError) -> Response:
-        return problem(400, "Bad request", "the body is nested too deeply", [FieldError("body", "is nested too deeply")])
-
-    @app.exception_handler(UnicodeDecodeError)
-    def _not_utf8(_: UnicodeDecodeError) -> Response:
-        return problem(400, "Bad request", "the body is not UTF-8", [FieldError("body", "is not UTF-8 text")])
-
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        # Logged with its traceback (never the event); the client gets an id to quote, not internals.
-        logger.exception("unhandled error")
-        request_id = app.current_event.request_context.request_id
-        if _throttled(error):
-            return problem(503, "Service unavailable", f"the table is busy; retry shortly (request {request_id})",
-                           code="THROTTLED")
-        return problem(500, "Internal error", f"something failed on our side (request {request_id})")
+    def _any(error: Exception) -> Response:
+        return _response(for_error(error, app.current_event.request_context.request_id))
 
     @app.not_found
     def _no_route(_: Exception) -> Response:
@@ -152,11 +115,8 @@ def _not_json(event: dict[str, Any]) -> dict[str, Any] | None:
     media = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         return None
-    body = {"type": "about:blank", "title": "Unsupported media type", "status": 415,
-            "detail": "send the body as application/json",
-            "errors": [{"field": "Content-Type", "message": "must be application/json"}]}
-    return {"statusCode": 415, "headers": {"Content-Type": PROBLEM}, "body": json.dumps(body),
-            "isBase64Encoded": False}
+    return problems.answer(415, problems.body(415, "Unsupported media type", "send the body as application/json",
+                                              [FieldError("Content-Type", "must be application/json")]), PROBLEM)
 
 
 def _log_call(event: dict[str, Any], status: int) -> None:
@@ -197,18 +157,30 @@ def parse(model: type[M], data: Any) -> M:
 
 
 def list_query(limit: int, cursor: str | None, start: datetime | None, end: datetime | None, q: str | None,
-               order: str, **filters: str | None) -> ListQuery:
+               order: str, *, sort: str = "date", **filters: str | None) -> ListQuery:
     if start and end and start > end:
         raise BadRequest("from is after to", [FieldError("from", "must not be after to")])
-    return ListQuery(limit=limit, cursor=cursor, start=start, end=end, q=q or None, order=order,
+    return ListQuery(limit=limit, cursor=cursor, start=start, end=end, q=q or None, order=order, sort=sort,
                      filters=tuple(sorted((k, v) for k, v in filters.items() if v)))
 
 
-def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]], query: ListQuery) -> dict[str, Any] | Response:
-    """A list view as JSON (one page), or as CSV: pages followed here up to CSV_MAX_ROWS, bytes and
-    seconds; the `X-Next-Cursor` header continues a longer report."""
+def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]] | Report, query: ListQuery,
+            run_async: bool | None = None) -> dict[str, Any] | Response:
+    """A list view as JSON (one page), or as CSV: pages followed here up to the inline limits (rows,
+    bytes, seconds: msglog.config) — within Lambda's buffered 6 MB and API Gateway's 30 s. A longer
+    report of a `Report` becomes an export job (202; msglog.exports) unless `run_async` is False;
+    then, as for a bare page function, the `X-Next-Cursor` header continues it."""
+    report = page if isinstance(page, Report) else None
+    if report:
+        from msglog import exports  # the data layer, only where a view is served
+
+        page = exports.page_of(report)
     if fmt != "csv":
         return page(query)
+    if report and run_async:
+        page(query)  # what the view refuses (a right, the cursor, the sort) is refused now, not in the job
+        return export_started(report, query)
+    limits, first = config(), query
     started, rows, text_size = time.monotonic(), [], 0
     while True:
         result = page(query)
@@ -216,11 +188,24 @@ def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]], query: ListQu
         rows += batch
         text_size += sum(len(str(value)) + 1 for row in batch for value in row.values())
         cursor_ = result.get("next_cursor")
-        if not cursor_ or len(rows) >= CSV_MAX_ROWS or text_size >= CSV_MAX_BYTES \
-                or time.monotonic() - started > CSV_MAX_SECONDS:
+        if not cursor_:
+            break
+        if len(rows) >= limits.csv_max_rows or text_size >= limits.csv_max_bytes \
+                or time.monotonic() - started > limits.csv_max_seconds:
+            if report and run_async is None:  # too long to answer inline: the whole report as a job
+                return export_started(report, first)
             break
         query = replace(query, cursor=cursor_)
     return csv_response(rows, cursor_)
+
+
+def export_started(report: Report, query: ListQuery) -> Response:
+    from msglog import exports
+
+    export_id = exports.start(report, query)
+    href = f"/v1/exports/{export_id}"
+    return Response(status_code=202, content_type="application/json", headers={"Location": href},
+                    body=json.dumps({"export_id": export_id, "status": "running", "href": href}))
 
 
 def csv_response(rows: list[dict[str, Any]], next_cursor: str | None = None) -> Response:

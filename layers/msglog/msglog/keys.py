@@ -108,6 +108,22 @@ def owner_sk(message_id: str, recipient_key: str) -> str:
     return f"{message_id}#{recipient_key}"
 
 
+# --- erasure of a person (msglog.erasure): one record per person, and the pseudonym an erased address's
+# deliveries and events move to (`T#t#R#erased:<hash>`: no key of theirs holds the address any more)
+def erasure_pk(tenant: str, person_id: str) -> str:
+    return f"T#{tenant}#ERASURE#{person_id}"
+
+
+ERASURE_SK = "ERASURE"
+ERASED_PREFIX = "erased:"
+
+
+def erased_recipient_key(salt: str, recipient_key: str) -> str:
+    """A keyed hash of the address: the same in every call of one erasure (the salt is kept while it is
+    under way), and not reversible, even for a phone number, once the salt is deleted at its end."""
+    return ERASED_PREFIX + blake2b(recipient_key.encode(), key=bytes.fromhex(salt), digest_size=8).hexdigest()
+
+
 # One message can be the whole of a tenant's traffic (a district-wide alert to 50,000 families):
 # each of its events writes up to 3 items into this index (the event, the delivery's status and
 # its last-activity time), so 2,000 events/s spread over 8 shards stay at 750 WCU/s per key.
@@ -184,6 +200,35 @@ def ingestion_pk(tenant: str, shard: int) -> str:
     return f"T#{tenant}#INGEST#{shard}"
 
 
+# --- ingestion health (msglog.ingestion_health): per tenant and provider, one partition holding an
+# arrivals counter per hour (`H#<yyyy-mm-ddThh>`, UTC) and the incidents. "INCIDENT…" sorts after
+# every "H#…", so `sk >= H#<first hour>` reads a pair's history and its incidents in one Query.
+def health_pk(tenant: str, provider: str) -> str:
+    return f"T#{tenant}#HEALTH#{provider}"
+
+
+def health_hour_sk(hour: str) -> str:
+    return f"H#{hour}"
+
+
+HEALTH_OPEN_SK = "INCIDENT"  # the open incident, if any: created by a conditional put, once per incident
+
+
+def health_closed_sk(incident_id: str) -> str:
+    """A closed incident, kept while its silence is in the history the check reads (TTL)."""
+    return f"INCIDENT#{incident_id}"
+
+
+# --- alert addresses: the tenants that alert one address (`tag` = a digest of it, msglog.alerts).
+# Outside any tenant, like the registry: SNS subscribes an address to a topic once, so tenants
+# giving the same address share its subscription, and the last one to leave unsubscribes it.
+def alert_address_pk(tag: str) -> str:
+    return f"ALERTS#{tag}"
+
+
+ALERT_ADDRESS_SK = "TENANTS"
+
+
 # --- the suppression list: sharded by address (sk = the address key)
 def suppression_pk(tenant: str, shard: int) -> str:
     return f"T#{tenant}#SUPP#{shard}"
@@ -218,3 +263,11 @@ def stats_pk(tenant: str, month: str) -> str:
 
 def stats_sk(day: str, channel: str, campaign: str) -> str:
     return f"{day}#{channel}#{campaign}"
+
+
+# --- an asynchronous CSV export: one item per job, read by its id (GET /v1/exports/{id}), TTL 7 days
+def export_pk(tenant: str, export_id: str) -> str:
+    return f"T#{tenant}#EXPORT#{export_id}"
+
+
+EXPORT_SK = "EXPORT"

@@ -1,4 +1,5 @@
-"""What a list view was asked for: page size, cursor, time range, search, order and filters.
+"""What a list view was asked for: page size, cursor, time range, search, sort, order and filters;
+and which view a report is of (so that an export job can run it again).
 
 Kept apart from the views so that handlers can build one without importing the data layer.
 """
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from msglog.auth import Caller
 from msglog.clock import iso
 
 
@@ -21,11 +23,12 @@ class ListQuery:
     q: str | None = None
     order: str = "desc"
     filters: tuple[tuple[str, str], ...] = ()
+    sort: str = "date"  # date: the view's key order; recipient, status: where the view offers them (msglog.views)
 
     def bound(self) -> dict[str, Any]:
         """What a cursor is bound to: everything but the cursor itself."""
         return {"limit": self.limit, "from": self.start and iso(self.start), "to": self.end and iso(self.end),
-                "q": self.q, "order": self.order, "filters": list(self.filters)}
+                "q": self.q, "order": self.order, "filters": list(self.filters), "sort": self.sort}
 
     @property
     def descending(self) -> bool:
@@ -33,3 +36,13 @@ class ListQuery:
 
     def filter(self, name: str) -> str | None:
         return dict(self.filters).get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A list view named so that an export job can run it again (msglog.exports.VIEWS): the view,
+    its arguments (the recipient of a recipient log), and the caller whose rights and scope it shows."""
+
+    caller: Caller
+    view: str
+    args: tuple[tuple[str, str], ...] = ()

@@ -92,6 +92,7 @@ class TenantSettings(Entity, discriminator="tenant"):
     privacy_mode = BooleanAttribute(default=False)
     time_zone = UnicodeAttribute(default="UTC")
     alert_email = UnicodeAttribute(null=True)
+    alert_subscription_arn = UnicodeAttribute(null=True)  # the address's AlertsTopic subscription (msglog.alerts)
     sms_stuck_minutes = NumberAttribute(default=30)  # an SMS without a provider answer this long is "stuck"
     log_retention_days = NumberAttribute(default=90)  # API, panel, login and ingestion logs (DynamoDB TTL)
     customers = UnicodeSetAttribute(null=True)  # an enterprise's linked customer tenants (operators link them)
@@ -142,6 +143,7 @@ class Message(Entity, discriminator="message"):
     lists = ListAttribute(of=UnicodeAttribute, null=True)
     status = UnicodeAttribute(default="sent")
     body_purged_at = UnicodeAttribute(null=True)
+    body_erased_at = UnicodeAttribute(null=True)  # its only recipient was erased (msglog.erasure)
     recorded_by = UnicodeAttribute(null=True)
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter it counts in (msglog.stats)
     stats_sk = UnicodeAttribute(null=True)
@@ -181,6 +183,19 @@ class Delivery(Entity, discriminator="delivery"):
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
     stats_sk = UnicodeAttribute(null=True)
     failed_at = UnicodeAttribute(null=True)  # set once, when it is first counted as failed
+    erased_at = UnicodeAttribute(null=True)  # the recipient was erased: address a pseudonym, no name or fields
+
+
+class Erasure(Entity, discriminator="erasure"):
+    """A person's erasure (msglog.erasure): its progress over the calls, and the pseudonyms' salt while under way."""
+
+    person_id = UnicodeAttribute()
+    salt = UnicodeAttribute(null=True)  # hex; deleted when the erasure completes (pseudonyms become irreversible)
+    started_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    erased = NumberAttribute(default=0)  # deliveries erased over all calls
+    calls = NumberAttribute(default=0)
 
 
 class DeliveryEvent(Entity, discriminator="event"):
@@ -241,6 +256,34 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
 
 
+class Arrivals(Entity, discriminator="arrivals"):
+    """Verified webhook requests of one tenant and provider in one hour (msglog.ingestion_health)."""
+
+    hour = UnicodeAttribute()  # yyyy-mm-ddThh, UTC
+    requests = NumberAttribute(default=0)
+    events = NumberAttribute(default=0)
+
+
+class HealthIncident(Entity, discriminator="health-incident"):
+    """A tenant/provider pair whose webhooks stopped: open (sk INCIDENT) until they come back, then closed."""
+
+    provider = UnicodeAttribute()
+    incident_id = UnicodeAttribute()
+    opened_at = UnicodeAttribute()
+    silent_since = UnicodeAttribute()  # the end of the last hour with webhooks
+    threshold_hours = NumberAttribute()  # the silence that was unusual for this pair
+    active_hours = NumberAttribute()  # hours with webhooks in the history read
+    events = NumberAttribute()  # events in the history read
+    closed_at = UnicodeAttribute(null=True)
+    resumed_hour = UnicodeAttribute(null=True)
+
+
+class AlertAddress(Entity, discriminator="alert-address"):
+    """The tenants whose alerts go to one address (by digest): its subscription's users."""
+
+    tenants = UnicodeSetAttribute(null=True)
+
+
 class Suppression(Entity, discriminator="suppression"):
     address = UnicodeAttribute()
     reason = UnicodeAttribute()  # bounce, complaint, invalid, validate, manual
@@ -296,3 +339,32 @@ class StatsCounter(Entity, discriminator="stats"):
     failed = NumberAttribute(default=0)
     senders = UnicodeSetAttribute(null=True)
     lists = UnicodeSetAttribute(null=True)
+
+
+class ExportJob(Entity, discriminator="export"):
+    """An asynchronous CSV export (msglog.exports): what it reports, as whom, and how far it got.
+
+    `query` and `caller` are JSON: the list query and the starter's rights and org units as they were
+    at the start, so every run shows exactly what the starter's view showed then.
+    """
+
+    export_id = UnicodeAttribute()
+    owner = UnicodeAttribute()  # the starter's sub: only they read the job
+    view = UnicodeAttribute()
+    args = UnicodeAttribute()  # JSON
+    query = UnicodeAttribute()  # JSON
+    caller = UnicodeAttribute()  # JSON
+    status = UnicodeAttribute()  # running, done, failed
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    rows = NumberAttribute(default=0)  # rows committed (written to S3 and counted here together)
+    size = NumberAttribute(default=0)  # bytes committed
+    cursor = UnicodeAttribute(null=True)  # the view's next_cursor after the last committed chunk
+    columns = ListAttribute(of=UnicodeAttribute, null=True)  # only ever grows: the header is written last
+    chunk_runs = ListAttribute(of=NumberAttribute, null=True)  # the run that wrote each committed chunk object
+    rows_done = BooleanAttribute(default=False)  # every row is in a chunk: only the joining is left
+    object_key = UnicodeAttribute(null=True)
+    runs = NumberAttribute(default=0)
+    lease_until = NumberAttribute(null=True)  # epoch seconds: one run at a time
+    holder = UnicodeAttribute(null=True)  # the queue message of the run holding the lease

@@ -95,3 +95,16 @@ def read(sources: list[Source], *, keep: Callable[[Any], bool], limit: int, desc
             next_position[source.name] = position.get(source.name)
     more = any(value != DONE for value in next_position.values())
     return Page(emitted, next_position if more else None, examined)
+
+
+def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:
+    """Every item of the sources' key ranges, for a page sorted by something that is not a key
+    (msglog.views: sort=recipient|status). At most `cap` + 1 items are read in all; `complete` is
+    False when the ranges hold more than `cap` (the caller refuses rather than sort a part)."""
+    items: list[Any] = []
+    for source in sources:
+        left = cap + 1 - len(items)
+        items.extend(source.query(limit=left, page_size=min(left, 500)))
+        if len(items) > cap:
+            return items[:cap], len(items), False
+    return items, len(items), True

@@ -15,7 +15,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from msglog import audit, keys
+from msglog import alerts, audit, keys
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.config import config
@@ -68,11 +68,13 @@ def registered(start: str = "") -> Iterator[str]:
 
 def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
     item = settings(caller.tenant, fresh=True)
+    previous = alerts.readdress(caller.tenant, item, changes.get("alert_email"))  # subscribed before it is saved
     for name, value in changes.items():
         setattr(item, name, value)
     item.updated_at, item.updated_by = iso(now()), caller.sub
     item.save()
     _settings_cache.pop(caller.tenant, None)
+    alerts.release(caller.tenant, previous)
     register(caller.tenant)
     audit.record(caller.tenant, actor=caller.sub, action="tenant.settings_changed", entity="tenant",
                  details={name: str(value) for name, value in changes.items()})

@@ -3,7 +3,9 @@
 Filters that are key conditions: time range (`from`/`to`), recipient, message. Everything else
 (status, category, org unit, sender, channel, event, provider, `q`, rights and org-unit scope)
 is a bounded filter: a page examines at most BUDGET items per source and says how many it
-examined, so a rare filter value costs more pages, never an unbounded read.
+examined, so a rare filter value costs more pages, never an unbounded read. `sort=date` is each
+view's key order; `sort=recipient|status`, where a view offers it (`sorts`), reads the whole range
+up to a bound and sorts it (`sorted_page`); elsewhere it is a 400 naming `sort`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from msglog import bodies, cursor, ids, keys, pages
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
 from msglog.clock import iso, now
-from msglog.errors import Forbidden, NotFound, invalid
+from msglog.config import config
+from msglog.errors import BadRequest, FieldError, Forbidden, NotFound, invalid
 from msglog.messages import get_message
 from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody, Suppression
 from msglog.suppressions import show as _show_suppression
@@ -31,11 +34,45 @@ MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × BUDGET per shard) fo
 
 
 def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
-               keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+               keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
+               sorts: dict[str, SortKey] | None = None) -> dict[str, Any]:
+    """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`)."""
+    if query.sort != "date" and query.sort not in (sorts or {}):
+        raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
     position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    if query.sort != "date":
+        items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
+        next_cursor = cursor.encode(position, tenant=caller.tenant, view=view, query=query.bound()) if position else None
+        return {"items": [show(item) for item in items], "next_cursor": next_cursor, "examined": examined}
     page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position, budget=BUDGET)
     next_cursor = cursor.encode(page.position, tenant=caller.tenant, view=view, query=query.bound()) if page.position else None
     return {"items": [show(item) for item in page.items], "next_cursor": next_cursor, "examined": page.examined}
+
+
+# ------------------------------------------------------------------ sort=recipient|status
+SortKey = Callable[[Any], list[Any]]
+
+
+def sorted_page(sources: list[pages.Source], keep: Callable[[Any], bool], key: SortKey, query: ListQuery,
+                position: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None, int]:
+    """A page in an order that is not the view's key order: every item of the range is read (at most
+    `sort_max_items`, 1,000: ~1 MB, ~125 RCU; else 400 naming `sort`), sorted by `key` then by the
+    item's own key, and cut after the last row of the previous page (the cursor keeps that row's sort
+    key, not an offset: a row that did not change is never repeated or skipped). Each page reads the
+    range again."""
+    cap = config().sort_max_items
+    items, examined, complete = pages.read_all(sources, cap=cap)
+    if not complete:
+        raise BadRequest(f"sort={query.sort} reads every item of the range, at most {cap:,}, and this range holds "
+                         "more: narrow from/to, or sort by date",
+                         [FieldError("sort", f"needs a range of at most {cap:,} items; narrow from/to")])
+    ranked = sorted(((key(item) + [item.pk, item.sk], item) for item in items if keep(item)),
+                    key=lambda pair: pair[0], reverse=query.descending)
+    if position:
+        after = position["after"]
+        ranked = [pair for pair in ranked if (pair[0] < after if query.descending else pair[0] > after)]
+    shown = ranked[:query.limit]
+    return [item for _, item in shown], {"after": shown[-1][0]} if len(ranked) > len(shown) else None, examined
 
 
 def matches_text(q: str | None, *values: Any) -> bool:
@@ -83,7 +120,9 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
             and matches_text(query.q, m.subject, m.category, m.org_unit, sender and sender.name, m.status, m.campaign)
         )
 
-    return serve_page(caller, "sent", query, sources, keep, _show_message)
+    # A message has many recipients: no recipient order here (the detail sorts its own recipients).
+    return serve_page(caller, "sent", query, sources, keep, _show_message,
+                      sorts={"status": lambda m: [m.status or "", m.message_id]})
 
 
 # ------------------------------------------------------------------ recipient log
@@ -124,9 +163,19 @@ def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
             row["outcome"] = _sms_outcome(d.status)
             row["stuck"] = d.status in ("queued", "accepted") and d.last_event_at == d.created_at \
                 and d.created_at < stuck_before
+        if d.erased_at:  # the recipient was erased (msglog.erasure): the address is a pseudonym
+            row["erased_at"] = d.erased_at
         return row
 
     return show
+
+
+# The seed's e-mail and SMS logs sort by recipient (address or phone) or delivery status (in precedence
+# order); ties newest first (order=desc) or oldest first.
+DELIVERY_SORTS: dict[str, SortKey] = {
+    "recipient": lambda d: [d.recipient_key or "", d.message_id],
+    "status": lambda d: [rank(d.status), d.status or "", d.message_id],
+}
 
 
 def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str, Any]:
@@ -166,7 +215,8 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
             and matches_text(query.q, d.subject, d.address, d.status, d.status_reason, d.name, d.category, d.sender_name)
         )
 
-    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller))
+    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller),
+                      sorts=DELIVERY_SORTS)
 
 
 # ------------------------------------------------------------------ provider event log
@@ -219,7 +269,9 @@ def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
             and matches_text(query.q, e.event, e.provider_event, e.recipient, e.person_id, e.subject, e.reason, e.error_code)
         )
 
-    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event)
+    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event,
+                      sorts={"recipient": lambda e: [e.recipient_key or "", e.timestamp or ""],
+                             "status": lambda e: [rank(e.event), e.event or "", e.timestamp or ""]})
 
 
 # ------------------------------------------------------------------ message detail
@@ -257,31 +309,60 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
                      ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
         for shard in range(keys.GROUP_SHARDS)
     ]
-    view, bound = f"detail:{message_id}", {"limit": query.limit}
+    view, bound = f"detail:{message_id}", {"limit": query.limit, "sort": query.sort, "order": query.order}
     position = cursor.decode(query.cursor, tenant=tenant, view=view, query=bound) if query.cursor else None
-    page = pages.read(recipients, keep=visible, limit=query.limit, descending=False, position=position, budget=BUDGET)
-    examined = page.examined
     everyone = grants == [Grant()]
-    if not everyone and position is None:
-        # A right that shows only some recipients opens the message only if it shows one of them.
+    # A right that shows only some recipients opens the message only if it shows one of them.
+    search = not everyone and position is None
+    if query.sort == "recipient":  # the index's own order: any number of recipients
+        items, next_position, examined = _recipient_page(recipients, visible, query, position, search=search)
+    else:
+        try:
+            items, next_position, examined = sorted_page(recipients, visible, DETAIL_SORTS[query.sort], query, position)
+        except BadRequest:
+            if search:  # "too many to sort" only about a message the caller may open
+                _recipient_page(recipients, visible, query, None, search=True)
+            raise
+        if search and not items:
+            raise NotFound("no such message")
+    shown_keys = {d.recipient_key for d in items}
+    return {
+        **_show_message(message),
+        "body": None if message.body_purged_at or message.body_erased_at else _body(message),
+        "body_purged_at": message.body_purged_at,
+        **({"body_erased_at": message.body_erased_at} if message.body_erased_at else {}),
+        "recipients": [_show_delivery(caller)(d) for d in items],
+        "next_cursor": cursor.encode(next_position, tenant=tenant, view=view, query=bound) if next_position else None,
+        "examined": examined,
+        "events": _latest_events(caller, message_id, None if everyone else shown_keys),
+    }
+
+
+# The detail's recipients: by recipient in the index's key order (any number), or by status (precedence) or
+# last activity when the message has at most `sort_max_items` recipients (sorted_page).
+DETAIL_SORTS: dict[str, SortKey] = {
+    "status": lambda d: [rank(d.status), d.status or "", d.recipient_key],
+    "date": lambda d: [d.last_event_at or "", d.recipient_key],
+}
+
+
+def _recipient_page(recipients: list[pages.Source], visible: Callable[[Any], bool], query: ListQuery,
+                    position: dict[str, Any] | None, *, search: bool) -> tuple[list[Any], dict[str, Any] | None, int]:
+    """One page of the detail's recipients in key order; `search`: look on (up to MAX_SEARCH_PAGES) for a
+    first recipient the caller sees, and 404 if there is none."""
+    page = pages.read(recipients, keep=visible, limit=query.limit, descending=query.descending, position=position,
+                      budget=BUDGET)
+    examined = page.examined
+    if search:
         for _ in range(MAX_SEARCH_PAGES):
             if page.items or not page.position:
                 break
-            page = pages.read(recipients, keep=visible, limit=query.limit, descending=False,
+            page = pages.read(recipients, keep=visible, limit=query.limit, descending=query.descending,
                               position=page.position, budget=BUDGET)
             examined += page.examined
         if not page.items:
             raise NotFound("no such message")
-    shown_keys = {d.recipient_key for d in page.items}
-    return {
-        **_show_message(message),
-        "body": None if message.body_purged_at else _body(message),
-        "body_purged_at": message.body_purged_at,
-        "recipients": [_show_delivery(caller)(d) for d in page.items],
-        "next_cursor": cursor.encode(page.position, tenant=tenant, view=view, query=bound) if page.position else None,
-        "examined": examined,
-        "events": _latest_events(caller, message_id, None if everyone else shown_keys),
-    }
+    return page.items, page.position, examined
 
 
 def _body(message: Message) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ anything is written, so bad input never leaves half a record.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -14,13 +15,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
-from msglog import ingest, ingestion_log, keys, parking, providers, suppressions, tenants
+from msglog import arrivals, ingest, ingestion_log, keys, parking, providers, suppressions, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import now
 from msglog.config import config
 from msglog.errors import DomainError, NotFound, Unauthorized
 from msglog.models import WebhookToken, condition_failed
 from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
+from msglog.telemetry import metrics
 
 BAD_SIGNATURE = UNVERIFIED
 NOLOG_REPLAYED_TOKEN = "NOLOG_REPLAYED_TOKEN"
@@ -29,6 +31,8 @@ NOLOG_BAD_SIGNATURE = "NOLOG_BAD_SIGNATURE"
 PARKED = "PARKED"
 logger = Logger(child=True)
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
+REFUSALS_LOGGED_PER_MINUTE = 10
+_refusals: dict[tuple[str, str], tuple[float, int]] = {}  # (tenant, provider) -> (minute started, refusals)
 
 
 def receive(provider: str, tenant: str, request: WebhookRequest,
@@ -48,7 +52,7 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
         _log_refusal(tenant, provider, request_id, refusal)
         raise
     try:
-        return process(tenant, provider, module, payload, items, request_id), 200
+        answer = process(tenant, provider, module, payload, items, request_id), 200
     except DomainError as refusal:
         _log_refusal(tenant, provider, request_id, refusal)
         raise
@@ -57,7 +61,9 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
             raise  # a 500: the provider retries, and a replay would fail the same way
         logger.exception("storing failed: parking the request")
         key = parking.park(tenant, provider, request, request_id)  # if this fails too: a 5xx, the provider retries
-        return {"received": len(items), "parked": key.rsplit("/", 1)[-1], "outcomes": {PARKED: len(items)}}, 202
+        answer = {"received": len(items), "parked": key.rsplit("/", 1)[-1], "outcomes": {PARKED: len(items)}}, 202
+    arrivals.arrived(tenant, provider, len(items))  # acknowledged: the ingestion-health signal (best effort)
+    return answer
 
 
 def process(tenant: str, provider: str, module: Any, payload: Any, items: list[Any],
@@ -120,8 +126,17 @@ def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:
 
 
 def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: DomainError) -> None:
-    """A refused request goes in the tenant's ingestion log — if there is such a tenant."""
+    """A refused request goes in the tenant's ingestion log — if there is such a tenant, and at most
+    REFUSALS_LOGGED_PER_MINUTE a minute per tenant and provider in this container: anyone can post
+    unsigned requests, and a flood of them must not turn into a flood of writes (the rest are counted)."""
     if not TENANT_ID.match(tenant) or not tenants.credentials(tenant, provider):
+        return
+    started, logged = _refusals.get((tenant, provider), (0.0, 0))
+    if time.monotonic() - started >= 60:
+        started, logged = time.monotonic(), 0
+    _refusals[(tenant, provider)] = (started, logged + 1)
+    if logged >= REFUSALS_LOGGED_PER_MINUTE:
+        metrics.add_metric(name="RefusalsNotLogged", unit="Count", value=1)
         return
     code = refusal.code or (NOLOG_BAD_SIGNATURE if refusal.status == 401 else NOLOG_MALFORMED)
     ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)

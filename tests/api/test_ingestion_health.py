@@ -1,0 +1,327 @@
+"""Ingestion health ("are ANY emails logging?"): a tenant/provider pair whose webhooks stopped,
+judged against its own usual traffic, is alerted once per incident — on the alerts topic, to the
+tenant's own alert address, and in its ingestion log — and its recovery is recorded.
+
+The clock cannot be moved back, so the days of traffic before a silence are written the way the
+webhook path writes them (`arrivals.add`, per hour); what happens next goes through the real
+webhooks, settings and check handlers. SQS queues stand in for the alert addresses: each is
+subscribed with the filter policy the service gave that address's subscription.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from local.provision import physical_name
+from tests.support import Faults, mailgun_event, token
+
+HOUR = timedelta(hours=1)
+
+
+def this_hour() -> datetime:
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def traffic(tenant: str, hours: list[datetime], events: int = 10, provider: str = "mailgun") -> None:
+    """`events` single-event webhooks in each of `hours`, as the webhook path counts them."""
+    from msglog import arrivals
+
+    for at in hours:
+        arrivals.add(tenant, provider, arrivals.hour_of(at), events, events)
+
+
+def steady_until(last: datetime, days: int = 7) -> list[datetime]:
+    """Every hour of `days` days, the last one starting at `last`."""
+    return [last - k * HOUR for k in range(days * 24)]
+
+
+def check(api, **event):
+    return api.gateway.runtime.invoke("IngestionHealthFunction", event)
+
+
+def later(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+def subscriptions(topic: str) -> dict[str, dict]:
+    """The topic's e-mail subscriptions: address -> attributes."""
+    sns = boto3.client("sns")
+    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    return {s["Endpoint"]: sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]
+            for s in listed if s["Protocol"] == "email"}
+
+
+class Inbox:
+    """A queue that receives what the topic delivers to `address` (its subscription's filter policy),
+    or everything (no address: an operator's queue)."""
+
+    def __init__(self, topic: str, address: str | None = None) -> None:
+        self.sqs = boto3.client("sqs")
+        self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {"FilterPolicy": subscriptions(topic)[address]["FilterPolicy"]} if address else {}
+        boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+
+    def read(self) -> list[dict]:
+        """The notifications delivered since the last read: {"Subject", "Message", "MessageAttributes", …}."""
+        out = []
+        while got := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in got:
+                out.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return out
+
+
+def attribute(notification: dict, name: str) -> str | None:
+    return (notification.get("MessageAttributes", {}).get(name) or {}).get("Value")
+
+
+def alerts_log(api, tenant: str = "acme") -> list[tuple[str, str]]:
+    """(outcome code, provider) of the tenant's ingestion-log rows about its ingestion health, oldest first."""
+    reply = api.get("/v1/ingestion-log?order=asc&limit=200", auth=token(tenant, ["logs:ingestion"]))
+    assert reply.status == 200, reply.raw
+    return [(code, row["provider"]) for row in reply.json["items"] for code in row["outcomes"]
+            if code.startswith("ALERT_")]
+
+
+@pytest.fixture
+def topic(aws) -> str:
+    return aws["IngestionHealthFunction"]["ALERTS_TOPIC_ARN"]
+
+
+def onboard(api, tenant: str, alert_email: str | None = None) -> None:
+    """Mailgun credentials and, optionally, an alert address, as the tenant's admin sets them."""
+    api.setup_tenant(tenant)
+    if alert_email:
+        reply = api.call("PATCH", "/v1/tenant", {"alert_email": alert_email}, auth=token(tenant))
+        assert reply.status == 200, reply.raw
+
+
+# ------------------------------------------------------------------ the incident's life
+def test_silent_pair_alerts_once_recovers_and_alerts_again_later(api, topic):
+    onboard(api, "acme", "ops@acme.example")
+    inbox = Inbox(topic, "ops@acme.example")
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))  # a week of mail, every hour, until four hours ago
+
+    first = check(api)
+    assert (first["opened"], first["ongoing"], first["errors"], first["complete"]) == (1, 0, 0, True)
+    [incident] = first["incidents"]
+    assert incident | {"tenant": "acme", "provider": "mailgun", "state": "opened", "threshold_hours": 2} == incident
+    [alert] = inbox.read()
+    assert "mailgun" in alert["Subject"] and "acme" in alert["Subject"]
+    assert incident["incident_id"] in alert["Message"] and "/v1/webhooks/mailgun/acme" in alert["Message"]
+    assert (attribute(alert, "tenant_id"), attribute(alert, "provider"), attribute(alert, "kind")) == (
+        "acme", "mailgun", "no_webhooks")
+    assert alerts_log(api) == [("ALERT_NO_WEBHOOKS", "mailgun")]
+
+    second = check(api)  # the same incident: no second alert
+    assert (second["opened"], second["ongoing"]) == (0, 1)
+    assert inbox.read() == [] and alerts_log(api) == [("ALERT_NO_WEBHOOKS", "mailgun")]
+
+    message_id = api.record(recipients=[{"address": "pat@example.com"}])
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).status == 200  # webhooks are back
+    third = check(api)
+    assert (third["recovered"], third["opened"], third["ongoing"]) == (1, 0, 0)
+    [recovered] = inbox.read()
+    assert attribute(recovered, "kind") == "recovered" and incident["incident_id"] in recovered["Message"]
+    assert alerts_log(api) == [("ALERT_NO_WEBHOOKS", "mailgun"), ("ALERT_RECOVERED", "mailgun")]
+    assert check(api)["recovered"] == 0  # closed once
+
+    # Five hours on, silent again: a new incident. The earlier outage's silence does not count as a
+    # usual quiet spell, so the threshold is still the two hours of grace.
+    fourth = check(api, now=later(5))
+    [again] = fourth["incidents"]
+    assert (again["state"], again["threshold_hours"]) == ("opened", 2)
+    assert again["incident_id"] != incident["incident_id"]
+    assert [attribute(n, "kind") for n in inbox.read()] == ["no_webhooks"]
+    assert [code for code, _ in alerts_log(api)] == ["ALERT_NO_WEBHOOKS", "ALERT_RECOVERED", "ALERT_NO_WEBHOOKS"]
+
+
+def test_silence_is_judged_against_the_pair_s_own_quiet_spells(api, topic):
+    """A sender active twelve hours a day is quiet for twelve every night: six silent hours are
+    normal for it; fifteen are not."""
+    onboard(api, "acme")
+    everything = Inbox(topic)
+    last = this_hour() - 6 * HOUR
+    traffic("acme", [last - k * HOUR for k in range(7 * 24) if k % 24 < 12])
+    quiet = check(api)
+    assert (quiet["opened"], quiet["too_little_history"], quiet["incidents"]) == (0, 0, [])
+    assert everything.read() == []
+    [incident] = check(api, now=later(10))["incidents"]
+    assert (incident["state"], incident["threshold_hours"]) == ("opened", 14)  # the 12-hour night, plus 2
+    assert len(everything.read()) == 1
+
+
+def test_a_low_volume_pair_never_alerts(api, topic):
+    onboard(api, "acme", "ops@acme.example")
+    everything = Inbox(topic)
+    traffic("acme", [this_hour() - k * 30 * HOUR for k in range(1, 6)], events=2)  # five odd hours in a week
+    for when in (None, later(24), later(47)):
+        result = check(api, **({"now": when} if when else {}))
+        assert (result["pairs"], result["too_little_history"], result["opened"]) == (1, 1, 0)
+    assert everything.read() == [] and alerts_log(api) == []
+
+
+def test_a_dry_run_reports_and_publishes_nothing(api, topic):
+    onboard(api, "acme", "ops@acme.example")
+    everything = Inbox(topic)
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    preview = check(api, dry_run=True)
+    assert (preview["dry_run"], preview["opened"]) == (True, 1)
+    assert [i["state"] for i in preview["incidents"]] == ["would_open"]
+    assert everything.read() == [] and alerts_log(api) == []
+    assert check(api)["opened"] == 1  # the preview opened no incident
+    assert len(everything.read()) == 1
+
+
+def test_two_runs_at_once_alert_once(api, topic, monkeypatch):
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from msglog import ingestion_health
+
+    onboard(api, "acme", "ops@acme.example")
+    everything = Inbox(topic)
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    # Both runs read the pair's history (no incident yet) before either writes; moto applies one
+    # request at a time, as DynamoDB applies each conditional write atomically.
+    original, lock, barrier, waited = BotocoreStubber.__call__, threading.Lock(), threading.Barrier(2), set()
+
+    def stub(self, event_name, request, **kwargs):
+        with lock:
+            response = original(self, event_name, request, **kwargs)
+        if event_name.endswith("dynamodb.Query") and b"HEALTH" in (request.body or b"") \
+                and threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            barrier.wait(timeout=60)
+        return response
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", stub)
+    results = []
+    runs = [threading.Thread(target=lambda: results.append(
+        ingestion_health.run(ingestion_health.options({}), time_left=lambda: 600_000))) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert sorted((r["opened"], r["ongoing"], r["errors"]) for r in results) == [(0, 1, 0), (1, 0, 0)]
+    assert len(everything.read()) == 1 and alerts_log(api) == [("ALERT_NO_WEBHOOKS", "mailgun")]
+
+
+def test_an_alert_that_could_not_be_published_is_sent_by_the_next_run(api, topic, monkeypatch):
+    onboard(api, "acme", "ops@acme.example")
+    inbox = Inbox(topic, "ops@acme.example")
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    faults = Faults(monkeypatch)
+    faults.fail("Publish", times=20, code="InternalError")  # SNS fails through every retry
+    failed = check(api)
+    assert (failed["opened"], failed["errors"], failed["complete"]) == (0, 1, False)
+    assert inbox.read() == [] and alerts_log(api) == []
+    faults.plan.clear()
+    assert check(api)["opened"] == 1  # the incident was not left behind without its alert
+    assert len(inbox.read()) == 1 and alerts_log(api) == [("ALERT_NO_WEBHOOKS", "mailgun")]
+
+
+# ------------------------------------------------------------------ who receives it
+def test_each_tenant_s_alert_goes_to_its_own_address_only(api, topic):
+    onboard(api, "acme", "ops@acme.example")
+    onboard(api, "beta", "ops@beta.example")
+    acme_inbox, beta_inbox = Inbox(topic, "ops@acme.example"), Inbox(topic, "ops@beta.example")
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    traffic("beta", steady_until(this_hour()))  # beta's mail still flows
+    result = check(api)
+    assert [(i["tenant"], i["state"]) for i in result["incidents"]] == [("acme", "opened")]
+    assert [attribute(n, "tenant_id") for n in acme_inbox.read()] == ["acme"]
+    assert beta_inbox.read() == []
+    assert alerts_log(api, "beta") == [] and alerts_log(api, "acme") == [("ALERT_NO_WEBHOOKS", "mailgun")]
+
+
+def test_patching_the_alert_address_subscribes_it_and_releases_the_previous_one(api, topic):
+    assert subscriptions(topic) == {}
+    assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@acme.example"}).status == 200
+    assert list(subscriptions(topic)) == ["ops@acme.example"]
+    assert api.get("/v1/tenant").json["alert_email"] == "ops@acme.example"
+    assert api.call("PATCH", "/v1/tenant", {"alert_email": "it@acme.example"}).status == 200
+    assert list(subscriptions(topic)) == ["it@acme.example"]
+    assert api.call("PATCH", "/v1/tenant", {"time_zone": "Europe/Paris"}).status == 200  # other settings: no change
+    assert list(subscriptions(topic)) == ["it@acme.example"]
+    # the new address gets the alerts; the previous one none
+    api.setup_tenant("acme")
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    inbox = Inbox(topic, "it@acme.example")
+    assert check(api)["opened"] == 1 and len(inbox.read()) == 1
+
+
+def test_tenants_sharing_an_address_share_its_subscription(api, topic):
+    """SNS subscribes an address once per topic: a district's desk alerted by two schools keeps one
+    subscription, which goes only when the last school stops using it."""
+    for tenant, address in (("acme", "desk@district.example"), ("beta", "Desk@District.example")):
+        assert api.call("PATCH", "/v1/tenant", {"alert_email": address}, auth=token(tenant)).status == 200
+    assert list(subscriptions(topic)) == ["desk@district.example"]
+    desk = Inbox(topic, "desk@district.example")
+    assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@acme.example"}, auth=token("acme")).status == 200
+    assert sorted(subscriptions(topic)) == ["desk@district.example", "ops@acme.example"]  # beta still uses it
+    for tenant in ("acme", "beta"):
+        api.setup_tenant(tenant)
+        traffic(tenant, steady_until(this_hour() - 4 * HOUR))
+    assert check(api)["opened"] == 2
+    assert [attribute(n, "tenant_id") for n in desk.read()] == ["beta"]  # acme's alert went to its new address
+    assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@beta.example"}, auth=token("beta")).status == 200
+    assert sorted(subscriptions(topic)) == ["ops@acme.example", "ops@beta.example"]
+
+
+def test_onboarding_with_an_alert_address_subscribes_it(api, topic):
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "onboard-tenant", "tenant": "lakeside",
+                                                      "alert_email": "it@lakeside.example"})
+    assert list(subscriptions(topic)) == ["it@lakeside.example"]
+
+
+# ------------------------------------------------------------------ the webhook path
+def test_a_failing_health_counter_never_fails_a_webhook(api, monkeypatch):
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[{"address": "pat@example.com"}])
+    faults = Faults(monkeypatch)
+    # the delivery's status update goes through; the counter's write, after it, is throttled through all
+    # of botocore's attempts
+    faults.fail("UpdateItem", times=9, after=1)
+    reply = api.mailgun(mailgun_event("delivered", message_id=message_id))
+    assert reply.status == 200 and reply.json["outcomes"] == {"LOG_OK": 1}
+    assert faults.plan["UpdateItem"] == []
+    faults.plan.clear()
+    assert [e["event"] for e in api.get("/v1/events").json["items"]] == ["delivered"]
+    assert api.get(f"/v1/messages/{message_id}").json["recipients"][0]["status"] == "delivered"
+    assert "HealthCountFailed" in api.output.getvalue()  # the operator sees the counter missed it
+    counters = boto3.client("dynamodb").query(
+        TableName=physical_name("Table"), KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "T#acme#HEALTH#mailgun"}})["Items"]
+    assert counters == []
+
+
+def test_webhooks_are_counted_per_hour_with_few_writes(api, monkeypatch):
+    """A busy pair does not cost a counter write per request: the first of the hour writes, the
+    others join a later write."""
+    api.setup_tenant("acme")
+    faults = Faults(monkeypatch)  # only to count requests
+    message_id = api.record(recipients=[{"address": f"p{n}@example.com"} for n in range(5)])
+    before, hours = faults.calls.get("UpdateItem", 0), {this_hour()}
+    for n in range(5):
+        assert api.mailgun(mailgun_event("delivered", f"p{n}@example.com", message_id=message_id)).status == 200
+    hours.add(this_hour())  # a new hour on the way writes its own counter at once
+    updates = faults.calls.get("UpdateItem", 0) - before
+    assert updates == 5 + len(hours)  # one status update per delivery; a counter write per hour
+    counters = boto3.client("dynamodb").query(
+        TableName=physical_name("Table"), KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "T#acme#HEALTH#mailgun"}})["Items"]
+    assert len(counters) == len(hours) and counters[0]["requests"] == {"N": "1"}  # the others wait for a later write
+
+
+def test_bad_input_is_refused_naming_the_field(api):
+    for event, field in (({"dry_run": "maybe"}, "dry_run"), ({"now": later(72)}, "now"), ({"grace_hours": 0},
+                         "grace_hours"), ({"colour": "red"}, "colour")):
+        with pytest.raises(ValueError, match=field):
+            check(api, **event)
