@@ -4,7 +4,7 @@ A cold-start process must not import moto (it would be measured), so it is point
 server instead, which runs in the benchmark's own process. DynamoDB keeps items in a dict (Put,
 BatchWrite, Get, BatchGet; Query answers nothing; updates and conditions are accepted, not applied); KMS "decrypts"
 every ciphertext to the sample tenant's Mailgun key, so the sample webhook verifies; Secrets
-Manager gives a cursor key; S3 lists no parked requests.
+Manager gives a cursor key; S3 lists no parked requests; SNS subscribes an alert address.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -75,6 +76,14 @@ def _secrets(operation: str) -> dict[str, Any]:
             "SecretString": "s" * 64, "VersionId": "stub"}
 
 
+def _sns(action: str) -> bytes:
+    """Subscribe (an alert address, at onboarding) answers a subscription; anything else, nothing."""
+    ns = "http://sns.amazonaws.com/doc/2010-03-31/"
+    arn = "<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:alerts:bench</SubscriptionArn>" if action == "Subscribe" else ""
+    return (f'<{action}Response xmlns="{ns}"><{action}Result>{arn}</{action}Result>'
+            f"<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></{action}Response>").encode()
+
+
 class StubAws:
     """Serve on 127.0.0.1 (a free port) until `stop()`."""
 
@@ -95,7 +104,11 @@ class StubAws:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                data = self.rfile.read(length)
+                if "x-www-form-urlencoded" in (self.headers.get("content-type") or ""):  # SNS (query protocol)
+                    self._reply(200, "text/xml", _sns(parse_qs(data.decode()).get("Action", [""])[0]))
+                    return
+                body = json.loads(data or b"{}")
                 service, _, operation = (self.headers.get("x-amz-target") or "").partition(".")
                 if service.startswith("DynamoDB"):
                     answer = stub.dynamodb.answer(operation, body)
