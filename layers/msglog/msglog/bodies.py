@@ -15,9 +15,11 @@ import gzip
 import json
 from typing import Any
 
+from pynamodb.exceptions import DeleteError, UpdateError
+
 from msglog import keys
 from msglog.config import config
-from msglog.models import MessageBody
+from msglog.models import Message, MessageBody, condition_failed
 from msglog.tenants import settings
 
 # Above this a body costs more in the table than in S3: every write of the item also lands in gsi3
@@ -59,6 +61,27 @@ def content(body: MessageBody) -> dict[str, Any] | None:
         raise
     document = json.loads(gzip.decompress(stored))
     return {"text": document.get("text"), "html": document.get("html")}
+
+
+def remove(body: MessageBody, stamp: Any, at: str) -> bool:
+    """Delete a body for good, and say why on its message (`stamp`: Message.body_purged_at or
+    body_erased_at, set once): the message first, then the object, then the item that points at
+    it, so a run that fails midway is finished by the next. True if this call deleted the item
+    (False: another run did first)."""
+    try:
+        Message(body.pk, keys.META_SK).update(actions=[stamp.set(stamp | at)], condition=Message.pk.exists())
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        # no message item: its recording never completed (a retry would write it); the body goes all the same
+    delete_object(body)
+    try:
+        body.delete(condition=MessageBody.pk.exists())
+    except DeleteError as error:
+        if not condition_failed(error):
+            raise
+        return False
+    return True
 
 
 def delete_object(body: MessageBody) -> None:

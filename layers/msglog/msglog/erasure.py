@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from msglog import audit, bodies, keys
@@ -213,20 +213,7 @@ def _erase_body(run: _Run, message_id: str) -> bool:
         return False  # none, purged, or erased already
     if _others_received(run, message_id):
         return False
-    try:
-        Message(pk, keys.META_SK).update(actions=[Message.body_erased_at.set(Message.body_erased_at | run.at)],
-                                         condition=Message.pk.exists())
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-    bodies.delete_object(body)
-    try:
-        body.delete(condition=MessageBody.pk.exists())
-    except DeleteError as error:
-        if not condition_failed(error):
-            raise
-        return False
-    return True
+    return bodies.remove(body, Message.body_erased_at, run.at)
 
 
 def _others_received(run: _Run, message_id: str) -> bool:

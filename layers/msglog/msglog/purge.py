@@ -4,7 +4,7 @@ recipients, statuses and events stay, and the detail says when the body was purg
 Reads (docs/data-model.md, patterns 18 and 18b): the tenants from the registry, then per tenant and
 shard one Query of gsi3 with `gsi3sk < iso(now − retention)` — the sort key starts with the send
 time, so a Query returns due bodies only: reads ≈ purges, no Scan. Each body, in this order, every
-step idempotent:
+step idempotent (`bodies.remove`, which the erasure shares):
 
 1. the message gets `body_purged_at` (kept if already set): from now on the detail shows no body;
 2. a body kept in S3 loses its object;
@@ -31,13 +31,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
-from pynamodb.exceptions import DeleteError, UpdateError
 
 from msglog import audit, bodies, keys, tenants
 from msglog.auth import TENANT_ID
 from msglog.clock import iso, now
 from msglog.ids import new_ulid
-from msglog.models import Message, MessageBody, condition_failed
+from msglog.models import Message, MessageBody
 
 logger = Logger(child=True)
 RESERVE_MS = 30_000  # what the batch under way and the audit entries may still need when the run stops
@@ -169,7 +168,7 @@ def _batch(state: _Tenant, shard: int, opts: PurgeIn, purged_at: str) -> None:
         state.found += 1
         if opts.dry_run:
             state.counted(keys.body_sent_at(body.gsi3sk))
-        elif _purge(body, purged_at):
+        elif bodies.remove(body, Message.body_purged_at, purged_at):
             purged += 1
             state.purged += 1
             state.counted(keys.body_sent_at(body.gsi3sk))
@@ -178,26 +177,6 @@ def _batch(state: _Tenant, shard: int, opts: PurgeIn, purged_at: str) -> None:
     else:
         state.positions[shard] = page.last_evaluated_key
     logger.debug("purge batch", extra={"tenant_id": state.tenant, "shard": shard, "read": read, "purged": purged})
-
-
-def _purge(body: MessageBody, purged_at: str) -> bool:
-    """Steps 1–3 of the module's docstring; True if this run deleted the body."""
-    try:
-        Message(body.pk, keys.META_SK).update(actions=[Message.body_purged_at.set(Message.body_purged_at | purged_at)],
-                                             condition=Message.pk.exists())
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        # no message item: its recording never completed (a retry would write it); the body goes all the same
-    bodies.delete_object(body)
-    try:
-        body.delete(condition=MessageBody.pk.exists())
-    except DeleteError as error:
-        if not condition_failed(error):
-            raise
-        return False  # another run purged it first
-    return True
-
 
 
 def _failed(state: _Tenant, error: Exception) -> _Tenant:
