@@ -6,7 +6,9 @@ themselves, in DynamoDB's wire format ({"S": "..."}), by the published rules (de
   attribute name bytes + value bytes; a number: 1 byte per two significant digits + 1;
   binary: raw bytes; null and boolean: 1; a list or map: 3 bytes + 1 byte per element + elements.
 Writes cost 1 unit per started KB, once for the table and once more for every global secondary
-index the item is in (it is in an index when it has that index's key attributes). Reads cost 1
+index the item is in (it is in an index when it has that index's key attributes): by the whole
+item for a projection ALL; by the keys and the attributes it includes otherwise (KEYS_ONLY,
+INCLUDE), which an update that leaves those alone does not write at all. Reads cost 1
 unit per started 4 KB, half for an eventually consistent read; a Query or Scan rounds the total of
 what it returned, a GetItem or BatchGetItem rounds each item.
 """
@@ -14,15 +16,35 @@ what it returned, a GetItem or BatchGetItem rounds each item.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
-# The table's indexes: name -> (hash key, range key). template.yaml's gsi1-gsi3, projection ALL.
-INDEXES = {"gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk"), "gsi3": ("gsi3pk", "gsi3sk")}
+TABLE_KEYS = ("pk", "sk")
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[str, str]  # hash key, range key
+    projected: tuple[str, ...] | None  # the non-key attributes of a KEYS_ONLY or INCLUDE index; None: ALL
+
+
+@functools.cache
+def table_indexes() -> tuple[Index, ...]:
+    """The table's global secondary indexes, as template.yaml declares them."""
+    from local.template import resources
+
+    declared = resources()["Table"]["Properties"]["GlobalSecondaryIndexes"]
+    return tuple(Index(index["IndexName"], tuple(key["AttributeName"] for key in index["KeySchema"]),
+                       None if index["Projection"]["ProjectionType"] == "ALL"
+                       else tuple(index["Projection"].get("NonKeyAttributes", ())))
+                 for index in declared)
 
 
 def number_size(text: str) -> int:
@@ -71,15 +93,27 @@ def write_units(size: int) -> int:
     return max(1, math.ceil(size / WRITE_UNIT_BYTES))
 
 
-def indexes_of(item: Mapping[str, Any], indexes: Mapping[str, tuple[str, str]] = INDEXES) -> list[str]:
+def indexes_of(item: Mapping[str, Any], indexes: Iterable[Index] | None = None) -> list[Index]:
     """The global secondary indexes the item is copied into: those whose key attributes it has."""
-    return [name for name, key in indexes.items() if all(attribute in item for attribute in key)]
+    return [index for index in (table_indexes() if indexes is None else indexes)
+            if all(attribute in item for attribute in index.keys)]
 
 
-def item_write_units(item: Mapping[str, Mapping[str, Any]], indexes: Mapping[str, tuple[str, str]] = INDEXES) -> int:
-    """Units of writing `item`: the table's copy and every index copy, each by the item's size
-    (projection ALL: an index entry is the whole item)."""
-    return write_units(item_size(item)) * (1 + len(indexes_of(item, indexes)))
+def item_write_units(item: Mapping[str, Mapping[str, Any]], indexes: Iterable[Index] | None = None,
+                     *, changed: Iterable[str] | None = None) -> int:
+    """Units of writing `item`: the table's copy and every index copy. `changed`: for an update,
+    the attributes it set or removed (an index that does not project them all is written only when
+    one of its own attributes is among them)."""
+    whole = write_units(item_size(item))
+    units = whole
+    for index in indexes_of(item, indexes):
+        if index.projected is None:
+            units += whole
+            continue
+        own = (*TABLE_KEYS, *index.keys, *index.projected)
+        if changed is None or set(own) & set(changed):
+            units += write_units(item_size({name: item[name] for name in own if name in item}))
+    return units
 
 
 def read_units(total_bytes: int, *, consistent: bool = False) -> float:

@@ -137,7 +137,8 @@ def ingest(report: Report, figures: IngestFigures) -> None:
             report.causes.append(
                 f"**Write units per event, {run.label}** ({run.write_units_per_event:.2f} vs ≤ {UNITS_PER_EVENT:g}): "
                 f"per event {_per_event(run.work.writes_by_item, run.events)} — each write of an item costs once "
-                "in the table and once per index the item is in (projection ALL).")
+                "in the table and once per index it writes (gsi1–gsi3 hold whole items; gsi4–gsi6 only keys, "
+                "which a status update leaves alone).")
 
 
 # ---------------------------------------------------------------- 4

@@ -35,7 +35,7 @@ def message(tenant: str, created: datetime, shards: int) -> dict[str, Any]:
 
 
 def delivery(tenant: str, address: str, created: datetime, n: int) -> dict[str, Any]:
-    """One message to `address` (the recipient log's row), delivered (gsi1 person, gsi2 group, gsi3 family)."""
+    """One message to `address` (the recipient log's row), delivered (gsi4 person, gsi6 group, gsi5 family: keys only)."""
     mid, rkey, at = new_ulid(created), address.lower(), iso(created + timedelta(seconds=40))
     return Delivery(
         keys.recipient_pk(tenant, rkey), keys.delivery_sk(mid), message_id=mid, address=address, recipient_key=rkey,
@@ -45,9 +45,9 @@ def delivery(tenant: str, address: str, created: datetime, n: int) -> dict[str, 
         category="Missing Assignment", org_unit="lincoln-high", sender_id=SENDER["id"], sender_name=SENDER["name"],
         created_at=iso(created), status="delivered", status_precedence=precedence("delivered", at, "mailgun.x"),
         last_event_at=at,
-        gsi1pk=keys.person_pk(tenant, f"S{n % 50:04d}"), gsi1sk=keys.owner_sk(mid, rkey),
-        gsi2pk=keys.message_group_pk(tenant, mid, rkey), gsi2sk=keys.group_delivery_sk(rkey),
-        gsi3pk=keys.family_pk(tenant, f"F{n % 400:05d}"), gsi3sk=keys.owner_sk(mid, rkey),
+        gsi4pk=keys.person_pk(tenant, f"S{n % 50:04d}"), gsi4sk=keys.owner_sk(mid, rkey),
+        gsi6pk=keys.message_group_pk(tenant, mid, rkey), gsi6sk=keys.group_delivery_sk(rkey),
+        gsi5pk=keys.family_pk(tenant, f"F{n % 400:05d}"), gsi5sk=keys.owner_sk(mid, rkey),
     ).serialize()
 
 

@@ -2,13 +2,15 @@
 
 Writes are priced from the items written: a Put's item is in its request; an update's new item is
 read back afterwards (`read_items`, outside any meter window), because DynamoDB bills an update by
-the whole item it leaves, in the table and in every index the item is in. A write whose condition
+the whole item it leaves, in the table and in every index the item is in (an index that projects
+only some attributes: if the update named one of them; bench.capacity). A write whose condition
 failed still costs the existing item's size in the table (no index is touched); a transaction's
 writes cost twice. A delete's item size is not known here: it counts as the least a write costs.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -71,6 +73,13 @@ def measure(window: Window, read_items: Callable[[Iterable[Key]], dict[Key, dict
     return work
 
 
+def updated_attributes(params: dict[str, Any]) -> set[str]:
+    """The attribute names an update expression names (pynamodb writes every name as a #placeholder),
+    not those only its condition names."""
+    names = params.get("ExpressionAttributeNames") or {}
+    return {names.get(placeholder, placeholder) for placeholder in re.findall(r"#\w+", params.get("UpdateExpression") or "")}
+
+
 def _write(work: Work, label: str, units: float, item: dict[str, Any] | None = None) -> None:
     work.write_units += units
     work.writes_by_item[label] += units
@@ -102,7 +111,8 @@ def _price_write(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> No
             _write(work, f"UpdateItem {_kind(item)} (condition failed)",
                    capacity.write_units(capacity.item_size(item) if item else 0))
         elif call.error is None:
-            _write(work, f"UpdateItem {_kind(item)}", capacity.item_write_units(item) if item else 1, item)
+            _write(work, f"UpdateItem {_kind(item)}",
+                   capacity.item_write_units(item, changed=updated_attributes(params)) if item else 1, item)
     elif op == "TransactWriteItems":  # every write of a transaction costs twice (prepare, commit)
         for write in params["TransactItems"]:
             (action, detail), = write.items()
@@ -112,8 +122,9 @@ def _price_write(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> No
                 item = after.get(key_of(detail["Key"]))
             else:
                 item = None
+            changed = updated_attributes(detail) if action == "Update" else None
             _write(work, f"TransactWriteItems {action} {_kind(item)}",
-                   2 * (capacity.item_write_units(item) if item else 1), item)
+                   2 * (capacity.item_write_units(item, changed=changed) if item else 1), item)
     elif op == "DeleteItem" and call.error is None:
         old = (call.response or {}).get("Attributes")
         _write(work, f"DeleteItem {_kind(old)}", capacity.item_write_units(old) if old else 1)

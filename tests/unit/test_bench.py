@@ -20,8 +20,15 @@ def test_a_1500_byte_item_costs_2_write_units():
 
 def test_each_index_the_item_is_in_costs_another_write():
     item = _item(pk="a", sk="b", gsi1pk="c", gsi1sk="d", gsi2pk="e", gsi2sk="f", gsi3pk="only half a key")
-    assert capacity.indexes_of(item) == ["gsi1", "gsi2"]
+    assert [index.name for index in capacity.indexes_of(item)] == ["gsi1", "gsi2"]
     assert capacity.item_write_units(item) == 3
+
+
+def test_a_narrow_index_costs_its_own_attributes_and_nothing_on_updates_that_leave_them():
+    item = _item(pk="a", sk="b", gsi4pk="c", gsi4sk="d", status="x" * 1500)  # gsi4: keys and type (template.yaml)
+    assert capacity.item_write_units(item) == 2 + 1  # the whole item in the table; the keys in gsi4
+    assert capacity.item_write_units(item, changed={"status"}) == 2
+    assert capacity.item_write_units(item, changed={"status", "gsi4sk"}) == 3
 
 
 def test_sizes_follow_dynamodbs_rules():
@@ -52,8 +59,8 @@ def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
 def test_partition_heat_counts_every_copy_and_spreads_one_tenant_over_its_shards():
     result = heat.simulate(events=1_000, tenants=1)
     assert result.busiest_tenant_rate == 1_000
-    assert result.total_units == 9 * 1_000  # token, event ×3 copies, delivery ×4, ingestion record
-    # the feed (4 shards) and the message group (8 shards, 2 items an event) each take ~250 of a tenant's 1,000
+    assert result.total_units == 6 * 1_000  # token, event ×3 copies, delivery (table only), ingestion record
+    # the feed (4 shards) takes ~250 of a tenant's 1,000 a key; the message group (8 shards) ~125
     assert 200 < result.hottest_units < 400
 
 

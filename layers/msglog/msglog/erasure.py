@@ -2,12 +2,12 @@
 they received go; statuses, event types, times and counts stay, anonymous.
 
 What is read, without a Scan (docs/data-model.md, pattern 19), a batch at a time:
-  the person's deliveries: gsi1 `T#t#P#<person>`, newest first, then read again consistently (the
+  the person's deliveries: gsi4 `T#t#P#<person>`, newest first, then read again consistently (the
   index may lag); events still waiting to be linked to them are linked first (`ingest.link_pending`),
   so that they move too; their events: per address, one Query of the address's partition from
   EVENT_SLACK before the batch's oldest send (newer deliveries' events have moved out already, so
   the range holds little else); per message: its body item, and whether anyone else not erased
-  received it (gsi2, the message's recipients).
+  received it (gsi6, the message's recipients).
 
 What is written, in this order, each step idempotent (docs/decisions.md, Erasure, has the table):
   1. a body that only this person (still intact) received: the message gets `body_erased_at`, then
@@ -37,13 +37,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from msglog import audit, bodies, keys
+from msglog import audit, bodies, keys, pages
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
@@ -127,7 +128,7 @@ def _checked(person_id: str) -> str:
 
 
 def _page(index: str, size: int, position: dict[str, Any] | None) -> tuple[list[Delivery], dict[str, Any] | None]:
-    page = Delivery.gsi1.query(index, scan_index_forward=False, limit=size, last_evaluated_key=position)
+    page = Delivery.gsi4.query(index, scan_index_forward=False, limit=size, last_evaluated_key=position)
     found = list(page)
     return found, page.last_evaluated_key
 
@@ -217,10 +218,11 @@ def _erase_body(run: _Run, message_id: str) -> bool:
 
 
 def _others_received(run: _Run, message_id: str) -> bool:
-    """Whether someone other than the person, not erased, received the message (its recipients: gsi2 × 8)."""
+    """Whether someone other than the person, not erased, received the message (its recipients: gsi6 × 8)."""
     for shard in range(keys.GROUP_SHARDS):
-        recipients = Delivery.gsi2.query(keys.message_group_shard_pk(run.tenant, message_id, shard),
-                                         Delivery.gsi2sk.startswith(keys.GROUP_DELIVERY_PREFIX), page_size=25)
+        recipients = pages.hydrated(Delivery, partial(
+            Delivery.gsi6.query, keys.message_group_shard_pk(run.tenant, message_id, shard),
+            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX)))(page_size=25)
         if any(d.person_id != run.person_id and not d.erased_at for d in recipients):
             return True
     return False
@@ -264,9 +266,9 @@ def _anonymous_delivery(run: _Run, delivery: Delivery, pseudonym: str,
     erased.person_id = erased.family_id = erased.name = erased.fields = erased.provider_message_id = None
     erased.status_reason = scrub(delivery.status_reason)
     erased.erased_at = delivery.erased_at or run.at
-    erased.gsi1pk = erased.gsi1sk = erased.gsi3pk = erased.gsi3sk = None  # out of the person's and family's logs
-    erased.gsi2pk = keys.message_group_pk(run.tenant, delivery.message_id, pseudonym)
-    erased.gsi2sk = keys.group_delivery_sk(pseudonym)
+    erased.gsi4pk = erased.gsi4sk = erased.gsi5pk = erased.gsi5sk = None  # out of the person's and family's logs
+    erased.gsi6pk = keys.message_group_pk(run.tenant, delivery.message_id, pseudonym)
+    erased.gsi6sk = keys.group_delivery_sk(pseudonym)
     return erased
 
 
@@ -286,7 +288,7 @@ def _mark(delivery: Delivery, pseudonym: str, scrub: Callable[[str | None], str 
     person's index (the next call finds it there) until its own move, the last one."""
     actions = [Delivery.address.set(pseudonym), Delivery.erased_at.set(Delivery.erased_at | at),
                Delivery.name.remove(), Delivery.fields.remove(), Delivery.family_id.remove(),
-               Delivery.provider_message_id.remove(), Delivery.gsi3pk.remove(), Delivery.gsi3sk.remove()]
+               Delivery.provider_message_id.remove(), Delivery.gsi5pk.remove(), Delivery.gsi5sk.remove()]
     if delivery.status_reason:
         actions.append(Delivery.status_reason.set(scrub(delivery.status_reason)))
     try:

@@ -24,7 +24,15 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from msglog import keys, stats
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
-from msglog.models import Delivery, DeliveryEvent, FirstSeen, PendingEvents, ProviderMessageLink, condition_failed
+from msglog.models import (
+    Delivery,
+    DeliveryEvent,
+    Entity,
+    FirstSeen,
+    PendingEvents,
+    ProviderMessageLink,
+    condition_failed,
+)
 from msglog.providers import ProviderEvent
 from msglog.status import precedence, rank, supersedes
 from msglog.tenants import feed_shards
@@ -153,8 +161,8 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     """Store a request's events with batched calls; a retried event changes nothing twice.
 
     1. the deliveries: BatchGet of the provider-id links (events without our message id), then
-       of the deliveries; 2. which events are already stored: BatchGet; 3. the new ones:
-       BatchWrite (their keys are deterministic, so a racing retry writes the same item);
+       one BatchGet of the deliveries and 2. of the events, to see which are stored already; 3. the
+       new ones: BatchWrite (their keys are deterministic, so a racing retry writes the same item);
     4. per delivery, one conditional update with the batch's highest-precedence event and one
        with its latest time; 5. unmatched events are parked per delivery-to-be and linked when
        the message (or its provider id) is recorded.
@@ -171,8 +179,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
         else:
             first[arrival.key] = arrival
     unique = list(first.values())
-    _find_deliveries(tenant, unique)
-    stored = {(i.pk, i.sk): i for i in DeliveryEvent.batch_get([a.key for a in unique])}
+    stored = _look_up(tenant, unique)
     with DeliveryEvent.batch_write() as batch:
         for arrival in unique:
             if arrival.delivery:
@@ -216,8 +223,9 @@ def _arrival(tenant: str, event: ProviderEvent, shards: int) -> _Arrival:
     return _Arrival(event, rkey, item)
 
 
-def _find_deliveries(tenant: str, arrivals: list[_Arrival]) -> None:
-    """Set each arrival's delivery: by our message id, else by the provider message id's link."""
+def _look_up(tenant: str, arrivals: list[_Arrival]) -> dict[tuple[str, str], DeliveryEvent]:
+    """Set each arrival's delivery (by our message id, else by the provider message id's link), and
+    return the arrivals already stored, by key: deliveries and events in the same BatchGetItem calls."""
     message_ids: dict[int, str] = {}
     by_link: dict[tuple[str, str], list[int]] = {}
     for index, arrival in enumerate(arrivals):
@@ -232,11 +240,12 @@ def _find_deliveries(tenant: str, arrivals: list[_Arrival]) -> None:
                 message_ids[index] = link.message_id
     wanted = {index: (keys.recipient_pk(tenant, arrivals[index].rkey), keys.delivery_sk(mid))
               for index, mid in message_ids.items()}
-    if not wanted:
-        return
-    found = {(d.pk, d.sk): d for d in Delivery.batch_get(list(set(wanted.values())))}
+    found = {(item.pk, item.sk): item
+             for item in Entity.batch_get(list(set(wanted.values())) + [a.key for a in arrivals])}
     for index, key in wanted.items():
-        arrivals[index].delivery = found.get(key)
+        delivery = found.get(key)
+        arrivals[index].delivery = delivery if isinstance(delivery, Delivery) else None
+    return {a.key: found[a.key] for a in arrivals if isinstance(found.get(a.key), DeliveryEvent)}
 
 
 def _apply_statuses(matched: list[_Arrival]) -> None:

@@ -134,13 +134,13 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
         status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
         stats_pk=message.stats_pk, stats_sk=message.stats_sk,
         failed_at=message.created_at if stats.is_failure(status) else None,
-        gsi2pk=keys.message_group_pk(tenant, message.message_id, rkey),
-        gsi2sk=keys.group_delivery_sk(rkey),
+        gsi6pk=keys.message_group_pk(tenant, message.message_id, rkey),
+        gsi6sk=keys.group_delivery_sk(rkey),
     )
     if recipient.person_id:
-        item.gsi1pk, item.gsi1sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id, rkey)
+        item.gsi4pk, item.gsi4sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id, rkey)
     if recipient.family_id:
-        item.gsi3pk, item.gsi3sk = keys.family_pk(tenant, recipient.family_id), keys.owner_sk(message.message_id, rkey)
+        item.gsi5pk, item.gsi5sk = keys.family_pk(tenant, recipient.family_id), keys.owner_sk(message.message_id, rkey)
     return item
 
 
@@ -178,7 +178,7 @@ def _update_recipient(item: Delivery, recipient: RecipientIn) -> None:
     attributes = {"person_id": Delivery.person_id, "family_id": Delivery.family_id, "role": Delivery.role,
                   "name": Delivery.name, "fields": Delivery.fields, "provider_message_id": Delivery.provider_message_id}
     actions = [attributes[name].set(value) for name, value in given.items() if value is not None]
-    for index_pk, index_sk in (("gsi1pk", "gsi1sk"), ("gsi3pk", "gsi3sk")):
+    for index_pk, index_sk in (("gsi4pk", "gsi4sk"), ("gsi5pk", "gsi5sk")):
         if getattr(item, index_pk):
             actions += [getattr(Delivery, index_pk).set(getattr(item, index_pk)),
                         getattr(Delivery, index_sk).set(getattr(item, index_sk))]

@@ -10,11 +10,12 @@ was not read yet, and a source resumes right after the last item it gave to a pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 DONE = "done"
+BATCH_GET_MAX = 100  # keys per BatchGetItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +109,27 @@ def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:
         if len(items) > cap:
             return items[:cap], len(items), False
     return items, len(items), True
+
+
+def hydrated(model: Any, query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """A keys-only index's Query (msglog.models: gsi4-gsi6) as the table's whole items, in the index's
+    order: one BatchGetItem per page of keys, eventually consistent like the index. A key whose
+    item is gone by then (an erasure moved it; the index lags) is skipped."""
+
+    def run(**kwargs: Any) -> Iterator[Any]:
+        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
+        chunk: list[tuple[str, str]] = []
+        for found in query(**kwargs):
+            chunk.append((found.pk, found.sk))
+            if len(chunk) == size:
+                yield from _items(model, chunk)
+                chunk = []
+        if chunk:
+            yield from _items(model, chunk)
+
+    return run
+
+
+def _items(model: Any, wanted: list[tuple[str, str]]) -> list[Any]:
+    by_key = {(item.pk, item.sk): item for item in model.batch_get(wanted)}
+    return [by_key[key] for key in wanted if key in by_key]

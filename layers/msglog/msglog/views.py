@@ -192,10 +192,10 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         kind, _, owner = recipient.partition(":")
         if not owner or "#" in owner:
             raise invalid("recipient", "needs an id after person: or family:")
-        index, pk = (Delivery.gsi1, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi3, keys.family_pk(tenant, owner))
+        index, pk = (Delivery.gsi4, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi5, keys.family_pk(tenant, owner))
         number = index.Meta.index_name[-1]
         sort = getattr(Delivery, f"gsi{number}sk")
-        source = pages.Source("r", partial(index.query, pk, sort.between(low, high + "~")),
+        source = pages.Source("r", pages.hydrated(Delivery, partial(index.query, pk, sort.between(low, high + "~"))),
                               ("pk", "sk", f"gsi{number}pk", f"gsi{number}sk"), f"gsi{number}sk")
     else:
         try:
@@ -304,9 +304,10 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
     recipients = [
-        pages.Source(f"m{shard}", partial(Delivery.gsi2.query, keys.message_group_shard_pk(tenant, message_id, shard),
-                                          Delivery.gsi2sk.startswith(keys.GROUP_DELIVERY_PREFIX)),
-                     ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
+        pages.Source(f"m{shard}", pages.hydrated(Delivery, partial(
+            Delivery.gsi6.query, keys.message_group_shard_pk(tenant, message_id, shard),
+            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))),
+                     ("pk", "sk", "gsi6pk", "gsi6sk"), "gsi6sk")
         for shard in range(keys.GROUP_SHARDS)
     ]
     view, bound = f"detail:{message_id}", {"limit": query.limit, "sort": query.sort, "order": query.order}
