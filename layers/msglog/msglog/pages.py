@@ -112,7 +112,7 @@ def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:
 
 
 def hydrated(model: Any, query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
-    """A keys-only index's Query (msglog.models: gsi4-gsi6) as the table's whole items, in the index's
+    """The Query of an index that holds keys only (gsi4-gsi6: keys and type) as the table's whole items, in the index's
     order: one BatchGetItem per page of keys, eventually consistent like the index. A key whose
     item is gone by then (an erasure moved it; the index lags) is skipped."""
 
