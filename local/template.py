@@ -94,17 +94,9 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, Function]:
 
 def routes(template: dict[str, Any] | None = None) -> list[Route]:
     """Every HttpApi event of every function; a route is authorized unless its Auth says NONE."""
-    out = []
-    for logical_id, resource in resources(template).items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in resource["Properties"].get("Events", {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            props = event["Properties"]
-            auth = props.get("Auth", {}).get("Authorizer")
-            out.append(Route(props["Method"].upper(), props["Path"], logical_id, authorized=auth != "NONE"))
-    return out
+    return [Route(props["Method"].upper(), props["Path"], logical_id,
+                  authorized=props.get("Auth", {}).get("Authorizer") != "NONE")
+            for logical_id, props in _function_events(template, "HttpApi")]
 
 
 @dataclass(frozen=True)
@@ -119,18 +111,18 @@ class QueueEvent:
 
 def queue_events(template: dict[str, Any] | None = None) -> list[QueueEvent]:
     """Every SQS event of every function (Queue: !GetAtt <Queue>.Arn)."""
-    out = []
-    for logical_id, resource in resources(template).items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in resource["Properties"].get("Events", {}).values():
-            if event.get("Type") != "SQS":
-                continue
-            props = event["Properties"]
-            queue = props["Queue"]["Fn::GetAtt"][0]
-            out.append(QueueEvent(logical_id, queue, int(props.get("BatchSize", 10)),
-                                  "ReportBatchItemFailures" in props.get("FunctionResponseTypes", [])))
-    return out
+    return [QueueEvent(logical_id, props["Queue"]["Fn::GetAtt"][0], int(props.get("BatchSize", 10)),
+                       "ReportBatchItemFailures" in props.get("FunctionResponseTypes", []))
+            for logical_id, props in _function_events(template, "SQS")]
+
+
+def _function_events(template: dict[str, Any] | None, kind: str) -> list[tuple[str, dict[str, Any]]]:
+    """(function logical id, event properties) of every event of type `kind` (HttpApi, SQS, ...)."""
+    return [(logical_id, event["Properties"])
+            for logical_id, resource in resources(template).items()
+            if resource["Type"] == "AWS::Serverless::Function"
+            for event in resource["Properties"].get("Events", {}).values()
+            if event.get("Type") == kind]
 
 
 def http_api(template: dict[str, Any] | None = None) -> dict[str, Any]:
