@@ -45,9 +45,9 @@ def delivery(tenant: str, address: str, created: datetime, n: int) -> dict[str, 
         category="Missing Assignment", org_unit="lincoln-high", sender_id=SENDER["id"], sender_name=SENDER["name"],
         created_at=iso(created), status="delivered", status_precedence=precedence("delivered", at, "mailgun.x"),
         last_event_at=at,
-        gsi4pk=keys.person_pk(tenant, f"S{n % 50:04d}"), gsi4sk=keys.owner_sk(mid, rkey),
+        gsi4pk=keys.person_pk(tenant, f"S{n % 50:04d}"), gsi4sk=keys.owner_sk(mid),
         gsi6pk=keys.message_group_pk(tenant, mid, rkey), gsi6sk=keys.group_delivery_sk(rkey),
-        gsi5pk=keys.family_pk(tenant, f"F{n % 400:05d}"), gsi5sk=keys.owner_sk(mid, rkey),
+        gsi5pk=keys.family_pk(tenant, f"F{n % 400:05d}"), gsi5sk=keys.owner_sk(mid),
     ).serialize()
 
 

@@ -95,17 +95,19 @@ EVENT_PREFIX = "E#"
 
 
 def person_pk(tenant: str, person_id: str) -> str:
-    """gsi1: a person's deliveries over all their addresses."""
+    """gsi4: a person's deliveries over all their addresses."""
     return f"T#{tenant}#P#{person_id}"
 
 
 def family_pk(tenant: str, family_id: str) -> str:
-    """gsi3: a family's deliveries."""
+    """gsi5: a family's deliveries."""
     return f"T#{tenant}#F#{family_id}"
 
 
-def owner_sk(message_id: str, recipient_key: str) -> str:
-    return f"{message_id}#{recipient_key}"
+def owner_sk(message_id: str) -> str:
+    """gsi4/gsi5 order a person's or family's deliveries by message (so by time). Index keys need not
+    be unique: the index row holds the table keys, and the address here would only cost bytes."""
+    return message_id
 
 
 # --- erasure of a person (msglog.erasure): one record per person, and the pseudonym an erased address's
@@ -125,13 +127,13 @@ def erased_recipient_key(salt: str, recipient_key: str) -> str:
 
 
 # One message can be the whole of a tenant's traffic (a district-wide alert to 50,000 families):
-# each of its events writes up to 3 items into this index (the event, the delivery's status and
-# its last-activity time), so 2,000 events/s spread over 8 shards stay at 750 WCU/s per key.
+# each of its events writes one item into gsi2 (its deliveries are in gsi6 once, as keys), so
+# 2,000 events/s spread over 8 shards stay at 250 WCU/s per key.
 GROUP_SHARDS = 8
 
 
 def message_group_pk(tenant: str, message_id: str, recipient_key: str) -> str:
-    """gsi2: a message's deliveries (`R#`) and events (`E#`), sharded by recipient."""
+    """A message's deliveries (gsi6, `R#`) and events (gsi2, `E#`), sharded by recipient."""
     return message_group_shard_pk(tenant, message_id, shard_of(recipient_key, GROUP_SHARDS))
 
 

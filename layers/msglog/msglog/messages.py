@@ -138,9 +138,9 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
         gsi6sk=keys.group_delivery_sk(rkey),
     )
     if recipient.person_id:
-        item.gsi4pk, item.gsi4sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id, rkey)
+        item.gsi4pk, item.gsi4sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id)
     if recipient.family_id:
-        item.gsi5pk, item.gsi5sk = keys.family_pk(tenant, recipient.family_id), keys.owner_sk(message.message_id, rkey)
+        item.gsi5pk, item.gsi5sk = keys.family_pk(tenant, recipient.family_id), keys.owner_sk(message.message_id)
     return item
 
 
