@@ -137,8 +137,13 @@ def ingest(report: Report, figures: IngestFigures) -> None:
             report.causes.append(
                 f"**Write units per event, {run.label}** ({run.write_units_per_event:.2f} vs ≤ {UNITS_PER_EVENT:g}): "
                 f"per event {_per_event(run.work.writes_by_item, run.events)} — each write of an item costs once "
-                "in the table and once per index it writes (gsi1–gsi3 hold whole items; gsi4–gsi6 only keys, "
-                "which a status update leaves alone).")
+                f"in the table and once per index it writes ({_projections()}).")
+
+
+def _projections() -> str:
+    """What the template's indexes hold (an update writes a narrow index only if it sets what that holds)."""
+    return "; ".join(f"{i.name}: whole items" if i.projected is None else f"{i.name}: keys, {', '.join(i.projected)}"
+                     for i in capacity.table_indexes())
 
 
 # ---------------------------------------------------------------- 4

@@ -45,9 +45,11 @@ class Gsi2(GlobalSecondaryIndex):
 
 
 class Gsi3(GlobalSecondaryIndex):
+    """Bodies still kept, by send time: what the purge needs to remove one, without its text."""
+
     class Meta:
         index_name = "gsi3"
-        projection = AllProjection()
+        projection = IncludeProjection(["type", "s3_key"])
 
     gsi3pk = UnicodeAttribute(hash_key=True)
     gsi3sk = UnicodeAttribute(range_key=True)
