@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from msglog import operations
-from msglog.http import field_errors, logger, tracer
+from msglog.problems import field_errors
+from msglog.telemetry import logger, tracer
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)

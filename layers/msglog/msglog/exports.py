@@ -41,8 +41,8 @@ from msglog import ids, keys
 from msglog.auth import TENANT_ID, Caller
 from msglog.clock import iso, now
 from msglog.config import config
+from msglog.csvrows import cell, flat
 from msglog.errors import DomainError, NotFound
-from msglog.http import _cell, flat
 from msglog.listing import ListQuery, Report
 from msglog.models import ExportJob, condition_failed
 from msglog.telemetry import logger, metrics
@@ -276,7 +276,7 @@ class _Writer:
             row = flat(item)
             self.columns += [name for name in row if name not in known]
             known.update(row)
-            writer.writerow([_cell(row.get(name)) for name in self.columns])
+            writer.writerow([cell(row.get(name)) for name in self.columns])
             self.rows += 1
 
     def _take(self) -> bytes:

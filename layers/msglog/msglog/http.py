@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,9 +22,10 @@ from pydantic import BaseModel, ValidationError
 from msglog import problems
 from msglog.auth import TENANT_ID, Caller
 from msglog.config import config
+from msglog.csvrows import cell, flat
 from msglog.errors import BadRequest, FieldError
 from msglog.listing import ListQuery, Report
-from msglog.problems import PROBLEM, for_error
+from msglog.problems import PROBLEM, field_errors, for_error
 from msglog.schemas import Instant
 from msglog.telemetry import logger, metrics, tracer
 
@@ -53,18 +53,6 @@ def problem(status: int, title: str, detail: str, errors: list[FieldError] | Non
 
 def _response(document: dict[str, Any]) -> Response:
     return Response(status_code=document["status"], content_type=PROBLEM, body=json.dumps(document))
-
-
-def _field(location: tuple[Any, ...]) -> str:
-    parts = list(location[1:]) if location and location[0] in ("body", "query", "path", "header") else list(location)
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "body"
-
-
-def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
-    return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
 
 
 def create_app() -> APIGatewayHttpResolver:
@@ -215,32 +203,9 @@ def csv_response(rows: list[dict[str, Any]], next_cursor: str | None = None) -> 
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
     headers = {"Content-Disposition": 'attachment; filename="report.csv"'}
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=out.getvalue(), headers=headers)
 
-
-def flat(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested fields as dotted columns (sender.name); lists as one cell."""
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        elif isinstance(value, list):
-            out[f"{prefix}{key}"] = "; ".join(json.dumps(v) if isinstance(v, dict) else str(v) for v in value)
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _cell(value: Any) -> Any:
-    """No spreadsheet formulas from data: a cell starting with = + - @ is quoted as text."""
-    if value is None:
-        return ""
-    text = str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(text) else text
-
-
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")

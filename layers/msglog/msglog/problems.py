@@ -12,6 +12,19 @@ PROBLEM = "application/problem+json"
 _THROTTLING = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 
 
+def _field(location: tuple[Any, ...]) -> str:
+    parts = list(location[1:]) if location and location[0] in ("body", "query", "path", "header") else list(location)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
+    """pydantic's errors as the fields at fault (`recipients[2].address`), for problem+json."""
+    return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
+
+
 def body(status: int, title: str, detail: str, errors: list[FieldError] | None = None,
          code: str | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
