@@ -21,11 +21,13 @@ def test_table_indexes_match_the_models():
 
     table = next(r["Properties"] for r in resources().values() if r["Type"] == "AWS::DynamoDB::Table")
     assert [k["AttributeName"] for k in table["KeySchema"]] == [Entity.pk.attr_name, Entity.sk.attr_name]
-    declared = {i["IndexName"]: ([k["AttributeName"] for k in i["KeySchema"]], i["Projection"]["ProjectionType"])
+    declared = {i["IndexName"]: ([k["AttributeName"] for k in i["KeySchema"]], i["Projection"]["ProjectionType"],
+                                 i["Projection"].get("NonKeyAttributes"))
                 for i in table["GlobalSecondaryIndexes"]}
     modelled = {index.Meta.index_name: ([a.attr_name for a in sorted(index.Meta.attributes.values(),
                                                                      key=lambda a: not a.is_hash_key)],
-                                        index.Meta.projection.projection_type)
+                                        index.Meta.projection.projection_type,
+                                        getattr(index.Meta.projection, "non_key_attributes", None))
                 for index in (Entity.gsi1, Entity.gsi2, Entity.gsi3, Entity.gsi4, Entity.gsi5, Entity.gsi6)}
     assert declared == modelled
     assert table["BillingMode"] == "PAY_PER_REQUEST"
