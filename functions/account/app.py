@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from msglog import records, stats
+from msglog.csvrows import flat
 from msglog.http import (
     Async,
     Cursor,
@@ -20,7 +21,6 @@ from msglog.http import (
     create_app,
     csv_response,
     entrypoint,
-    flat,
     list_query,
     listing,
 )

@@ -1,4 +1,4 @@
-"""Domain errors. `msglog.http` maps each to its HTTP status and a problem+json body, in one place."""
+"""Domain errors. `msglog.problems` maps each to its HTTP status and a problem+json body, in one place."""
 
 from __future__ import annotations
 
