@@ -132,6 +132,35 @@ def test_the_person_is_gone_from_every_view_and_statuses_and_counts_stay(api, sc
     assert api.get("/v1/suppressions/kid.pupil@example.com").status == 200
 
 
+def naming_her() -> list[dict]:
+    """Every item in the table that holds a trace of her (a test may look; no route scans)."""
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=physical_name("Table"))
+    items = [item for page in pages for item in page["Items"]]
+    return [item for item in items if any(trace in json.dumps(item, default=str).casefold() for trace in TRACES)]
+
+
+def test_late_provider_events_for_an_erased_delivery_are_dropped_not_stored_under_her_address(api, school):
+    assert erase(api).json["complete"] is True
+    kept = naming_her()  # what erasure keeps on purpose: her suppression, the ingestion log's old rows
+    shown = {mid: detail(api, mid) for mid in school.values()}
+    late = [mailgun_event("opened", "kid.pupil@example.com", message_id=school["shared"]),
+            mailgun_event("clicked", "Kid.Pupil@example.com", provider_message_id="kid-pm@mg.example")]
+    for event in late:
+        reply = api.mailgun(event)
+        assert (reply.status, reply.json["outcomes"]) == (200, {"NOLOG_ERASED": 1}), reply.raw
+    assert naming_her() == kept
+    assert {mid: detail(api, mid) for mid in school.values()} == shown  # her anonymous rows as erased
+    log = view(api, f"/v1/ingestion-log?outcome=NOLOG_ERASED&limit={len(late)}").json["items"]
+    assert sorted(e["event"] for row in log for e in row["events"]) == ["clicked", "opened"]
+    assert traces(view(api, "/v1/ingestion-log?outcome=NOLOG_ERASED")) == []
+    assert all(set(e) == {"code", "event_id", "event"} for row in log for e in row["events"])
+    # her mother's late event, and one for a message not recorded yet, are kept as always
+    assert api.mailgun(mailgun_event("opened", "mum@example.com", message_id=school["shared"])).json["outcomes"] \
+        == {"LOG_OK": 1}
+    early = api.mailgun(mailgun_event("delivered", "kid.pupil@example.com", message_id="01J00000000000000000000000"))
+    assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}
+
+
 def test_each_call_is_audited_without_the_address(api, school):
     erase(api)
     erase(api)

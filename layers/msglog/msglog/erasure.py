@@ -2,14 +2,16 @@
 they received go; statuses, event types, times and counts stay, anonymous.
 
 What is read, without a Scan (docs/data-model.md, pattern 19), a batch at a time:
-  the person's deliveries: gsi4 `T#t#P#<person>`, newest first, then read again consistently (the
-  index may lag); events still waiting to be linked to them are linked first (`ingest.link_pending`),
-  so that they move too; their events: per address, one Query of the address's partition from
+  the person's deliveries: gsi4 `T#t#P#<person>`, newest first, then read in full, consistently
+  (the index holds their keys, and may lag); events still waiting to be linked to them are linked
+  first (`ingest.link_pending`), so that they move too; their events: per address, one Query of the address's partition from
   EVENT_SLACK before the batch's oldest send (newer deliveries' events have moved out already, so
   the range holds little else); per message: its body item, and whether anyone else not erased
   received it (gsi6, the message's recipients).
 
 What is written, in this order, each step idempotent (docs/decisions.md, Erasure, has the table):
+  0. a tombstone per delivery (`T#t#ERASED#<digest of message or provider id and address>`): a
+     provider event arriving later for it is dropped, not kept unmatched under the address;
   1. a body that only this person (still intact) received: the message gets `body_erased_at`, then
      its S3 object and its body item go, as in the purge;
   2. the provider-message-id links keyed by the address are deleted;
@@ -53,6 +55,7 @@ from msglog.models import (
     Delivery,
     DeliveryEvent,
     Entity,
+    ErasedDelivery,
     Erasure,
     Message,
     MessageBody,
@@ -156,14 +159,12 @@ def _begin(run: _Run) -> str:
 
 
 def _batch(run: _Run, listed: list[Delivery]) -> None:
-    """Erase one batch of the person's deliveries (listed by the index, newest first)."""
-    waiting = [keys.pending_by_message(d.message_id, d.recipient_key) for d in listed]
-    waiting += [keys.pending_by_provider_id(d.provider_message_id, d.recipient_key) for d in listed
-                if d.provider_message_id]
-    link_pending(run.tenant, waiting)  # events that arrived before their message move with the delivery
-    current = [d for d in Delivery.batch_get([(d.pk, d.sk) for d in listed], consistent_read=True)
-               if d.person_id == run.person_id]  # gone: erased by an earlier call the index has not caught up with
-    current.sort(key=lambda d: d.sk, reverse=True)
+    """Erase one batch of the person's deliveries (listed by the index, which holds only their keys)."""
+    current = _current(run, listed)
+    links = [link for delivery in current for link in _links(delivery)]
+    _entomb(run, links)
+    if link_pending(run.tenant, links):  # events that arrived before their message move with the delivery
+        current = _current(run, listed)  # which they have changed
     events = _events(current)
     done: set[str] = set()
     for delivery in current:
@@ -183,6 +184,30 @@ def _batch(run: _Run, listed: list[Delivery]) -> None:
             run.erased += 1
             run.events += moved
     logger.debug("erasure batch", extra={"listed": len(listed), "erased": run.erased, "skipped": run.skipped})
+
+
+def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:
+    """The listed deliveries as they are now, newest first; one gone was erased by an earlier call that
+    the index has not caught up with."""
+    current = [d for d in Delivery.batch_get([(d.pk, d.sk) for d in listed], consistent_read=True)
+               if d.person_id == run.person_id]
+    return sorted(current, key=lambda d: d.sk, reverse=True)
+
+
+def _links(delivery: Delivery) -> list[str]:
+    """What its events are parked under while it is unknown: by message id and, if any, provider id."""
+    by_message = keys.pending_by_message(delivery.message_id, delivery.recipient_key)
+    if not delivery.provider_message_id:
+        return [by_message]
+    return [by_message, keys.pending_by_provider_id(delivery.provider_message_id, delivery.recipient_key)]
+
+
+def _entomb(run: _Run, links: list[str]) -> None:
+    """Before anything moves: a tombstone per link, by which ingestion knows the delivery's late events
+    and drops them, instead of keeping them unmatched under the address (msglog.ingest)."""
+    with ErasedDelivery.batch_write() as batch:
+        for link in links:
+            batch.save(ErasedDelivery(keys.erased_pk(run.tenant, link), keys.ERASED_SK, erased_at=run.at))
 
 
 def _events(deliveries: list[Delivery]) -> dict[tuple[str, str], list[DeliveryEvent]]:

@@ -28,6 +28,7 @@ from msglog.models import (
     Delivery,
     DeliveryEvent,
     Entity,
+    ErasedDelivery,
     FirstSeen,
     PendingEvents,
     ProviderMessageLink,
@@ -40,6 +41,7 @@ from msglog.tenants import feed_shards
 LOG_OK = "LOG_OK"
 NOLOG_DUPLICATE = "NOLOG_DUPLICATE"
 NOLOG_UNMATCHED = "NOLOG_UNMATCHED"
+NOLOG_ERASED = "NOLOG_ERASED"  # for a delivery erased since (msglog.erasure): dropped
 FIRST_SEEN_TTL = timedelta(days=30)  # providers stop retrying long before
 
 
@@ -165,7 +167,8 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
        new ones: BatchWrite (their keys are deterministic, so a racing retry writes the same item);
     4. per delivery, one conditional update with the batch's highest-precedence event and one
        with its latest time; 5. unmatched events are parked per delivery-to-be and linked when
-       the message (or its provider id) is recorded.
+       the message (or its provider id) is recorded — unless that delivery was erased (its
+       tombstone says so): those are dropped, so that no late event brings the address back.
     A retry runs steps 4-5 again (idempotent): the attempt it repeats may have failed half way.
     """
     if not events:
@@ -180,8 +183,11 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
             first[arrival.key] = arrival
     unique = list(first.values())
     stored = _look_up(tenant, unique)
+    erased = _erased(tenant, [a for a in unique if not a.delivery])
     with DeliveryEvent.batch_write() as batch:
         for arrival in unique:
+            if arrival.key in erased:
+                continue
             if arrival.delivery:
                 _attach(arrival.item, tenant, arrival.delivery)
             if arrival.key in stored:
@@ -192,10 +198,13 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
                 batch.save(arrival.item)
     _apply_statuses([a for a in unique if a.delivery])
     _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
-    linked = _park([a for a in unique if not a.delivery], tenant)
+    linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
     outcomes = []
     for arrival in arrivals:
         source = first[arrival.key]
+        if source.key in erased:  # its event and id only: no subject or address
+            outcomes.append(Outcome(arrival.event.event_id, NOLOG_ERASED, event=arrival.event.event))
+            continue
         message_id = source.delivery.message_id if source.delivery else linked.get(source.item.sk)
         if arrival.duplicate:
             code = NOLOG_DUPLICATE
@@ -246,6 +255,20 @@ def _look_up(tenant: str, arrivals: list[_Arrival]) -> dict[tuple[str, str], Del
         delivery = found.get(key)
         arrivals[index].delivery = delivery if isinstance(delivery, Delivery) else None
     return {a.key: found[a.key] for a in arrivals if isinstance(found.get(a.key), DeliveryEvent)}
+
+
+def _erased(tenant: str, unmatched: list[_Arrival]) -> set[tuple[str, str]]:
+    """The keys of the unmatched events whose delivery was erased: one BatchGetItem of tombstones,
+    only when a request has unmatched events."""
+    by_tombstone: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for arrival in unmatched:
+        link = _pending_link(arrival.event, arrival.rkey)
+        if link:
+            by_tombstone.setdefault((keys.erased_pk(tenant, link), keys.ERASED_SK), []).append(arrival.key)
+    if not by_tombstone:
+        return set()
+    return {key for tombstone in ErasedDelivery.batch_get(list(by_tombstone), consistent_read=True)
+            for key in by_tombstone[(tombstone.pk, tombstone.sk)]}
 
 
 def _apply_statuses(matched: list[_Arrival]) -> None:

@@ -181,6 +181,15 @@ def pending_pk(tenant: str, link: str) -> str:
 PENDING_SK = "PENDING"
 
 
+def erased_pk(tenant: str, link: str) -> str:
+    """An erased delivery's tombstone, keyed by a digest of the link its late events would be parked
+    under (`pending_by_message` / `pending_by_provider_id`): it knows them again without the address."""
+    return f"T#{tenant}#ERASED#{blake2b(link.encode(), digest_size=16).hexdigest()}"
+
+
+ERASED_SK = "ERASED"
+
+
 # --- webhook replay protection (Mailgun tokens)
 def webhook_token_pk(tenant: str, provider: str, token: str) -> str:
     return f"T#{tenant}#TOKEN#{provider}#{token}"

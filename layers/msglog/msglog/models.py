@@ -284,6 +284,13 @@ class WebhookToken(Entity, discriminator="token"):
     digest = UnicodeAttribute()
 
 
+class ErasedDelivery(Entity, discriminator="erased"):
+    """An erased delivery's tombstone (msglog.erasure): its late provider events are dropped, not kept
+    under the address. The key is a digest; nothing else names the recipient."""
+
+    erased_at = UnicodeAttribute()
+
+
 class FirstSeen(Entity, discriminator="seen"):
     """When an event that carries no provider time was first received (Twilio)."""
 
