@@ -161,6 +161,28 @@ def test_late_provider_events_for_an_erased_delivery_are_dropped_not_stored_unde
     assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}
 
 
+def test_events_still_waiting_for_her_delivery_are_linked_and_moved_with_it(api, monkeypatch):
+    api.setup_tenant("acme")
+    early = api.mailgun(mailgun_event("delivered", "kid.pupil@example.com", provider_message_id="kid-pm@mg.example"))
+    assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}  # before its message: parked under her address
+    faults = Faults(monkeypatch)
+    faults.fail("BatchGetItem", times=50, after=1)  # recording links waiting events: that read outlasts the retries
+    reply = api.post("/v1/messages", {"channel": "email", "subject": "Trip", "created_at": WHEN,
+                                      "recipients": [{**KID, "provider_message_id": "kid-pm@mg.example"}]},
+                     auth=token(rights=["messages:write"]))
+    assert reply.status == 503, reply.raw  # the message itself (written last) is not recorded; her delivery is
+    faults.plan.clear()
+    [row] = view(api, "/v1/recipients/person:P1/messages").json["items"]
+    assert row["status"] == "queued"  # recorded, its early event still waiting
+    assert erase(api).json == {"person_id": "P1", "erased": 1, "erased_total": 1, "events_erased": 1,
+                               "bodies_deleted": 0, "complete": True}
+    assert [item["type"]["S"] for item in naming_her()] == ["ingestion"]  # the early event's row, kept (decisions.md)
+    [event] = view(api, "/v1/events").json["items"]  # the waiting event, linked, then moved with her delivery
+    assert event["recipient"].startswith("erased:") and event["message_id"] == row["message_id"]
+    [erased] = view(api, f"/v1/recipients/{event['recipient']}/messages").json["items"]
+    assert (erased["message_id"], erased["status"]) == (row["message_id"], "delivered")
+
+
 def test_each_call_is_audited_without_the_address(api, school):
     erase(api)
     erase(api)
