@@ -4,10 +4,10 @@ they received go; statuses, event types, times and counts stay, anonymous.
 What is read, without a Scan (docs/data-model.md, pattern 19), a batch at a time:
   the person's deliveries: gsi4 `T#t#P#<person>`, newest first, then read in full, consistently
   (the index holds their keys, and may lag); events still waiting to be linked to them are linked
-  first (`ingest.link_pending`), so that they move too; their events: per address, one Query of the address's partition from
-  EVENT_SLACK before the batch's oldest send (newer deliveries' events have moved out already, so
-  the range holds little else); per message: its body item, and whether anyone else not erased
-  received it (gsi6, the message's recipients).
+  first (`ingest.link_pending`), so that they move too; their events: per address, one Query of
+  the address's partition from EVENT_SLACK before the batch's oldest send (newer deliveries'
+  events have moved out already, so the range holds little else); per message: its body item,
+  and whether anyone else not erased received it (gsi6, the message's recipients).
 
 What is written, in this order, each step idempotent (docs/decisions.md, Erasure, has the table):
   0. a tombstone per delivery (`T#t#ERASED#<digest of message or provider id and address>`): a

@@ -33,6 +33,7 @@ from msglog.models import (
     PendingEvents,
     ProviderMessageLink,
     condition_failed,
+    update_if,
 )
 from msglog.providers import ProviderEvent
 from msglog.status import precedence, rank, supersedes
@@ -95,40 +96,24 @@ def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
 def _attach_stored(item: DeliveryEvent) -> None:
     """Attach an event stored unmatched by an attempt that failed before it could be linked."""
     fields = ("message_id", "subject", "channel", "person_id", "org_unit", "gsi2pk", "gsi2sk")
-    try:
-        DeliveryEvent(item.pk, item.sk).update(
-            actions=[getattr(DeliveryEvent, name).set(getattr(item, name)) for name in fields
-                     if getattr(item, name) is not None],
-            condition=DeliveryEvent.pk.exists() & DeliveryEvent.message_id.does_not_exist(),
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    actions = [getattr(DeliveryEvent, name).set(getattr(item, name))
+               for name in fields if getattr(item, name) is not None]
+    update_if(DeliveryEvent, (item.pk, item.sk), actions,
+              DeliveryEvent.pk.exists() & DeliveryEvent.message_id.does_not_exist())
 
 
 def _raise_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_id: str, reason: str | None) -> None:
     """Set the delivery's status to `event` if it takes precedence (a condition, so order never matters)."""
     new = precedence(event, at, event_id)
-    try:
-        Delivery(delivery_pk, delivery_sk).update(
-            actions=[Delivery.status.set(event), Delivery.status_precedence.set(new), Delivery.status_reason.set(reason)],
-            condition=Delivery.pk.exists() & (Delivery.status_precedence < new),
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    update_if(Delivery, (delivery_pk, delivery_sk),
+              [Delivery.status.set(event), Delivery.status_precedence.set(new), Delivery.status_reason.set(reason)],
+              Delivery.pk.exists() & (Delivery.status_precedence < new))
 
 
 def _touch(delivery_pk: str, delivery_sk: str, at: str) -> None:
     """Keep the delivery's last activity time: the latest event's."""
-    try:
-        Delivery(delivery_pk, delivery_sk).update(
-            actions=[Delivery.last_event_at.set(at)],
-            condition=Delivery.pk.exists() & (Delivery.last_event_at < at),
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
+    update_if(Delivery, (delivery_pk, delivery_sk), [Delivery.last_event_at.set(at)],
+              Delivery.pk.exists() & (Delivery.last_event_at < at))
 
 
 def _first_seen(tenant: str, event_id: str) -> str:
@@ -295,16 +280,11 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
 def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str) -> None:
     if winner is not None:
         new = _precedence(winner)
-        try:
-            Delivery(*key).update(
-                actions=[Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
-                         Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)],
-                condition=Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at),
-            )
+        actions = [Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
+                   Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)]
+        if update_if(Delivery, key, actions,
+                     Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at)):
             return
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
         _raise_status(*key, winner.event.event, winner.item.timestamp, winner.event.event_id, winner.event.reason)
     _touch(*key, latest_at)
 

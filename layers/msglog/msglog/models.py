@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
 )
 from pynamodb.connection import TableConnection
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -130,6 +131,19 @@ class Entity(Model):
 def condition_failed(error: Exception) -> bool:
     """A conditional write that lost (the item was already there, or already newer): not a failure."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def update_if(model: type[Model], key: tuple[str, str], actions: list[Any], condition: Any) -> bool:
+    """UpdateItem `key` if `condition` holds; whether it did. Nothing is read back: pynamodb's
+    `Model.update` asks for the whole new item (ALL_NEW) and parses it, which a webhook's
+    per-delivery updates never use (about a quarter of a 1,000-event request's CPU)."""
+    try:
+        model._get_connection().update_item(*key, actions=actions, condition=condition)
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 class TenantSettings(Entity, discriminator="tenant"):
