@@ -61,15 +61,33 @@ def updated_keys(window: Window) -> set[Key]:
     return wanted
 
 
+def projected_keys(window: Window) -> set[Key]:
+    """Items read through a ProjectionExpression: DynamoDB bills a read by the whole item, not by the
+    attributes it returns, so their whole size is read back (as it is after the run)."""
+    returned: list[dict[str, Any]] = []
+    for call in window.calls:
+        response = call.response or {}
+        if call.operation == "GetItem" and "ProjectionExpression" in call.params and response.get("Item"):
+            returned.append(response["Item"])
+        elif call.operation == "BatchGetItem":
+            for table, request in call.params["RequestItems"].items():
+                if "ProjectionExpression" in request:
+                    returned += (response.get("Responses") or {}).get(table, [])
+        elif call.operation in ("Query", "Scan") and "ProjectionExpression" in call.params \
+                and "IndexName" not in call.params:  # an index bills its own entries, as returned
+            returned += response.get("Items", [])
+    return {key_of(item) for item in returned if "pk" in item and "sk" in item}
+
+
 def measure(window: Window, read_items: Callable[[Iterable[Key]], dict[Key, dict[str, Any]]]) -> Work:
     """Price every call of `window`; `read_items` returns the current items of the given keys."""
-    wanted = updated_keys(window)
+    wanted = updated_keys(window) | projected_keys(window)
     after = read_items(wanted) if wanted else {}
     work = Work(requests=window.requests)
     for call in window.calls:
         work.operations[call.operation] += 1
         _price_write(call, after, work)
-        _price_read(call, work)
+        _price_read(call, after, work)
     return work
 
 
@@ -132,22 +150,31 @@ def _price_write(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> No
         _write(work, "DeleteItem (condition failed)", 1)
 
 
-def _price_read(call: Call, work: Work) -> None:
+def _whole(items: list[dict[str, Any]], after: dict[Key, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items as DynamoDB bills them: whole, when they were read through a projection."""
+    return [after.get(key_of(item), item) if "pk" in item and "sk" in item else item for item in items]
+
+
+def _price_read(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> None:
     op, params, response = call.operation, call.params, call.response or {}
     consistent = bool(params.get("ConsistentRead"))
+    if ("ProjectionExpression" not in params and op != "BatchGetItem") or "IndexName" in params:
+        after = {}  # priced as returned
     if op == "GetItem":
         item = response.get("Item")
+        item = _whole([item], after)[0] if item else None
         work.read_units += capacity.get_read_units([item] if item else [], missing=0 if item else 1,
                                                    consistent=consistent)
         work.items_read += 1 if item else 0
     elif op == "BatchGetItem":
         for table, request in params["RequestItems"].items():
-            returned = (response.get("Responses") or {}).get(table, [])
+            returned = _whole((response.get("Responses") or {}).get(table, []),
+                              after if "ProjectionExpression" in request else {})
             work.read_units += capacity.get_read_units(returned, missing=len(request["Keys"]) - len(returned),
                                                        consistent=bool(request.get("ConsistentRead")))
             work.items_read += len(returned)
     elif op in ("Query", "Scan"):
-        items = response.get("Items", [])
+        items = _whole(response.get("Items", []), after)
         examined = response.get("ScannedCount", len(items)) if op == "Scan" else len(items)
         size = sum(capacity.item_size(item) for item in items)  # a filtered Scan: only a lower bound
         units = capacity.read_units(size, consistent=consistent and not params.get("IndexName"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bench import capacity, cost, heat
+from bench.meter import Call, Window
+from bench.work import measure
 
 
 def _item(**attributes: str) -> dict[str, dict[str, str]]:
@@ -47,6 +49,19 @@ def test_read_units_round_up_to_4_kb_and_halve_when_eventually_consistent():
     items = [_item(pk="x" * 2000) for _ in range(3)]  # one Query: 6 KB rounded once
     assert capacity.query_read_units(items) == 1.0
     assert capacity.get_read_units(items) == 1.5  # a batch get: each item rounded on its own
+
+
+def test_a_read_through_a_projection_costs_the_whole_item():
+    whole = _item(pk="T#t#R#x", sk="M#1", type="delivery", fields="x" * 5000)  # two 4 KB units
+    shown = _item(pk="T#t#R#x", sk="M#1", type="delivery")
+    batch = {"RequestItems": {"Table": {"Keys": [{"pk": whole["pk"], "sk": whole["sk"]}],
+                                        "ProjectionExpression": "pk, sk, #t", "ConsistentRead": True}}}
+    get = {"TableName": "Table", "Key": {"pk": whole["pk"], "sk": whole["sk"]}, "ProjectionExpression": "pk, sk"}
+    window = Window([Call("BatchGetItem", batch, {"Responses": {"Table": [shown]}}),
+                     Call("GetItem", get, {"Item": shown}),
+                     Call("GetItem", {"TableName": "Table", "Key": get["Key"]}, {"Item": shown})], requests=3)
+    work = measure(window, lambda keys: {key: whole for key in keys})
+    assert work.read_units == 2.0 + 1.0 + 0.5  # consistent, eventually consistent, and one returned whole
 
 
 def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
