@@ -82,6 +82,12 @@ def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
     return None
 
 
+# What storing events reads of their deliveries (_attach, outcomes, first failures) and of the events
+# already stored: a delivery's names, address, fields and status are neither parsed nor sent.
+LOOKED_UP = ("pk", "sk", "type", "message_id", "recipient_key", "subject", "channel", "person_id", "org_unit",
+             "failed_at", "stats_pk", "stats_sk")
+
+
 def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
     """Copy what the logs show from the delivery, and put the event on the message's timeline."""
     item.message_id = delivery.message_id
@@ -235,7 +241,8 @@ def _look_up(tenant: str, arrivals: list[_Arrival]) -> dict[tuple[str, str], Del
     wanted = {index: (keys.recipient_pk(tenant, arrivals[index].rkey), keys.delivery_sk(mid))
               for index, mid in message_ids.items()}
     found = {(item.pk, item.sk): item
-             for item in Entity.batch_get(list(set(wanted.values())) + [a.key for a in arrivals])}
+             for item in Entity.batch_get(list(set(wanted.values())) + [a.key for a in arrivals],
+                                          attributes_to_get=list(LOOKED_UP))}
     for index, key in wanted.items():
         delivery = found.get(key)
         arrivals[index].delivery = delivery if isinstance(delivery, Delivery) else None
