@@ -10,7 +10,7 @@ import pytest
 
 from local.provision import physical_name
 from local.template import ROOT
-from tests.support import Faults, mailgun_event, token
+from tests.support import Faults, mailgun_event, sendgrid_key, sendgrid_post, token
 
 ADMIN = token()
 AUDITOR = token(rights=["logs:audit"])
@@ -159,6 +159,22 @@ def test_late_provider_events_for_an_erased_delivery_are_dropped_not_stored_unde
         == {"LOG_OK": 1}
     early = api.mailgun(mailgun_event("delivered", "kid.pupil@example.com", message_id="01J00000000000000000000000"))
     assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}
+
+
+def test_a_batch_drops_only_the_erased_deliveries_events(api, school):
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
+    assert erase(api).json["complete"] is True
+    kept = naming_her()
+    batch = [{"email": address, "event": "open", "timestamp": 1_790_000_000 + n, "sg_event_id": f"late-{n}",
+              "message_id": school["shared"]} for n, address in enumerate(["mum@example.com", "Kid.Pupil@Example.com",
+                                                                           "mum@example.com"])]
+    reply = sendgrid_post(api, private, batch)
+    assert reply.status == 200, reply.raw
+    assert [e["outcome"] for e in reply.json["events"]] == ["LOG_OK", "NOLOG_ERASED", "LOG_OK"]
+    assert naming_her() == kept
+    [mum] = rows(api, school["shared"])["P2"]
+    assert mum["status"] == "opened"
 
 
 def test_events_still_waiting_for_her_delivery_are_linked_and_moved_with_it(api, monkeypatch):
