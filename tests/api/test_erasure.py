@@ -199,6 +199,32 @@ def test_events_still_waiting_for_her_delivery_are_linked_and_moved_with_it(api,
     assert (erased["message_id"], erased["status"]) == (row["message_id"], "delivered")
 
 
+def test_an_event_stored_while_her_delivery_is_being_moved_moves_too(api, school, monkeypatch):
+    """A provider event that matches her delivery after the erasure read its events, and changes
+    nothing the move checks (an older, lesser event), is stored under her address as the move
+    happens: the erasure looks again once its deliveries have moved."""
+    from msglog import erasure
+
+    kept = naming_her()
+    read_events = erasure._events
+
+    def then_a_late_event(deliveries):
+        found = read_events(deliveries)
+        if not getattr(then_a_late_event, "done", False):
+            then_a_late_event.done = True
+            late = mailgun_event("accepted", "kid.pupil@example.com", message_id=school["shared"], at=1_773_144_005)
+            assert api.mailgun(late).json["outcomes"] == {"LOG_OK": 1}
+        return found
+
+    monkeypatch.setattr(erasure, "_events", then_a_late_event)
+    assert erase(api).json["complete"] is True
+    added = [item["type"]["S"] for item in naming_her() if item not in kept]
+    assert added == ["ingestion"]  # the late event's ingestion-log row (kept, decisions.md); no event under her address
+    timeline = view(api, f"/v1/events?message_id={school['shared']}&limit=50").json["items"]
+    assert sorted(e["event"] for e in timeline if e["recipient"].startswith("erased:")) == \
+        ["accepted", "delivered", "opened"]
+
+
 def test_each_call_is_audited_without_the_address(api, school):
     erase(api)
     erase(api)
