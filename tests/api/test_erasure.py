@@ -4,9 +4,12 @@ received are erased; statuses, events and counts stay, anonymous. Bounded, resum
 from __future__ import annotations
 
 import json
+import uuid
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from local.provision import physical_name
 from local.template import ROOT
@@ -132,11 +135,60 @@ def test_the_person_is_gone_from_every_view_and_statuses_and_counts_stay(api, sc
     assert api.get("/v1/suppressions/kid.pupil@example.com").status == 200
 
 
-def naming_her() -> list[dict]:
+def naming_her(traces: tuple[str, ...] = TRACES) -> list[dict]:
     """Every item in the table that holds a trace of her (a test may look; no route scans)."""
     pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=physical_name("Table"))
     items = [item for page in pages for item in page["Items"]]
-    return [item for item in items if any(trace in json.dumps(item, default=str).casefold() for trace in TRACES)]
+    return [item for item in items if any(trace in json.dumps(item, default=str).casefold() for trace in traces)]
+
+
+KEPT_BY_DESIGN = {"ingestion", "record", "suppression"}  # docs/decisions.md, Erasure: what stays, and why
+LATE = ["accepted", "delivered", "opened", "clicked", "failed"]
+arrival = st.tuples(st.sampled_from(["early", "before", "after"]),  # her message recorded / her erasure
+                    st.sampled_from(["trip by id", "trip by provider id", "menu by id", "her mother"]),
+                    st.sampled_from(LATE), st.integers(0, 5))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(arrivals=st.lists(arrival, max_size=8))
+def test_whenever_her_events_arrive_nothing_but_what_is_kept_by_design_names_her(api, arrivals):
+    """Events before her messages are recorded (parked), before the erasure, after it: once erased,
+    only the ingestion log, her suppression and its audit entries may name her."""
+    if not getattr(api, "_ready", False):
+        api.setup_tenant("acme")
+        api._ready = True
+    run = uuid.uuid4().hex[:8]
+    her = {"address": f"kid-{run}@example.com", "person_id": f"P-{run}", "name": f"Pupil, K{run}",
+           "fields": {"student.firstname": f"K{run}"}}
+    mother = {"address": f"mum-{run}@example.com", "person_id": f"M-{run}"}
+    provider_id = f"pm-{run}@mg.example"
+
+    def send(phase, ids):
+        for _, target, kind, second in [a for a in arrivals if a[0] == phase]:
+            if target == "trip by provider id":
+                by = {"provider_message_id": provider_id}
+            elif not ids:
+                continue  # before recording there is no message id to send by
+            else:
+                by = {"message_id": ids["menu" if target == "menu by id" else "trip"]}
+            address = mother["address"] if target == "her mother" else her["address"].upper()
+            extra = {"severity": "permanent", "reason": "bounce"} if kind == "failed" else {}
+            assert api.mailgun(mailgun_event(kind, address, at=1_773_144_000 + second, **by, **extra)).status == 200
+
+    send("early", {})
+    ids = {"trip": api.record(subject="Trip", created_at=WHEN,
+                              recipients=[{**her, "provider_message_id": provider_id}, mother]),
+           "menu": api.record(subject="Menu", created_at=WHEN, recipients=[her])}
+    send("before", ids)
+    answers = [erase(api, her["person_id"])]
+    while answers[-1].status == 202 and len(answers) < 10:
+        answers.append(erase(api, her["person_id"]))
+    assert answers[-1].status == 200 and answers[-1].json["erased_total"] == 2, answers[-1].raw
+    send("after", ids)
+    traces = (her["address"], f"k{run}", provider_id)  # casefolded, as naming_her compares
+    assert {item["type"]["S"] for item in naming_her(traces)} <= KEPT_BY_DESIGN
+    [mum] = rows(api, ids["trip"])["M-" + run]
+    assert (mum["address"], "erased_at" in mum) == (mother["address"], False)
 
 
 def test_late_provider_events_for_an_erased_delivery_are_dropped_not_stored_under_her_address(api, school):
