@@ -140,7 +140,7 @@ class Faults:
 
     `fail("PutItem", times=3)` makes the next three PutItem requests fail with throttling;
     `code=` picks another error, `after=n` lets n requests through first. `calls` counts the
-    requests per operation.
+    requests per operation; `keys` lists the (operation, pk, sk) of DynamoDB requests naming one item.
     """
 
     def __init__(self, monkeypatch: Any) -> None:
@@ -151,6 +151,7 @@ class Faults:
         monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
         self.plan: dict[str, list[str | None]] = {}
         self.calls: dict[str, int] = {}
+        self.keys: list[tuple[str, str, str]] = []
         original = BotocoreStubber.__call__
         faults = self
 
@@ -172,6 +173,10 @@ class Faults:
 
         _, service, operation = event_name.split(".", 2)  # before-send.<service>.<Operation>
         self.calls[operation] = self.calls.get(operation, 0) + 1
+        if service == "dynamodb" and request.body:
+            key = json.loads(request.body).get("Key") or {}
+            if "pk" in key and "sk" in key:
+                self.keys.append((operation, key["pk"]["S"], key["sk"]["S"]))
         queue = self.plan.get(operation)
         code = queue.pop(0) if queue else None
         if code is None:
