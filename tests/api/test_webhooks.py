@@ -12,6 +12,7 @@ import pytest
 
 from tests.support import (
     MAILGUN_KEY,
+    Faults,
     mailgun_event,
     mailgun_payload,
     mailgun_signature,
@@ -82,6 +83,27 @@ def test_retried_event_is_a_duplicate(tenant):
     assert again.status == 200 and again.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
     assert resigned.json["outcomes"] == {"NOLOG_DUPLICATE": 1}
     assert len(api.get("/v1/events").json["items"]) == 1
+
+
+def test_an_event_that_changes_nothing_writes_nothing_to_its_delivery(tenant, monkeypatch):
+    """A retry, or an older and lesser event: the delivery as read already holds it, so no
+    conditional update is sent to fail (a failed one still costs a write unit)."""
+    api = tenant
+    message_id = api.record()
+    now = time.time()
+    opened = mailgun_event("opened", message_id=message_id, at=now, event_id="evt-open")
+    assert api.mailgun(opened).json["outcomes"] == {"LOG_OK": 1}
+    faults = Faults(monkeypatch)
+    assert api.mailgun(opened).json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id, at=now - 60)).json["outcomes"] \
+        == {"LOG_OK": 1}
+    assert [k for k in faults.keys if k[0] == "UpdateItem" and k[2].startswith("M#")] == []
+    row = status_of(api, "pat@example.com", message_id)
+    assert (row["status"], len(api.get("/v1/events").json["items"])) == ("opened", 2)
+    later = mailgun_event("clicked", message_id=message_id, at=now + 60)
+    assert api.mailgun(later).json["outcomes"] == {"LOG_OK": 1}
+    assert [k[0] for k in faults.keys if k[2].startswith("M#")].count("UpdateItem") == 1  # news: one update
+    assert status_of(api, "pat@example.com", message_id)["status"] == "clicked"
 
 
 def test_reused_token_with_other_content_is_refused(tenant):

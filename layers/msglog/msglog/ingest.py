@@ -82,10 +82,10 @@ def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
     return None
 
 
-# What storing events reads of their deliveries (_attach, outcomes, first failures) and of the events
+# What storing events reads of their deliveries (_attach, outcomes, statuses, first failures) and of the events
 # already stored: a delivery's names, address, fields and status are neither parsed nor sent.
 LOOKED_UP = ("pk", "sk", "type", "message_id", "recipient_key", "subject", "channel", "person_id", "org_unit",
-             "failed_at", "stats_pk", "stats_sk")
+             "failed_at", "stats_pk", "stats_sk", "status_precedence", "last_event_at")
 
 
 def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
@@ -265,18 +265,31 @@ def _erased(tenant: str, unmatched: list[_Arrival]) -> set[tuple[str, str]]:
 
 def _apply_statuses(matched: list[_Arrival]) -> None:
     """Per delivery, its best and its latest event of the batch: one update in the usual case
-    (the best is news and the latest is later), the separate conditional updates otherwise.
+    (the best is news and the latest is later), the separate conditional updates otherwise, none
+    when the delivery as read holds them already (a retry, an older or lesser event). The read may
+    lag, never lead: status and time only grow, so what it shows the table has, and more.
     Deliveries are updated in parallel: a 1,000-event SendGrid POST must finish well within
     API Gateway's 30 s."""
     best: dict[tuple[str, str], _Arrival] = {}
     latest: dict[tuple[str, str], str] = {}
+    read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
         key = (arrival.delivery.pk, arrival.delivery.sk)
+        read[key] = arrival.delivery
         latest[key] = max(latest.get(key, ""), arrival.item.timestamp)
         if supersedes(arrival.event.event, arrival.item.timestamp, arrival.event.event_id,
                       _precedence(best[key]) if key in best else None):
             best[key] = arrival
-    updates = [(key, best.get(key), at) for key, at in latest.items()]
+    updates = []
+    for key, at in latest.items():
+        winner, delivery = best.get(key), read[key]
+        if winner and delivery.status_precedence and _precedence(winner) <= delivery.status_precedence:
+            winner = None
+        later = at if at > (delivery.last_event_at or "") else None
+        if winner or later:
+            updates.append((key, winner, later))
+    if not updates:
+        return
     if len(updates) == 1:
         _update_delivery(*updates[0])
         return
@@ -284,16 +297,18 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
         future.result()  # re-raises the first failure, after every update was attempted
 
 
-def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str) -> None:
+def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str | None) -> None:
+    """`winner`: a status that is news; `latest_at`: a later last activity (None: neither is)."""
     if winner is not None:
         new = _precedence(winner)
-        actions = [Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
-                   Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)]
-        if update_if(Delivery, key, actions,
-                     Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at)):
+        if latest_at is not None and update_if(
+                Delivery, key, [Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
+                                Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)],
+                Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at)):
             return
         _raise_status(*key, winner.event.event, winner.item.timestamp, winner.event.event_id, winner.event.reason)
-    _touch(*key, latest_at)
+    if latest_at is not None:
+        _touch(*key, latest_at)
 
 
 def _count_failures(failures: list[_Arrival]) -> None:
