@@ -267,7 +267,7 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
     """Per delivery, its best and its latest event of the batch: one update in the usual case
     (the best is news and the latest is later), the separate conditional updates otherwise, none
     when the delivery as read holds them already (a retry, an older or lesser event). The read may
-    lag, never lead: status and time only grow, so what it shows the table has, and more.
+    lag, never lead: status and time only grow, so an update it shows as stale would fail anyway.
     Deliveries are updated in parallel: a 1,000-event SendGrid POST must finish well within
     API Gateway's 30 s."""
     best: dict[tuple[str, str], _Arrival] = {}
@@ -298,7 +298,8 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
 
 
 def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str | None) -> None:
-    """`winner`: a status that is news; `latest_at`: a later last activity (None: neither is)."""
+    """`winner`: the batch's best event, if its status is news; `latest_at`: the batch's latest time,
+    if it is later than the delivery's last activity (None where they are not)."""
     if winner is not None:
         new = _precedence(winner)
         if latest_at is not None and update_if(
