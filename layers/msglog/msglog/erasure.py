@@ -162,7 +162,8 @@ def _begin(run: _Run) -> str:
 def _batch(run: _Run, listed: list[Delivery]) -> None:
     """Erase one batch of the person's deliveries (listed by the index, which holds only their keys)."""
     current = _current(run, listed)
-    links = [link for delivery in current for link in _links(delivery)]
+    links = [link for d in current
+             for link in keys.delivery_links(d.message_id, d.recipient_key, d.provider_message_id)]
     _entomb(run, links)
     if link_pending(run.tenant, links):  # events that arrived before their message move with the delivery
         current = _current(run, listed)  # which they have changed
@@ -213,14 +214,6 @@ def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:
     current = [d for d in Delivery.batch_get([(d.pk, d.sk) for d in listed], consistent_read=True)
                if d.person_id == run.person_id]
     return sorted(current, key=lambda d: d.sk, reverse=True)
-
-
-def _links(delivery: Delivery) -> list[str]:
-    """What its events are parked under while it is unknown: by message id and, if any, provider id."""
-    by_message = keys.pending_by_message(delivery.message_id, delivery.recipient_key)
-    if not delivery.provider_message_id:
-        return [by_message]
-    return [by_message, keys.pending_by_provider_id(delivery.provider_message_id, delivery.recipient_key)]
 
 
 def _entomb(run: _Run, links: list[str]) -> None:

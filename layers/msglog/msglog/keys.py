@@ -174,6 +174,15 @@ def pending_by_provider_id(provider_message_id: str, recipient_key: str) -> str:
     return f"PMID#{provider_message_id}#R#{recipient_key}"
 
 
+def delivery_links(message_id: str, recipient_key: str, provider_message_id: str | None) -> list[str]:
+    """What a delivery's events are parked under while it is unknown: by our message id and, if it
+    has one, by the provider's."""
+    by_message = pending_by_message(message_id, recipient_key)
+    if not provider_message_id:
+        return [by_message]
+    return [by_message, pending_by_provider_id(provider_message_id, recipient_key)]
+
+
 def pending_pk(tenant: str, link: str) -> str:
     return f"T#{tenant}#PENDING#{link}"
 

@@ -159,13 +159,12 @@ def _write_recipients(tenant: str, message: Message, recipients: list[RecipientI
                 _update_recipient(item, recipient)
             else:
                 batch.save(item)
-            pending.append(keys.pending_by_message(message.message_id, item.recipient_key))
+            pending += keys.delivery_links(message.message_id, item.recipient_key, recipient.provider_message_id)
             if recipient.provider_message_id:
                 links.append(ProviderMessageLink(
                     keys.provider_message_pk(tenant, recipient.provider_message_id), keys.link_sk(item.recipient_key),
                     message_id=message.message_id, recipient_key=item.recipient_key,
                 ))
-                pending.append(keys.pending_by_provider_id(recipient.provider_message_id, item.recipient_key))
     with ProviderMessageLink.batch_write() as batch:
         for link in links:
             batch.save(link)
