@@ -61,22 +61,29 @@ def updated_keys(window: Window) -> set[Key]:
     return wanted
 
 
+def _returned(call: Call) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each read of `call`: its parameters (a BatchGetItem's, per table) and the items it returned."""
+    response = call.response or {}
+    if call.operation == "GetItem":
+        return [(call.params, [response["Item"]] if response.get("Item") else [])]
+    if call.operation == "BatchGetItem":
+        return [(request, (response.get("Responses") or {}).get(table, []))
+                for table, request in call.params["RequestItems"].items()]
+    if call.operation in ("Query", "Scan"):
+        return [(call.params, response.get("Items", []))]
+    return []
+
+
+def _projected(params: dict[str, Any]) -> bool:
+    """A read through a ProjectionExpression of the table: DynamoDB bills the whole item, not the
+    attributes returned (an index bills its own entries, as returned)."""
+    return "ProjectionExpression" in params and "IndexName" not in params
+
+
 def projected_keys(window: Window) -> set[Key]:
-    """Items read through a ProjectionExpression: DynamoDB bills a read by the whole item, not by the
-    attributes it returns, so their whole size is read back (as it is after the run)."""
-    returned: list[dict[str, Any]] = []
-    for call in window.calls:
-        response = call.response or {}
-        if call.operation == "GetItem" and "ProjectionExpression" in call.params and response.get("Item"):
-            returned.append(response["Item"])
-        elif call.operation == "BatchGetItem":
-            for table, request in call.params["RequestItems"].items():
-                if "ProjectionExpression" in request:
-                    returned += (response.get("Responses") or {}).get(table, [])
-        elif call.operation in ("Query", "Scan") and "ProjectionExpression" in call.params \
-                and "IndexName" not in call.params:  # an index bills its own entries, as returned
-            returned += response.get("Items", [])
-    return {key_of(item) for item in returned if "pk" in item and "sk" in item}
+    """Items read through a projection: their whole size is read back (as it is after the run)."""
+    return {key_of(item) for call in window.calls for params, items in _returned(call) if _projected(params)
+            for item in items if "pk" in item and "sk" in item}
 
 
 def measure(window: Window, read_items: Callable[[Iterable[Key]], dict[Key, dict[str, Any]]]) -> Work:
@@ -156,29 +163,19 @@ def _whole(items: list[dict[str, Any]], after: dict[Key, dict[str, Any]]) -> lis
 
 
 def _price_read(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> None:
-    op, params, response = call.operation, call.params, call.response or {}
-    consistent = bool(params.get("ConsistentRead"))
-    if ("ProjectionExpression" not in params and op != "BatchGetItem") or "IndexName" in params:
-        after = {}  # priced as returned
-    if op == "GetItem":
-        item = response.get("Item")
-        item = _whole([item], after)[0] if item else None
-        work.read_units += capacity.get_read_units([item] if item else [], missing=0 if item else 1,
-                                                   consistent=consistent)
-        work.items_read += 1 if item else 0
-    elif op == "BatchGetItem":
-        for table, request in params["RequestItems"].items():
-            returned = _whole((response.get("Responses") or {}).get(table, []),
-                              after if "ProjectionExpression" in request else {})
-            work.read_units += capacity.get_read_units(returned, missing=len(request["Keys"]) - len(returned),
-                                                       consistent=bool(request.get("ConsistentRead")))
-            work.items_read += len(returned)
-    elif op in ("Query", "Scan"):
-        items = _whole(response.get("Items", []), after)
-        examined = response.get("ScannedCount", len(items)) if op == "Scan" else len(items)
+    for params, items in _returned(call):
+        if _projected(params):
+            items = _whole(items, after)
+        consistent = bool(params.get("ConsistentRead"))
+        if call.operation in ("GetItem", "BatchGetItem"):
+            asked = len(params["Keys"]) if "Keys" in params else 1
+            work.read_units += capacity.get_read_units(items, missing=asked - len(items), consistent=consistent)
+            work.items_read += len(items)
+            continue
+        examined = (call.response or {}).get("ScannedCount", len(items)) if call.operation == "Scan" else len(items)
         size = sum(capacity.item_size(item) for item in items)  # a filtered Scan: only a lower bound
         units = capacity.read_units(size, consistent=consistent and not params.get("IndexName"))
         work.read_units += units
         work.items_read += examined
-        work.queries.append({"operation": op, "index": params.get("IndexName") or "table", "items": examined,
-                             "bytes": size, "read_units": units})
+        work.queries.append({"operation": call.operation, "index": params.get("IndexName") or "table",
+                             "items": examined, "bytes": size, "read_units": units})
