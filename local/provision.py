@@ -14,7 +14,9 @@ from local.template import ACCOUNT_ID, REGION, STACK_NAME, parameters, resolve, 
 
 
 def physical_name(logical_id: str) -> str:
-    return f"{STACK_NAME}-{logical_id}"
+    """As CloudFormation names a resource (a FIFO queue's name must end in `.fifo`)."""
+    fifo = resources().get(logical_id, {}).get("Properties", {}).get("FifoQueue")
+    return f"{STACK_NAME}-{logical_id}" + (".fifo" if fifo else "")
 
 
 def _table(client: Any, name: str, props: dict[str, Any]) -> str:
@@ -36,7 +38,8 @@ def _table(client: Any, name: str, props: dict[str, Any]) -> str:
 
 
 _QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
-                     "MaximumMessageSize", "SqsManagedSseEnabled")
+                     "MaximumMessageSize", "SqsManagedSseEnabled", "FifoQueue", "ContentBasedDeduplication",
+                     "DeduplicationScope", "FifoThroughputLimit")
 
 
 def _queue(client: Any, logical_id: str, name: str, props: dict[str, Any]) -> dict[str, str]:

@@ -26,12 +26,14 @@ MAX_ROUNDS = 1_000  # drain(): a function that keeps queueing work for itself st
 
 
 class Pump:
-    def __init__(self, runtime: Runtime, session: Any | None = None):
+    def __init__(self, runtime: Runtime, session: Any | None = None, functions: frozenset[str] | None = None):
+        """`functions`: only the queues of these functions (default: every queue)."""
         import boto3
 
         self.runtime = runtime
         self.sqs = (session or boto3.Session()).client("sqs")
-        self.sources = queue_events()
+        self.sources = [s for s in queue_events() if functions is None or s.function in functions]
+        self.invocations = 0  # batches handed to functions
         self._urls: dict[str, str] = {}
 
     def _url(self, source: QueueEvent) -> str:
@@ -65,6 +67,7 @@ class Pump:
     def _deliver(self, source: QueueEvent, url: str, messages: list[dict[str, Any]]) -> None:
         queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{physical_name(source.queue)}"
         event = {"Records": [_record(message, queue_arn) for message in messages]}
+        self.invocations += 1
         try:
             result = self.runtime.invoke(source.function, event)
         except Exception:  # the whole batch failed: every message is received again
