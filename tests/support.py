@@ -18,6 +18,7 @@ from local.apigw import mint_token
 # Copied from ../shared/vectors (public provider payloads and SDK test vectors, each with its source).
 VECTORS = Path(__file__).resolve().parent / "vectors"
 MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"  # mailgun-php's test key (vectors/mailgun.json)
+STATUS_WRITER = frozenset({"StatusFunction"})  # template.yaml: the StatusChanges queue's function
 
 
 def reset_function_state() -> None:
@@ -63,6 +64,8 @@ class Api:
     gateway: Any
     output: io.StringIO
     default_token: str = field(default_factory=token)
+    settle: bool = True  # after each call that may queue status changes, deliver them (False: see them queued)
+    _status_pump: Any = None
 
     def call(self, method: str, path: str, body: Any = None, *, auth: str | None = "default",
              headers: dict[str, str] | None = None, raw: bytes | None = None,
@@ -74,7 +77,18 @@ class Api:
             all_headers["authorization"] = f"Bearer {auth}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         status, out_headers, out = self.gateway.handle(method, path, all_headers, data)
+        if method != "GET" and self.settle:
+            self.settle_statuses()
         return Reply(status, out_headers, out)
+
+    def settle_statuses(self) -> int:
+        """Deliver the status changes a call queued (msglog.statuses), as Lambda would within a second
+        or so: a test reads what a user would see once they are written. How many messages it took."""
+        from local.queues import Pump
+
+        if self._status_pump is None:
+            self._status_pump = Pump(self.gateway.runtime, functions=STATUS_WRITER)
+        return self._status_pump.drain()
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.call("GET", path, **kw)
@@ -95,7 +109,7 @@ class Api:
         return reply.json["message_id"]
 
     def pump(self) -> int:
-        """Deliver the queued messages (export jobs) to their functions until the queues are empty, as
+        """Deliver the queued messages (export jobs, status changes) to their functions until the queues are empty, as
         Lambda's SQS event sources would (local/queues.py); how many deliveries that took."""
         from local.queues import Pump
 
@@ -140,7 +154,8 @@ class Faults:
 
     `fail("PutItem", times=3)` makes the next three PutItem requests fail with throttling;
     `code=` picks another error, `after=n` lets n requests through first. `calls` counts the
-    requests per operation; `keys` lists the (operation, pk, sk) of DynamoDB requests naming one item.
+    requests per operation; `keys` lists the (operation, pk, sk) of the items DynamoDB requests name
+    (one item's, and each a BatchGetItem reads or a BatchWriteItem writes).
     """
 
     def __init__(self, monkeypatch: Any) -> None:
@@ -174,9 +189,13 @@ class Faults:
         _, service, operation = event_name.split(".", 2)  # before-send.<service>.<Operation>
         self.calls[operation] = self.calls.get(operation, 0) + 1
         if service == "dynamodb" and request.body:
-            key = json.loads(request.body).get("Key") or {}
-            if "pk" in key and "sk" in key:
-                self.keys.append((operation, key["pk"]["S"], key["sk"]["S"]))
+            body = json.loads(request.body)
+            named = [body.get("Key") or {}]
+            for asked in body.get("RequestItems", {}).values():  # BatchWriteItem: a list; BatchGetItem: Keys
+                named += asked.get("Keys", []) if isinstance(asked, dict) else [
+                    write.get("PutRequest", {}).get("Item") or write.get("DeleteRequest", {}).get("Key") or {}
+                    for write in asked]
+            self.keys += [(operation, key["pk"]["S"], key["sk"]["S"]) for key in named if "pk" in key and "sk" in key]
         queue = self.plan.get(operation)
         code = queue.pop(0) if queue else None
         if code is None:
@@ -199,7 +218,8 @@ class _Raw:
 
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket",  # API operations whose IAM action is named otherwise
                "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
-               "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject"}
+               "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject",
+               "sqs:SendMessageBatch": "sqs:SendMessage"}
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 

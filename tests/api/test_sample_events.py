@@ -15,7 +15,8 @@ def invoke(runtime, function, name):
 
 
 def test_the_samples_tell_a_story(api_with):
-    runtime = api_with(WEBHOOK_MAX_AGE_SECONDS="0").gateway.runtime
+    api = api_with(WEBHOOK_MAX_AGE_SECONDS="0")
+    runtime = api.gateway.runtime
     assert invoke(runtime, "HealthFunction", "health")[0] == 200
     assert invoke(runtime, "SettingsFunction", "settings-put-mailgun")[0] == 200
     assert invoke(runtime, "SettingsFunction", "settings-patch")[1]["time_zone"] == "America/Chicago"
@@ -25,6 +26,7 @@ def test_the_samples_tell_a_story(api_with):
     assert invoke(runtime, "MessagesFunction", "messages-record") == (200, recorded)  # idempotent
     status, webhook = invoke(runtime, "WebhooksFunction", "webhooks-mailgun")
     assert (status, webhook["outcomes"]) == (200, {"LOG_OK": 1})
+    assert api.settle_statuses() == 0  # one delivery changed: updated at once, nothing queued
     status, log = invoke(runtime, "LogsFunction", "logs-recipient")
     assert [(i["message_id"], i["status"]) for i in log["items"]] == [(recorded["message_id"], "delivered")]
     assert invoke(runtime, "LogsFunction", "logs-sent")[1]["items"][0]["message_id"] == recorded["message_id"]
@@ -39,3 +41,20 @@ def test_the_webhook_sample_is_refused_with_the_age_check_on(api):
     assert invoke(api.gateway.runtime, "SettingsFunction", "settings-put-mailgun")[0] == 200
     status, problem = invoke(api.gateway.runtime, "WebhooksFunction", "webhooks-mailgun")
     assert status == 401 and "too old" in problem["detail"]
+
+
+def test_the_status_sample_writes_a_status_no_view_shows(api):
+    """Its delivery is not in the demo data: the status item is written, and lies unused."""
+    import boto3
+
+    from local.provision import physical_name
+
+    event = json.loads((EVENTS / "status-changes.json").read_text())
+    assert api.gateway.runtime.invoke("StatusFunction", event) == {"batchItemFailures": []}
+    assert '"written":1' in api.output.getvalue().replace(' ', '')
+    pk, message_id = json.loads(event["Records"][0]["body"])["changes"][0][:2]
+    left = boto3.client("dynamodb").query(TableName=physical_name("Table"), KeyConditionExpression="pk = :pk",
+                                          ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
+    assert [(i["sk"]["S"], i["status"]["S"]) for i in left] == [(f"S#{message_id}", "delivered")]
+    address = pk.split("#R#")[1]
+    assert api.get(f"/v1/recipients/{address}/messages").json["items"] == []

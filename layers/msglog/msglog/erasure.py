@@ -19,7 +19,9 @@ What is written, in this order, each step idempotent (docs/decisions.md, Erasure
      pseudonym's (`T#t#R#erased:<hash>`) without name, merge values, person, family or provider ids:
      one transaction deletes the old items and writes the anonymous ones, so a delivery shows intact
      or erased, never half (a delivery with more events than a transaction takes is first marked
-     erased in place). Moved, it leaves the person's index, which so holds only what is still to do:
+     erased in place). The delivery's status item (msglog.statuses) goes in the same transaction,
+     laid over the anonymous copy; its writer removes one it writes after that. Moved, it leaves the
+     person's index, which so holds only what is still to do:
      a call reads only remaining work and a repeat carries on where the last one stopped;
   4. the addresses' events are read once more, and any stored while their delivery moved go after it.
 
@@ -47,29 +49,35 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from msglog import audit, bodies, keys, pages
+from msglog import audit, bodies, keys, pages, statuses
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
 from msglog.ingest import link_pending
+from msglog.status import precedence, rank
 from msglog.models import (
     Delivery,
     DeliveryEvent,
+    DeliveryStatus,
     Entity,
     ErasedDelivery,
     Erasure,
+    ErasuresRunning,
     Message,
     MessageBody,
     ProviderMessageLink,
     condition_failed,
+    update_if,
 )
 
 logger = Logger(child=True)
 BUDGET_SECONDS = 15.0  # no new batch after this (ERASURE_BUDGET_SECONDS): the batch under way and the audit fit in 29 s
 BATCH_SIZE = 25  # deliveries per batch (ERASURE_BATCH_SIZE, 1-100: one BatchGetItem)
 RESERVE_MS = 10_000  # nor when the Lambda has less than this left
+CALL_WINDOW = timedelta(minutes=2)  # a call's moves end within this of its start (PeopleFunction: 29 s at most)
 EVENT_SLACK = timedelta(days=31)  # events stamped before their message's send date by up to this are found
-EVENTS_PER_TRANSACTION = 49  # 100 actions: the delivery's delete and put, and 49 events'
+EVENTS_PER_TRANSACTION = 50  # 100 actions: each event's delete and put
+EVENTS_WITH_DELIVERY = 48  # the last transaction of a move also moves the delivery and takes its status item
 PERSON_ID_MAX = 128
 ACTION = "person.erased"
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})  # changed meanwhile: the next call
@@ -151,7 +159,12 @@ def _known(run: _Run) -> bool:
 
 
 def _begin(run: _Run) -> str:
-    """The erasure's salt: kept while it is under way, so every call gives an address the same pseudonym."""
+    """The erasure's salt: kept while it is under way, so every call gives an address the same pseudonym.
+    And before any move: until when the status writer must look for moved deliveries (msglog.statuses)."""
+    until = iso(datetime.fromisoformat(run.at) + CALL_WINDOW)
+    update_if(ErasuresRunning, (keys.erasing_pk(run.tenant), keys.ERASING_SK),
+              [ErasuresRunning.type.set(ErasuresRunning), ErasuresRunning.until.set(until)],
+              ErasuresRunning.until.does_not_exist() | (ErasuresRunning.until < until))
     record = Erasure(*_record_key(run))
     record.update(actions=[Erasure.type.set(Erasure), Erasure.person_id.set(run.person_id),
                            Erasure.salt.set(Erasure.salt | secrets.token_hex(16)),
@@ -165,9 +178,10 @@ def _batch(run: _Run, listed: list[Delivery]) -> None:
     links = [link for d in current
              for link in keys.delivery_links(d.message_id, d.recipient_key, d.provider_message_id)]
     _entomb(run, links)
-    if link_pending(run.tenant, links):  # events that arrived before their message move with the delivery
+    if link_pending(run.tenant, links, statuses_too=False):  # events that came before their message move with it
         current = _current(run, listed)  # which they have changed
     events = _events(current)
+    held = _statuses(current)
     done: set[str] = set()
     for delivery in current:
         if delivery.message_id not in done and _erase_body(run, delivery.message_id):
@@ -180,7 +194,8 @@ def _batch(run: _Run, listed: list[Delivery]) -> None:
                                                  keys.link_sk(delivery.recipient_key)))
     moved: list[Delivery] = []
     for delivery in current:
-        count = _move(run, delivery, events.get((delivery.pk, delivery.message_id), []))
+        count = _move(run, delivery, events.get((delivery.pk, delivery.message_id), []),
+                      held.get((delivery.pk, keys.delivery_status_sk(delivery.message_id))))
         if count is None:
             run.skipped += 1
         else:
@@ -193,7 +208,7 @@ def _batch(run: _Run, listed: list[Delivery]) -> None:
 
 def _move_stragglers(run: _Run, moved: list[Delivery]) -> None:
     """Events stored under the address while their delivery was moving: a provider event that matched
-    it after `_events` read, and changed nothing the move's condition checks (an older, lesser event).
+    it after `_events` read, before its status writer ran (which then finds the delivery gone).
     One more Query per address, after the moves; an event later still finds no delivery, and its
     tombstone drops it (msglog.ingest)."""
     by_key = {(d.pk, d.message_id): d for d in moved}
@@ -202,8 +217,8 @@ def _move_stragglers(run: _Run, moved: list[Delivery]) -> None:
         pseudonym = keys.erased_recipient_key(str(run.salt), delivery.recipient_key)
         scrub = _scrubber(delivery, pseudonym)
         pairs = [(event, _anonymous_event(run.tenant, event, pseudonym, scrub)) for event in events]
-        for start in range(0, len(pairs), EVENTS_PER_TRANSACTION + 1):
-            chunk = pairs[start:start + EVENTS_PER_TRANSACTION + 1]
+        for start in range(0, len(pairs), EVENTS_PER_TRANSACTION):
+            chunk = pairs[start:start + EVENTS_PER_TRANSACTION]
             if _transact(chunk):
                 run.events += len(chunk)
 
@@ -214,6 +229,12 @@ def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:
     current = [d for d in Delivery.batch_get([(d.pk, d.sk) for d in listed], consistent_read=True)
                if d.person_id == run.person_id]
     return sorted(current, key=lambda d: d.sk, reverse=True)
+
+
+def _statuses(deliveries: list[Delivery]) -> dict[tuple[str, str], DeliveryStatus]:
+    """The deliveries' status items (msglog.statuses), read consistently after their tombstones."""
+    wanted = [(d.pk, keys.delivery_status_sk(d.message_id)) for d in deliveries]
+    return {(s.pk, s.sk): s for s in DeliveryStatus.batch_get(wanted, consistent_read=True)} if wanted else {}
 
 
 def _entomb(run: _Run, links: list[str]) -> None:
@@ -267,21 +288,22 @@ def _others_received(run: _Run, message_id: str) -> bool:
     return False
 
 
-def _move(run: _Run, delivery: Delivery, events: list[DeliveryEvent]) -> int | None:
+def _move(run: _Run, delivery: Delivery, events: list[DeliveryEvent], status: DeliveryStatus | None) -> int | None:
     """Step 3: the delivery and its events to the pseudonym's partition; the number of events moved,
     or None if one of them changed meanwhile (the next call erases it)."""
     pseudonym = keys.erased_recipient_key(str(run.salt), delivery.recipient_key)
     scrub = _scrubber(delivery, pseudonym)
     pairs = [(event, _anonymous_event(run.tenant, event, pseudonym, scrub)) for event in events]
-    if len(pairs) > EVENTS_PER_TRANSACTION:
+    if len(pairs) > EVENTS_WITH_DELIVERY:
         # More than one transaction takes: show the delivery erased at once, then move its events in chunks.
         if not _mark(delivery, pseudonym, scrub, run.at):
             return None
-        while len(pairs) > EVENTS_PER_TRANSACTION:
-            chunk, pairs = pairs[:EVENTS_PER_TRANSACTION + 1], pairs[EVENTS_PER_TRANSACTION + 1:]
+        while len(pairs) > EVENTS_WITH_DELIVERY:
+            chunk, pairs = pairs[:EVENTS_PER_TRANSACTION], pairs[EVENTS_PER_TRANSACTION:]
             if not _transact(chunk):
                 return None
-    if not _transact(pairs, (delivery, _anonymous_delivery(run, delivery, pseudonym, scrub))):
+    anonymous = _anonymous_delivery(run, delivery, _settled(status, events), pseudonym, scrub)
+    if not _transact(pairs, (delivery, anonymous), _Held(keys.delivery_status_sk(delivery.message_id), status)):
         return None
     return len(events)
 
@@ -297,13 +319,24 @@ def _scrubber(delivery: Delivery, pseudonym: str) -> Callable[[str | None], str 
     return scrub
 
 
-def _anonymous_delivery(run: _Run, delivery: Delivery, pseudonym: str,
+def _settled(status: DeliveryStatus | None, events: list[DeliveryEvent]) -> list[DeliveryStatus]:
+    """What the delivery's status is, whatever its writer has not applied yet: its status item and
+    each of its events (all of them move with it; changes still queued find it gone)."""
+    said = [DeliveryStatus(status=e.event, status_precedence=precedence(e.event, e.timestamp, e.event_id),
+                           status_reason=e.reason, last_event_at=e.timestamp) if rank(e.event)
+            else DeliveryStatus(last_event_at=e.timestamp) for e in events]
+    return ([status] if status else []) + said
+
+
+def _anonymous_delivery(run: _Run, delivery: Delivery, settled: list[DeliveryStatus], pseudonym: str,
                         scrub: Callable[[str | None], str | None]) -> Delivery:
     erased = Delivery.from_raw_data(delivery.serialize())
+    for status in settled:
+        statuses.lay(erased, status)
     erased.pk = keys.recipient_pk(run.tenant, pseudonym)
     erased.address = erased.recipient_key = pseudonym
     erased.person_id = erased.family_id = erased.name = erased.fields = erased.provider_message_id = None
-    erased.status_reason = scrub(delivery.status_reason)
+    erased.status_reason = scrub(erased.status_reason)
     erased.erased_at = delivery.erased_at or run.at
     erased.gsi4pk = erased.gsi4sk = erased.gsi5pk = erased.gsi5sk = None  # out of the person's and family's logs
     erased.gsi6pk = keys.message_group_pk(run.tenant, delivery.message_id, pseudonym)
@@ -340,7 +373,8 @@ def _mark(delivery: Delivery, pseudonym: str, scrub: Callable[[str | None], str 
 
 
 def _unchanged(delivery: Delivery) -> Any:
-    """The delivery as read: a provider event that raised its status meanwhile cancels the move."""
+    """The delivery as read: a provider event that raised its status meanwhile (or the status writer
+    its status item: `_status_unchanged`), or a first failure counted, cancels the move."""
     condition = Delivery.pk.exists() & (Delivery.status_precedence == delivery.status_precedence) \
         & (Delivery.last_event_at == delivery.last_event_at)
     if delivery.failed_at:
@@ -348,9 +382,26 @@ def _unchanged(delivery: Delivery) -> Any:
     return condition & Delivery.failed_at.does_not_exist()
 
 
+def _status_unchanged(item: DeliveryStatus) -> Any:
+    """The status item as read: its writer raising it meanwhile cancels the move."""
+    condition = DeliveryStatus.last_event_at == item.last_event_at
+    if item.status_precedence:
+        return condition & (DeliveryStatus.status_precedence == item.status_precedence)
+    return condition & DeliveryStatus.status_precedence.does_not_exist()
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A delivery's status item as the move read it (None: there was none)."""
+
+    sk: str
+    item: DeliveryStatus | None
+
+
 def _transact(events: list[tuple[DeliveryEvent, DeliveryEvent]],
-              delivery: tuple[Delivery, Delivery] | None = None) -> bool:
-    """Delete the old items and put their anonymous copies, all or none; False if one changed meanwhile."""
+              delivery: tuple[Delivery, Delivery] | None = None, status: _Held | None = None) -> bool:
+    """Delete the old items and put their anonymous copies, all or none; False if one changed meanwhile
+    (the delivery's status item included: its writer may have raised it since it was read)."""
     try:
         with TransactWrite(connection=Entity._get_connection().connection) as transaction:
             for old, new in events:
@@ -360,6 +411,11 @@ def _transact(events: list[tuple[DeliveryEvent, DeliveryEvent]],
                 old_delivery, new_delivery = delivery
                 transaction.delete(old_delivery, condition=_unchanged(old_delivery))
                 transaction.save(new_delivery)
+            if delivery and status and status.item is not None:
+                transaction.delete(status.item, condition=_status_unchanged(status.item))
+            elif delivery and status:
+                transaction.condition_check(DeliveryStatus, old_delivery.pk, status.sk,
+                                            condition=DeliveryStatus.pk.does_not_exist())
     except TransactWriteError as error:
         reasons = getattr(error, "cancellation_reasons", None) or []
         if any(r is not None and r.code in _LOST_RACE for r in reasons):

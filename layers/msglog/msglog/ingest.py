@@ -5,8 +5,10 @@ For the events of a request, in batches (`store`):
      custom data, else by the provider message id attached to a recipient;
   2. write the events not stored yet, in the recipient's partition under a key made of the
      event's time and stable id: a retried event is a duplicate (NOLOG_DUPLICATE);
-  3. raise each delivery's status to its best event if that takes precedence (SPEC's table,
-     enforced by a condition in DynamoDB, so arrival order never matters).
+  3. raise each delivery's status to its best event if that takes precedence (SPEC's table), and
+     its last activity to the latest: a request that changes a few deliveries updates them with a
+     condition in DynamoDB, a larger one sends the changes to the status writer (msglog.statuses),
+     which writes them in batches. Either way arrival order never matters.
 An event whose delivery is not recorded yet is stored all the same (it shows in the event log),
 and noted under a pending key; recording the message or attaching the provider message id links
 it (`link_pending`). Both sides write first and read second, so one of them always sees the other.
@@ -21,9 +23,10 @@ from functools import cache
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
-from msglog import keys, stats
+from msglog import keys, stats, statuses
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
+from msglog.config import config
 from msglog.models import (
     Delivery,
     DeliveryEvent,
@@ -36,7 +39,7 @@ from msglog.models import (
     update_if,
 )
 from msglog.providers import ProviderEvent
-from msglog.status import precedence, rank, supersedes
+from msglog.status import precedence, rank
 from msglog.tenants import feed_shards
 
 LOG_OK = "LOG_OK"
@@ -108,20 +111,6 @@ def _attach_stored(item: DeliveryEvent) -> None:
               DeliveryEvent.pk.exists() & DeliveryEvent.message_id.does_not_exist())
 
 
-def _raise_status(delivery_pk: str, delivery_sk: str, event: str, at: str, event_id: str, reason: str | None) -> None:
-    """Set the delivery's status to `event` if it takes precedence (a condition, so order never matters)."""
-    new = precedence(event, at, event_id)
-    update_if(Delivery, (delivery_pk, delivery_sk),
-              [Delivery.status.set(event), Delivery.status_precedence.set(new), Delivery.status_reason.set(reason)],
-              Delivery.pk.exists() & (Delivery.status_precedence < new))
-
-
-def _touch(delivery_pk: str, delivery_sk: str, at: str) -> None:
-    """Keep the delivery's last activity time: the latest event's."""
-    update_if(Delivery, (delivery_pk, delivery_sk), [Delivery.last_event_at.set(at)],
-              Delivery.pk.exists() & (Delivery.last_event_at < at))
-
-
 def _first_seen(tenant: str, event_id: str) -> str:
     """The time an event without a provider time was first received: the same for every retry."""
     item = FirstSeen(keys.first_seen_pk(tenant, event_id), keys.FIRST_SEEN_SK, at=iso(now()),
@@ -156,8 +145,8 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     1. the deliveries: BatchGet of the provider-id links (events without our message id), then
        one BatchGet of the deliveries and 2. of the events, to see which are stored already; 3. the
        new ones: BatchWrite (their keys are deterministic, so a racing retry writes the same item);
-    4. per delivery, one conditional update with the batch's highest-precedence event and one
-       with its latest time; 5. unmatched events are parked per delivery-to-be and linked when
+    4. per delivery, the batch's highest-precedence event and its latest time: conditional updates of
+       the deliveries, or for more than `status_direct_max` of them, the status writer (msglog.statuses); 5. unmatched events are parked per delivery-to-be and linked when
        the message (or its provider id) is recorded — unless that delivery was erased (its
        tombstone says so): those are dropped, so that no late event brings the address back.
     A retry runs steps 4-5 again (idempotent): the attempt it repeats may have failed half way.
@@ -187,7 +176,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
                     _attach_stored(arrival.item)
             else:
                 batch.save(arrival.item)
-    _apply_statuses([a for a in unique if a.delivery])
+    _raise_statuses(tenant, [a for a in unique if a.delivery])
     _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
     linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
     outcomes = []
@@ -263,33 +252,24 @@ def _erased(tenant: str, unmatched: list[_Arrival]) -> set[tuple[str, str]]:
             for key in by_tombstone[(tombstone.pk, tombstone.sk)]}
 
 
-def _apply_statuses(matched: list[_Arrival]) -> None:
-    """Per delivery, its best and its latest event of the batch: one update in the usual case
-    (the best is news and the latest is later), the separate conditional updates otherwise, none
-    when the delivery as read holds them already (a retry, an older or lesser event). The read may
-    lag, never lead: status and time only grow, so an update it shows as stale would fail anyway.
-    Deliveries are updated in parallel: a 1,000-event SendGrid POST must finish well within
-    API Gateway's 30 s."""
-    best: dict[tuple[str, str], _Arrival] = {}
-    latest: dict[tuple[str, str], str] = {}
+def _raise_statuses(tenant: str, matched: list[_Arrival]) -> None:
+    """Per delivery, the request's best event and its latest time. A few deliveries: conditional
+    updates, 8 at a time (one round trip), none for what the delivery as read holds already (a retry,
+    an older or lesser event: the read may lag, never lead). More: the status writer, which writes
+    them in batches, 25 to a request (msglog.statuses; a second or so later). A retry does it again:
+    the attempt it repeats may have failed half way, and neither path changes anything twice."""
+    changes: dict[tuple[str, str], tuple[str, statuses.Change]] = {}
     read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
-        key = (arrival.delivery.pk, arrival.delivery.sk)
+        change = _change(arrival.delivery, arrival.item, arrival.event.event, arrival.event.event_id,
+                         arrival.event.reason)
+        key = (change.pk, change.message_id)
+        changes[key] = (arrival.rkey, statuses.merged(changes[key][1], change) if key in changes else change)
         read[key] = arrival.delivery
-        latest[key] = max(latest.get(key, ""), arrival.item.timestamp)
-        if supersedes(arrival.event.event, arrival.item.timestamp, arrival.event.event_id,
-                      _precedence(best[key]) if key in best else None):
-            best[key] = arrival
-    updates = []
-    for key, at in latest.items():
-        winner, delivery = best.get(key), read[key]
-        if winner and delivery.status_precedence and _precedence(winner) <= delivery.status_precedence:
-            winner = None
-        later = at if at > (delivery.last_event_at or "") else None
-        if winner or later:
-            updates.append((key, winner, later))
-    if not updates:
+    if len(changes) > config().status_direct_max:
+        statuses.send(tenant, list(changes.values()))
         return
+    updates = [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)]
     if len(updates) == 1:
         _update_delivery(*updates[0])
         return
@@ -297,19 +277,34 @@ def _apply_statuses(matched: list[_Arrival]) -> None:
         future.result()  # re-raises the first failure, after every update was attempted
 
 
-def _update_delivery(key: tuple[str, str], winner: _Arrival | None, latest_at: str | None) -> None:
-    """`winner`: the batch's best event, if its status is news; `latest_at`: the batch's latest time,
-    if it is later than the delivery's last activity (None where they are not)."""
-    if winner is not None:
-        new = _precedence(winner)
-        if latest_at is not None and update_if(
-                Delivery, key, [Delivery.status.set(winner.event.event), Delivery.status_precedence.set(new),
-                                Delivery.status_reason.set(winner.event.reason), Delivery.last_event_at.set(latest_at)],
-                Delivery.pk.exists() & (Delivery.status_precedence < new) & (Delivery.last_event_at < latest_at)):
-            return
-        _raise_status(*key, winner.event.event, winner.item.timestamp, winner.event.event_id, winner.event.reason)
-    if latest_at is not None:
-        _touch(*key, latest_at)
+def _is_news(delivery: Delivery, change: statuses.Change) -> bool:
+    return (change.precedence or "") > (delivery.status_precedence or "") or change.at > (delivery.last_event_at or "")
+
+
+def _update_delivery(delivery: Delivery, change: statuses.Change) -> None:
+    """The delivery's status and last activity, each only if `change` takes precedence: in one update
+    when both do (the usual case), else in the one or two that still apply."""
+    key = (delivery.pk, delivery.sk)
+    news = change.precedence if (change.precedence or "") > (delivery.status_precedence or "") else None
+    later = change.at if change.at > (delivery.last_event_at or "") else None
+    status = [Delivery.status.set(change.status), Delivery.status_precedence.set(news),
+              Delivery.status_reason.set(change.reason)]
+    if news and later and update_if(Delivery, key, [*status, Delivery.last_event_at.set(later)],
+                                    Delivery.pk.exists() & (Delivery.status_precedence < news)
+                                    & (Delivery.last_event_at < later)):
+        return
+    if news:
+        update_if(Delivery, key, status, Delivery.pk.exists() & (Delivery.status_precedence < news))
+    if later:
+        update_if(Delivery, key, [Delivery.last_event_at.set(later)],
+                  Delivery.pk.exists() & (Delivery.last_event_at < later))
+
+
+def _change(delivery: Delivery, item: DeliveryEvent, event: str, event_id: str, reason: str | None) -> statuses.Change:
+    if not rank(event):
+        return statuses.Change(delivery.pk, delivery.message_id, item.timestamp)
+    return statuses.Change(delivery.pk, delivery.message_id, item.timestamp, event,
+                           precedence(event, item.timestamp, event_id), reason)
 
 
 def _count_failures(failures: list[_Arrival]) -> None:
@@ -328,10 +323,6 @@ def _count_failures(failures: list[_Arrival]) -> None:
 def _workers() -> ThreadPoolExecutor:
     """Kept for the container's life: its threads (and their connections) are reused."""
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="ingest")
-
-
-def _precedence(arrival: _Arrival) -> str:
-    return precedence(arrival.event.event, arrival.item.timestamp, arrival.event.event_id)
 
 
 def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
@@ -357,12 +348,14 @@ def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
     return link_pending(tenant, recorded) if recorded else {}
 
 
-def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
-    """Attach the events parked under `links` to their now recorded deliveries.
+def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True) -> dict[str, str]:
+    """Attach the events parked under `links` to their now recorded deliveries, and send their
+    status changes (`statuses_too=False`: an erasure, which lays them over the delivery it moves).
 
     Returns {event sort key: message id} of what was linked. Safe to run twice at once.
     """
     linked: dict[str, str] = {}
+    changes: list[tuple[str, statuses.Change]] = []
     wanted = [(keys.pending_pk(tenant, link), keys.PENDING_SK) for link in links]
     for pending in PendingEvents.batch_get(wanted, consistent_read=True):
         rkey = pending.recipient_key
@@ -378,14 +371,16 @@ def link_pending(tenant: str, links: list[str]) -> dict[str, str]:
                 continue
             _attach(item, tenant, delivery)
             item.save()
-            if rank(item.event):
-                _raise_status(delivery.pk, delivery.sk, item.event, item.timestamp, item.event_id, item.reason)
+            if statuses_too:
+                changes.append((rkey, _change(delivery, item, item.event, item.event_id, item.reason)))
             if stats.is_failure(item.event):
                 stats.count_failure(delivery, item.timestamp)
-            _touch(delivery.pk, delivery.sk, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
         if done:
+            if changes:  # before the events are forgotten here: a retry links them again and sends these again
+                statuses.send(tenant, changes)
+                changes = []
             _forget(pending, done)
     return linked
 

@@ -94,6 +94,19 @@ def event_sk(timestamp: str, event_id: str) -> str:
 EVENT_PREFIX = "E#"
 
 
+def delivery_status_sk(message_id: str) -> str:
+    """A delivery's status as its provider events raised it (msglog.statuses), beside the delivery."""
+    return f"S#{message_id}"
+
+
+STATUS_GROUPS = 64  # message groups of the StatusChanges queue per tenant: the status writers that can run at once
+
+
+def status_group(tenant: str, recipient_key: str) -> str:
+    """A delivery's group in the StatusChanges queue: every change of one delivery goes through the same one."""
+    return f"{tenant}#{shard_of(recipient_key, STATUS_GROUPS)}"
+
+
 def person_pk(tenant: str, person_id: str) -> str:
     """gsi4: a person's deliveries over all their addresses."""
     return f"T#{tenant}#P#{person_id}"
@@ -117,6 +130,14 @@ def erasure_pk(tenant: str, person_id: str) -> str:
 
 
 ERASURE_SK = "ERASURE"
+
+
+def erasing_pk(tenant: str) -> str:
+    """Until when an erasure of the tenant may be moving deliveries (read by the status writer)."""
+    return f"T#{tenant}#ERASING"
+
+
+ERASING_SK = "ERASING"
 ERASED_PREFIX = "erased:"
 
 

@@ -21,7 +21,8 @@ from msglog.providers import WebhookRequest
 PREFIX = "parked/"
 REFUSED = "refused/"  # parked requests that storing refused for good: kept for a person to look at
 _TRANSIENT_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                              "InternalServerError", "ServiceUnavailable", "TransactionConflictException"})
+                              "InternalServerError", "ServiceUnavailable", "TransactionConflictException",
+                              "RequestThrottled", "KmsThrottled"})  # the last two: SQS (status changes)
 
 
 def transient(error: BaseException | None) -> bool:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import bodies, cursor, ids, keys, pages
+from msglog import bodies, cursor, ids, keys, pages, statuses
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
 from msglog.clock import iso, now
@@ -195,15 +195,17 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         index, pk = (Delivery.gsi4, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi5, keys.family_pk(tenant, owner))
         number = index.Meta.index_name[-1]
         sort = getattr(Delivery, f"gsi{number}sk")
-        source = pages.Source("r", pages.hydrated(Delivery, partial(index.query, pk, sort.between(low, high + "~"))),
+        source = pages.Source("r", statuses.overlaid(pages.hydrated(Delivery, partial(
+            index.query, pk, sort.between(low, high + "~")))),
                               ("pk", "sk", f"gsi{number}pk", f"gsi{number}sk"), f"gsi{number}sk")
     else:
         try:
             rkey = key_of_any(recipient)
         except ValueError as problem:
             raise invalid("recipient", f"{problem}; or use person:<id> / family:<id>") from None
-        source = pages.Source("r", partial(Delivery.query, keys.recipient_pk(tenant, rkey),
-                                           Delivery.sk.between(keys.delivery_sk(low), keys.delivery_sk(high))),
+        source = pages.Source("r", statuses.overlaid(partial(
+            Delivery.query, keys.recipient_pk(tenant, rkey),
+            Delivery.sk.between(keys.delivery_sk(low), keys.delivery_sk(high)))),
                               ("pk", "sk"), "sk")
     f = query.filter
 
@@ -304,9 +306,9 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
     recipients = [
-        pages.Source(f"m{shard}", pages.hydrated(Delivery, partial(
+        pages.Source(f"m{shard}", statuses.overlaid(pages.hydrated(Delivery, partial(
             Delivery.gsi6.query, keys.message_group_shard_pk(tenant, message_id, shard),
-            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))),
+            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX)))),
                      ("pk", "sk", "gsi6pk", "gsi6sk"), "gsi6sk")
         for shard in range(keys.GROUP_SHARDS)
     ]

@@ -1,0 +1,228 @@
+"""A delivery's status as its provider events raise it: one writer per delivery, so it is written in batches.
+
+Ingestion (msglog.ingest) sends *changes* — per delivery, the request's best event and its latest
+time — to the StatusChanges FIFO queue, in message groups of tenant and recipient shard
+(`keys.status_group`). Lambda hands over one batch of a group at a time, in order, so `apply` is
+the only writer of a delivery's status item (`S#<mid>`, beside the delivery) while it runs: it
+reads the items consistently and writes them with BatchWriteItem, which has no conditions — 25
+deliveries a request, where a conditional UpdateItem took one each.
+
+The delivery keeps the status it was recorded with; readers lay the status item over it
+(`overlay`, `overlaid`): the better precedence wins, and the later activity time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from msglog import keys
+from msglog.clock import from_epoch, iso
+from msglog.config import config
+from msglog.models import Delivery, DeliveryStatus, ErasuresRunning
+
+SEND_BATCH = 10  # SendMessageBatch's most entries
+MESSAGE_BYTES = 200_000  # under SQS's 256 KiB a message (and a batch), with room for the envelope
+BATCH_GET_MAX = 100
+# A change was made (its delivery read) at most this long before it was queued: the webhook's 29 s, and
+# an eventually consistent read that still showed a delivery moved a moment before.
+LOOKED_UP_WITHIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one request (or one linking of waiting events) did to one delivery."""
+
+    pk: str  # the delivery's partition: tenant and recipient
+    message_id: str
+    at: str  # the latest event's time
+    status: str | None = None  # the best ranked event, if any
+    precedence: str | None = None  # msglog.status.precedence of `status`
+    reason: str | None = None
+    tenant: str = ""  # from the message (not in `row`)
+    queued_at: str | None = None  # when its message was queued (SQS SentTimestamp); None: unknown
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.pk, keys.delivery_status_sk(self.message_id)
+
+    def row(self) -> list[str | None]:
+        return [self.pk, self.message_id, self.at, self.status, self.precedence, self.reason]
+
+
+def send(tenant: str, changes: Iterable[tuple[str, Change]]) -> None:
+    """Queue `changes` — (recipient key, change) pairs — one message per group (more if it is large)."""
+    from msglog.aws import client
+
+    groups: dict[str, list[list[str | None]]] = {}
+    for rkey, change in changes:
+        groups.setdefault(keys.status_group(tenant, rkey), []).append(change.row())
+    entries = [{"Id": str(number), "MessageGroupId": group, "MessageBody": body}
+               for number, (group, body) in enumerate((group, body) for group, rows in groups.items()
+                                                      for body in _bodies(tenant, rows))]
+    sqs = client("sqs")
+    for start in range(0, len(entries), SEND_BATCH):
+        chunk = entries[start:start + SEND_BATCH]
+        while chunk:  # a batch of 10 is at most 10 x 200 KB: split it by size as SQS's 256 KiB a call asks
+            size, count = 0, 0
+            while count < len(chunk) and (count == 0 or size + len(chunk[count]["MessageBody"]) <= MESSAGE_BYTES):
+                size += len(chunk[count]["MessageBody"])
+                count += 1
+            _send(sqs, chunk[:count])
+            chunk = chunk[count:]
+
+
+def _bodies(tenant: str, rows: list[list[str | None]]) -> Iterator[str]:
+    body: list[list[str | None]] = []
+    size = 0
+    for row in rows:
+        length = len(json.dumps(row)) + 1
+        if body and size + length > MESSAGE_BYTES:
+            yield json.dumps({"tenant": tenant, "changes": body}, separators=(",", ":"))
+            body, size = [], 0
+        body.append(row)
+        size += length
+    if body:
+        yield json.dumps({"tenant": tenant, "changes": body}, separators=(",", ":"))
+
+
+def _send(sqs: Any, entries: list[dict[str, str]]) -> None:
+    from botocore.exceptions import ClientError
+
+    answer = sqs.send_message_batch(QueueUrl=config().status_queue_url, Entries=entries)
+    if failed := answer.get("Failed"):  # as an error of the call, so that parking judges it (msglog.parking)
+        first = failed[0]
+        raise ClientError({"Error": {"Code": first.get("Code", "SendFailed"), "Message": first.get("Message", "")},
+                           "ResponseMetadata": {"HTTPStatusCode": 400 if first.get("SenderFault") else 500}},
+                          "SendMessageBatch")
+
+
+def read(body: str, sent_ms: int | None = None) -> list[Change]:
+    """The changes of one queue message (queued at `sent_ms`, its SentTimestamp); ValueError if it
+    is not one `send` wrote."""
+    queued_at = iso(from_epoch(sent_ms / 1000)) if sent_ms else None
+    try:
+        message = json.loads(body)
+        tenant = str(message["tenant"])
+        return [Change(str(pk), str(mid), str(at), status, precedence, reason, tenant, queued_at)
+                for pk, mid, at, status, precedence, reason in message["changes"]]
+    except (TypeError, KeyError, ValueError) as error:
+        raise ValueError(f"not a status change message: {error}") from error
+
+
+def apply(changes: list[Change]) -> int:
+    """Write what `changes` change; how many status items that wrote. Safe to run again: a change the
+    item holds already changes nothing."""
+    by_key: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        by_key[change.key] = merged(by_key.get(change.key), change)
+    current = {(s.pk, s.sk): s for s in _batch_get(DeliveryStatus, list(by_key), consistent=True)}
+    written: list[tuple[DeliveryStatus, Change]] = []
+    with DeliveryStatus.batch_write() as batch:
+        for key, change in by_key.items():
+            item = _updated(current.get(key), change)
+            if item is not None:
+                batch.save(item)
+                written.append((item, change))
+    _forget_erased(written)
+    return len(written)
+
+
+def merged(earlier: Change | None, change: Change) -> Change:
+    """Two changes of one delivery as one: the better status, the later time (and the earlier queueing)."""
+    if earlier is None:
+        return change
+    best = change if (change.precedence or "") > (earlier.precedence or "") else earlier
+    queued = None if None in (earlier.queued_at, change.queued_at) else min(earlier.queued_at, change.queued_at)
+    return replace(best, at=max(earlier.at, change.at), queued_at=queued)
+
+
+def _updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | None:
+    """The status item with `change` laid over it; None if it changes nothing."""
+    if item is None:
+        item = DeliveryStatus(*change.key, last_event_at=change.at)
+    elif change.at <= item.last_event_at and (change.precedence or "") <= (item.status_precedence or ""):
+        return None
+    item.last_event_at = max(item.last_event_at, change.at)
+    if (change.precedence or "") > (item.status_precedence or ""):
+        item.status, item.status_precedence, item.status_reason = change.status, change.precedence, change.reason
+    return item
+
+
+def _forget_erased(written: list[tuple[DeliveryStatus, Change]]) -> None:
+    """A delivery erased meanwhile (msglog.erasure moved it, with its status item): the item just
+    written under the address goes too. Read after the write, so an erasure either sees the item
+    (and its move's condition fails on it) or has moved the delivery before this read. Only for a
+    change whose delivery was read while an erasure of its tenant may have been moving deliveries
+    (`ErasuresRunning`, set before any move): otherwise nothing can have moved it since."""
+    written = _while_erasing(written)
+    if not written:
+        return
+    deliveries = [(change.pk, keys.delivery_sk(change.message_id)) for _, change in written]
+    present = {(d.pk, d.sk) for d in _batch_get(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
+    gone = [item for (item, _), key in zip(written, deliveries, strict=True) if key not in present]
+    if gone:
+        with DeliveryStatus.batch_write() as batch:
+            for item in gone:
+                batch.delete(item)
+
+
+def _while_erasing(written: list[tuple[DeliveryStatus, Change]]) -> list[tuple[DeliveryStatus, Change]]:
+    tenants = {change.tenant for _, change in written}
+    wanted = [(keys.erasing_pk(tenant), keys.ERASING_SK) for tenant in tenants]
+    until = {w.pk: w.until for w in _batch_get(ErasuresRunning, wanted, consistent=True)}
+    return [(item, change) for item, change in written
+            if change.queued_at is None or until.get(keys.erasing_pk(change.tenant), "") > _looked_up(change.queued_at)]
+
+
+def _looked_up(queued_at: str) -> str:
+    """The earliest time the change's delivery can have been read."""
+    return iso(datetime.fromisoformat(queued_at) - LOOKED_UP_WITHIN)
+
+
+def _batch_get(model: Any, wanted: list[tuple[str, str]], *, consistent: bool = False,
+               attributes: list[str] | None = None) -> list[Any]:
+    if not wanted:
+        return []
+    return list(model.batch_get(wanted, consistent_read=consistent, attributes_to_get=attributes))
+
+
+def overlay(deliveries: list[Any]) -> list[Any]:
+    """Lay each delivery's status item over it (one BatchGetItem per 100); other items pass unchanged."""
+    wanted = {(d.pk, keys.delivery_status_sk(d.message_id)): d for d in deliveries if isinstance(d, Delivery)}
+    wanted_keys = list(wanted)
+    for start in range(0, len(wanted_keys), BATCH_GET_MAX):
+        for status in _batch_get(DeliveryStatus, wanted_keys[start:start + BATCH_GET_MAX]):
+            lay(wanted[(status.pk, status.sk)], status)
+    return deliveries
+
+
+def lay(delivery: Delivery, status: DeliveryStatus) -> Delivery:
+    """`delivery` as its status item says it is now."""
+    if status.status_precedence and status.status_precedence > (delivery.status_precedence or ""):
+        delivery.status, delivery.status_precedence = status.status, status.status_precedence
+        delivery.status_reason = status.status_reason
+    if status.last_event_at > (delivery.last_event_at or ""):
+        delivery.last_event_at = status.last_event_at
+    return delivery
+
+
+def overlaid(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """A Query (or `pages.hydrated` one) of deliveries, each with its status laid over it: one
+    BatchGetItem per page of deliveries, in the query's order."""
+
+    def run(**kwargs: Any) -> Iterator[Any]:
+        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
+        chunk: list[Any] = []
+        for item in query(**kwargs):
+            chunk.append(item)
+            if len(chunk) == size:
+                yield from overlay(chunk)
+                chunk = []
+        if chunk:
+            yield from overlay(chunk)
+
+    return run

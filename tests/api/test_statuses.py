@@ -1,0 +1,175 @@
+"""A request that changes many deliveries' status queues the changes for one writer (msglog.statuses):
+the status trails the webhook's answer, nothing acknowledged is lost when the writer fails, and an
+erasure leaves no status under the erased address whenever the writer runs. A request that changes
+a few updates them itself, at once."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from local.provision import physical_name
+from tests.support import Faults, mailgun_event, sendgrid_key, sendgrid_post, token
+
+KID = {"address": "kid.pupil@example.com", "person_id": "P1", "role": "student", "name": "Pupil, Kiddo"}
+
+
+@pytest.fixture
+def api(api_with):
+    """Every request queues its status changes, however few (STATUS_DIRECT_MAX=0)."""
+    return api_with(STATUS_DIRECT_MAX="0")
+
+
+def status_of(api, address):
+    [row] = api.get(f"/v1/recipients/{address}/messages").json["items"]
+    return row["status"], row["last_event_at"]
+
+
+def under(address: str) -> list[dict]:
+    """The items of an address's partition, read straight from the table."""
+    return boto3.client("dynamodb").query(
+        TableName=physical_name("Table"), KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"T#acme#R#{address}"}}, ConsistentRead=True)["Items"]
+
+
+def test_the_status_trails_the_answer_until_its_writer_runs(api):
+    api.setup_tenant("acme")
+    message_id = api.record()
+    api.settle = False
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).json["outcomes"] == {"LOG_OK": 1}
+    assert status_of(api, "pat@example.com")[0] == "queued"  # acknowledged, the event listed; the status not yet
+    assert [e["event"] for e in api.get("/v1/events").json["items"]] == ["delivered"]
+    assert api.settle_statuses() == 1
+    assert status_of(api, "pat@example.com")[0] == "delivered"
+
+
+def test_a_request_that_changes_a_few_deliveries_updates_them_at_once(api_with):
+    api = api_with()  # STATUS_DIRECT_MAX: 8
+    api.setup_tenant("acme")
+    message_id = api.record()
+    api.settle = False
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).json["outcomes"] == {"LOG_OK": 1}
+    assert status_of(api, "pat@example.com")[0] == "delivered"
+    assert api.settle_statuses() == 0  # nothing was queued
+
+
+def test_one_sendgrid_request_is_one_message_per_status_group(api_with):
+    """A 60-event request queues its changes by recipient shard; the writer applies them all."""
+    api = api_with()  # STATUS_DIRECT_MAX: 8
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
+    message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
+                                        for n in range(60)])
+    batch = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
+              "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"d-{n}"} for n in range(60)]
+    api.settle = False
+    assert sendgrid_post(api, private, batch).json["outcomes"] == {"LOG_OK": 60}
+    from msglog import keys
+
+    groups = {keys.status_group("acme", f"p{n}@example.com") for n in range(60)}
+    assert api.settle_statuses() == len(groups)
+    detail = api.get(f"/v1/messages/{message_id}?limit=100").json
+    assert {r["status"] for r in detail["recipients"]} == {"delivered"}
+
+
+def test_a_failing_status_writer_loses_nothing(api, monkeypatch):
+    """Its batch fails through every retry: the messages come back, and the next delivery writes them."""
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[{"address": f"p{n}@example.com"} for n in range(3)])
+    api.settle = False
+    for n in range(3):
+        api.mailgun(mailgun_event("opened", f"p{n}@example.com", message_id=message_id))
+    faults = Faults(monkeypatch)
+    faults.fail("BatchWriteItem", times=9)  # one batch's write, through all of pynamodb's attempts
+    assert api.settle_statuses() > 3  # delivered again after the failure
+    assert faults.plan["BatchWriteItem"] == []
+    assert "status changes applied" in api.output.getvalue()
+    assert [status_of(api, f"p{n}@example.com")[0] for n in range(3)] == ["opened"] * 3
+
+
+def test_changes_that_cannot_be_queued_park_the_request_and_replay_stores_it(api, monkeypatch):
+    api.setup_tenant("acme")
+    message_id = api.record()
+    faults = Faults(monkeypatch)
+    faults.fail("SendMessageBatch", times=50, code="RequestThrottled")  # its events are stored first
+    reply = api.mailgun(mailgun_event("opened", message_id=message_id))
+    assert reply.status == 202 and reply.json["outcomes"] == {"PARKED": 1}
+    faults.plan.clear()
+    assert api.gateway.runtime.invoke("ReplayFunction", {"limit": 10})["replayed"] == 1
+    assert api.settle_statuses() == 1
+    assert status_of(api, "pat@example.com")[0] == "opened"
+    assert len(api.get("/v1/events").json["items"]) == 1
+
+
+def test_a_message_that_is_not_a_change_list_fails_alone_with_those_after_it(api):
+    api.setup_tenant("acme")
+    message_id = api.record()
+    good = {"tenant": "acme", "changes": [["T#acme#R#pat@example.com", message_id, "2026-12-01T10:00:00.000000Z", "delivered",
+                         "04|2026-12-01T10:00:00.000000Z|e1", None]]}
+    records = [{"messageId": name, "body": body} for name, body in
+               (("m1", json.dumps(good)), ("m2", "not json"), ("m3", json.dumps(good)))]
+    answer = api.gateway.runtime.invoke("StatusFunction", {"Records": records})
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
+    assert status_of(api, "pat@example.com")[0] == "delivered"  # the message before it was applied
+
+
+def test_the_writer_looks_for_moved_deliveries_only_while_an_erasure_may_move_them(api, monkeypatch):
+    """Reading each delivery back after its status is written costs a read unit an event: it is done
+    only for changes made while an erasure of the tenant may have been moving deliveries."""
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID, {"address": "pat@example.com"}])
+    faults = Faults(monkeypatch)
+
+    def reads_of_pat():
+        return [k for k in faults.keys if k == ("BatchGetItem", "T#acme#R#pat@example.com", f"M#{message_id}")]
+
+    api.mailgun(mailgun_event("delivered", "pat@example.com", message_id=message_id))
+    assert len(reads_of_pat()) == 1  # the webhook's look-up alone
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1  # nothing of pat's moves
+    api.mailgun(mailgun_event("opened", "pat@example.com", message_id=message_id))
+    assert len(reads_of_pat()) == 3  # the look-up, and the writer's read back: an erasure was under way
+    assert status_of(api, "pat@example.com")[0] == "opened"
+
+
+def test_a_status_queued_before_an_erasure_is_not_left_under_the_address(api):
+    """The writer runs after the erasure moved the delivery: the status it writes under the address
+    is removed again, and the anonymous delivery already shows the event's status."""
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.settle = False
+    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
+    erased = api.call("DELETE", "/v1/people/P1", auth=token())
+    assert erased.json["erased"] == 1
+    assert api.settle_statuses() == 1
+    assert under(KID["address"]) == []
+    [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
+    assert row["address"].startswith("erased:") and row["status"] == "delivered"
+
+
+def test_an_erasure_waits_for_a_status_written_while_it_moves(api, monkeypatch):
+    """The writer raises the status between the erasure's read and its move: the move's condition
+    fails, that call skips the delivery, and the next one moves it with the new status."""
+    from msglog import erasure
+
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
+    read = erasure._statuses
+    opened = []
+
+    def then_an_open(deliveries):
+        held = read(deliveries)
+        if not opened:
+            opened.append(api.mailgun(mailgun_event("opened", KID["address"], message_id=message_id)))
+        return held
+
+    monkeypatch.setattr(erasure, "_statuses", then_an_open)
+    first = api.call("DELETE", "/v1/people/P1", auth=token())
+    assert (first.json["erased"], first.json["complete"]) == (0, False)
+    second = api.call("DELETE", "/v1/people/P1", auth=token())
+    assert (second.json["erased"], second.json["complete"]) == (1, True)
+    assert under(KID["address"]) == []
+    [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
+    assert row["address"].startswith("erased:") and row["status"] == "opened"
