@@ -86,7 +86,9 @@ def cold_starts(report: Report, floor: ColdStart, starts: list[ColdStart]) -> No
 def _run_row(run: IngestRun) -> list[object]:
     return [run.label, f"{run.events:,}", f"{run.posts:,}", f"{run.seconds:.2f} s", f"{run.events_per_second:,.0f}",
             f"{run.work.requests:,}", f"{run.requests_per_event:.3f}", f"{run.write_units_per_event:.2f}",
-            f"{run.read_units_per_event:.2f}", f"{run.ms_per_post:,.1f}"]
+            f"{run.read_units_per_event:.2f}", f"{run.ms_per_post:,.1f}",
+            f"{run.status_batches:,} × {run.ms_per_status_batch:,.0f} ms" if run.status_batches else "—",
+            f"{run.queue_sends:,}" if run.posts else "—"]
 
 
 def ingest(report: Report, figures: IngestFigures) -> None:
@@ -107,28 +109,30 @@ def ingest(report: Report, figures: IngestFigures) -> None:
     report.section(2, "\n\n".join([
         "## 2–3. Webhook ingest, and the DynamoDB work per event",
         ("Through the local gateway and the real `WebhooksFunction` handler (warm), against moto in server mode in its "
-        "own process. Each event is a `delivered` for its own recipient of a recorded 1,000-recipient message "
+        "own process, then the real `StatusFunction` writing the status changes the POSTs queued (StatusChanges, "
+        "delivered as Lambda's SQS event source would, up to 10 messages a batch): a run's time, requests and units "
+        "include both. Each event is a `delivered` for its own recipient of a recorded 1,000-recipient message "
         "(person, family, role, name, two merge fields, 40-character subject), matched by our message id. The naive "
         "peer (`bench/naive_peer.py`, boto3 resource) then stores the same SendGrid events again (its own event "
         "items, the same deliveries' status): PutItem + UpdateItem per event, one after the other. Requests are "
         "counted by botocore's `before-send` event; write units are computed from item sizes (updates: the whole new "
         "item, read back afterwards), every index copy counted; read units likewise, eventually consistent at half."),
         _table(["run", "events", "POSTs", "time", "events/s", "DynamoDB requests", "per event", "WCU / event",
-                "RCU / event", "ms / POST"], [_run_row(run) for run in runs]),
+                "RCU / event", "ms / POST", "status writer batches", "SQS sends"], [_run_row(run) for run in runs]),
         "Per event, by operation and by item written:\n\n" + "\n".join(
             f"- {run.label}: requests — {_per_event(run.work.operations, run.events)}; write units — "
             f"{_per_event(run.work.writes_by_item, run.events)}" for run in runs),
         ("moto is one Python process: its threads answer one request at a time (the interpreter lock), much of each "
-        "answer's time goes into serialising it, and a request costs it several milliseconds. So the handler's eight "
-        "parallel delivery updates do not overlap here as they would on DynamoDB, and the events/s of this figure "
-        "mostly count requests and the items in their answers."),
+        "answer's time goes into serialising it, and a request costs it several milliseconds, more with each item it "
+        "carries. So the events/s of this figure mostly count requests and the items in them."),
     ]))
     if ratio < THROUGHPUT_TARGET:
         report.causes.append(
             f"**Ingest throughput** ({ratio:.2f}× vs ≥ {THROUGHPUT_TARGET:g}×): the 1,000-event POST makes "
             f"{sendgrid.work.requests:,} DynamoDB requests ({_per_event(sendgrid.work.operations, 1)}) against the "
-            f"peer's {peer.work.requests:,}; one conditional UpdateItem per delivery dominates, and on moto each of "
-            "those costs about what each of the peer's requests does.")
+            f"peer's {peer.work.requests:,}, and the status writer takes {sendgrid.status_batches} batches "
+            f"({sendgrid.ms_per_status_batch:,.0f} ms each); on moto a request's time grows with the items in it, so "
+            "fewer, larger requests gain less here than against DynamoDB.")
     for run, limit in ((mailgun, REQUESTS_SINGLE), (sendgrid, REQUESTS_BATCHED)):
         if run.requests_per_event > limit:
             report.causes.append(f"**Requests per event, {run.label}** ({run.requests_per_event:.3f} vs ≤ {limit}): "
@@ -239,14 +243,18 @@ def partition_heat(report: Report, mailgun: IngestRun) -> heat.Heat:
 
 
 # ---------------------------------------------------------------- 7
-def _cost(run: IngestRun, memory_mb: int) -> cost.Cost:
-    return cost.per_million_events(events_per_request=run.events // run.posts, ms_per_request=run.ms_per_post,
-                                   memory_mb=memory_mb, write_units_per_event=run.write_units_per_event,
-                                   read_units_per_event=run.read_units_per_event)
+def _cost(run: IngestRun, memory_mb: int, status_memory_mb: int) -> cost.Cost:
+    return cost.per_million_events(
+        events_per_request=run.events // run.posts, ms_per_request=run.ms_per_post, memory_mb=memory_mb,
+        write_units_per_event=run.write_units_per_event, read_units_per_event=run.read_units_per_event,
+        status_batches_per_event=run.status_batches / run.events, ms_per_status_batch=run.ms_per_status_batch,
+        status_memory_mb=status_memory_mb,
+        queue_requests_per_event=(run.queue_sends + 2 * run.status_batches) / run.events)  # receive + delete a batch
 
 
-def costs(report: Report, figures: IngestFigures, memory_mb: int) -> None:
-    single, batched = _cost(figures.mailgun, memory_mb), _cost(figures.sendgrid, memory_mb)
+def costs(report: Report, figures: IngestFigures, memory_mb: int, status_memory_mb: int) -> None:
+    single = _cost(figures.mailgun, memory_mb, status_memory_mb)
+    batched = _cost(figures.sendgrid, memory_mb, status_memory_mb)
     report.add(Row(7, "cost per million events: single-event webhooks (Mailgun)", f"${single.total:.2f}",
                    f"≤ ${COST_SINGLE:.2f}", single.total <= COST_SINGLE))
     report.add(Row(7, "cost per million events: 1,000-event batches (SendGrid)", f"${batched.total:.2f}",
@@ -258,11 +266,14 @@ def costs(report: Report, figures: IngestFigures, memory_mb: int) -> None:
         (f"Prices: {cost.PRICES_AS_OF} — HTTP API ${p.http_api_per_million:.2f}/million requests; Lambda arm64 "
         f"${gb_second}/GB-s + ${p.lambda_requests_per_million:.2f}/million requests (WebhooksFunction "
         f"MemorySize {memory_mb} MB from template.yaml, durations as measured here per POST, rounded up to the "
-        f"millisecond); DynamoDB on-demand ${p.write_units_per_million}/million write units, "
+        f"millisecond; StatusFunction {status_memory_mb} MB, per batch as measured); SQS FIFO "
+        f"${p.sqs_fifo_per_million:.2f}/million requests (each SendMessageBatch, and per status batch one receive "
+        f"and one delete); DynamoDB on-demand ${p.write_units_per_million}/million write units, "
         f"${p.read_units_per_million}/million read units. Durations are this machine's against moto, not Lambda's "
         "against DynamoDB; CloudWatch, X-Ray, KMS and data transfer are not counted."),
-        _table(["delivery", "API", "Lambda requests", "Lambda duration", "DynamoDB writes", "DynamoDB reads", "total"],
-               [[label, f"${c.api:.3f}", f"${c.lambda_requests:.3f}", f"${c.lambda_duration:.3f}",
+        _table(["delivery", "API", "Lambda requests", "Lambda duration", "SQS", "DynamoDB writes", "DynamoDB reads",
+                "total"],
+               [[label, f"${c.api:.3f}", f"${c.lambda_requests:.3f}", f"${c.lambda_duration:.3f}", f"${c.queue:.3f}",
                  f"${c.writes:.3f}", f"${c.reads:.3f}", f"**${c.total:.2f}**"]
                 for label, c in (("1 event per POST (Mailgun)", single),
                                  ("1,000 events per POST (SendGrid)", batched))]),
@@ -271,4 +282,5 @@ def costs(report: Report, figures: IngestFigures, memory_mb: int) -> None:
         if c.total > limit:
             report.causes.append(
                 f"**Cost, {label}** (${c.total:.2f} vs ≤ ${limit:.2f}): DynamoDB writes ${c.writes:.2f}, reads "
-                f"${c.reads:.2f}, API ${c.api:.2f}, Lambda ${c.lambda_requests + c.lambda_duration:.2f}.")
+                f"${c.reads:.2f}, API ${c.api:.2f}, Lambda ${c.lambda_requests + c.lambda_duration:.2f}, "
+                f"SQS ${c.queue:.2f}.")

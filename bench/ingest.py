@@ -7,6 +7,8 @@ the data model's "typical" delivery). Then, timed, warm (each function has serve
   - 1,000 Mailgun POSTs of one `delivered` event each, one per recipient of the second;
   - the naive peer (bench.naive_peer) storing the same SendGrid events again (its own event
     items; the same deliveries' status).
+Each webhook run includes the status writer (StatusFunction) applying the changes its POSTs
+queued, delivered as Lambda's SQS event source would (local.queues): its time, requests and units.
 All through the local gateway to the real handler, against moto in server mode; every DynamoDB
 request is counted by bench.meter and priced by bench.work.
 """
@@ -37,8 +39,11 @@ class IngestRun:
     label: str
     events: int
     posts: int  # webhook requests (the peer: none, it is handed parsed events)
-    seconds: float
+    seconds: float  # the POSTs, then writing the statuses they queued (the peer: its own writes)
     work: Work
+    post_seconds: float = 0.0  # the POSTs alone
+    status_batches: int = 0  # StatusFunction invocations (each up to 10 queue messages)
+    queue_sends: int = 0  # SQS SendMessageBatch requests
 
     @property
     def provider(self) -> str:
@@ -62,7 +67,11 @@ class IngestRun:
 
     @property
     def ms_per_post(self) -> float:
-        return self.seconds * 1000 / self.posts if self.posts else 0.0
+        return self.post_seconds * 1000 / self.posts if self.posts else 0.0
+
+    @property
+    def ms_per_status_batch(self) -> float:
+        return (self.seconds - self.post_seconds) * 1000 / self.status_batches if self.status_batches else 0.0
 
 
 @dataclass
@@ -113,14 +122,20 @@ def _record(aws: LocalAws, token: str, tag: str, count: int) -> tuple[str, list[
     return answer["message_id"], [r["address"] for r in recipients]
 
 
-def _timed_posts(aws: LocalAws, requests: Iterable[Request]) -> tuple[float, Work, list[dict[str, Any]]]:
+def _timed_posts(aws: LocalAws, label: str, events: int, requests: Iterable[Request]) -> tuple[IngestRun, list[Any]]:
+    """The POSTs, then the status writer's batches for what they queued (all in the time and the counts)."""
     answers = []
     with METER.window() as window:
         start = time.perf_counter()
         for request in requests:
             answers.append(_call(aws, "POST", request.path, request=request))
+        posted = time.perf_counter()
+        batches = aws.status_pump.invocations
+        aws.status_pump.drain()
         seconds = time.perf_counter() - start
-    return seconds, measure(window, aws.read_items), answers
+    run = IngestRun(label, events, len(answers), seconds, measure(window, aws.read_items), post_seconds=posted - start,
+                    status_batches=aws.status_pump.invocations - batches, queue_sends=window.queue_sends)
+    return run, answers
 
 
 def _stored(answers: list[dict[str, Any]]) -> int:
@@ -140,16 +155,15 @@ def run(aws: LocalAws) -> IngestFigures:
     # Warm: each path has served a request (imports done, clients and caches made), as in a busy container.
     _call(aws, "POST", "", request=signer.request(TENANT, [sendgrid_event(a, warm_message, at) for a in warm_to[:5]]))
     _call(aws, "POST", "", request=mailgun_request(TENANT, warm_to[5], warm_message, at, SUBJECT))
+    aws.status_pump.drain()
     peer = NaivePeer(aws.table)
     peer.ingest(TENANT, [sendgrid_event(warm_to[6], warm_message, at)])
 
     batch = signer.request(TENANT, [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to])
-    seconds, work, answers = _timed_posts(aws, [batch])
-    sendgrid = IngestRun(f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, 1, seconds, work)
+    sendgrid, answers = _timed_posts(aws, f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, [batch])
     # Signed as they are sent (a signature older than WEBHOOK_MAX_AGE_SECONDS is refused): an HMAC, microseconds.
     singles = (mailgun_request(TENANT, a, mailgun_message, at, SUBJECT) for a in mailgun_to)
-    seconds, work, more = _timed_posts(aws, singles)
-    mailgun = IngestRun(f"Mailgun: {EVENTS:,} POSTs of 1 event", EVENTS, EVENTS, seconds, work)
+    mailgun, more = _timed_posts(aws, f"Mailgun: {EVENTS:,} POSTs of 1 event", EVENTS, singles)
     if _stored(answers) != EVENTS or _stored(more) != EVENTS:
         raise RuntimeError(f"not every event was stored: SendGrid {_stored(answers)}, Mailgun {_stored(more)}")
 
@@ -159,5 +173,6 @@ def run(aws: LocalAws) -> IngestFigures:
         start = time.perf_counter()
         peer.ingest(TENANT, events)
         seconds = time.perf_counter() - start
-    naive = IngestRun("naive peer: PutItem + UpdateItem per event", EVENTS, 0, seconds, measure(window, aws.read_items))
+    naive = IngestRun("naive peer: PutItem + UpdateItem per event", EVENTS, 0, seconds, measure(window, aws.read_items),
+                      post_seconds=seconds)
     return IngestFigures(sendgrid, mailgun, naive)

@@ -91,6 +91,13 @@ class LocalAws:
                 future.result()
         return written
 
+    @cached_property
+    def status_pump(self) -> Any:
+        """Delivers the StatusChanges queue to StatusFunction, as its SQS event source would."""
+        from local.queues import Pump
+
+        return Pump(self.gateway.runtime, functions=frozenset({"StatusFunction"}))
+
     def reset(self) -> None:
         """Empty moto (every resource gone) and create template.yaml's resources again, same names."""
         import boto3

@@ -1,4 +1,5 @@
-"""Counts the DynamoDB requests this process makes, by botocore's own events — never by asking moto.
+"""Counts the DynamoDB requests this process makes, by botocore's own events — never by asking moto
+(and its SQS SendMessageBatch requests: what status changes cost the queue).
 
 Every botocore client created after `install()` (pynamodb's, boto3's) gets three hooks:
 `before-parameter-build` keeps the call's parameters, `before-send` counts each HTTP request
@@ -27,6 +28,7 @@ class Call:
 class Window:
     calls: list[Call] = field(default_factory=list)
     requests: int = 0  # HTTP requests sent (a retried call counts each attempt)
+    queue_sends: int = 0  # SQS SendMessageBatch requests (status changes: msglog.statuses)
 
 
 class Meter:
@@ -48,6 +50,8 @@ class Meter:
             client = original(session, service_name, *args, **kwargs)
             if service_name == "dynamodb":
                 meter._attach(client)
+            elif service_name == "sqs":
+                client.meta.events.register("before-send.sqs.SendMessageBatch", meter._queue_send)
             return client
 
         botocore.session.Session.create_client = create_client
@@ -75,6 +79,12 @@ class Meter:
         if window is not None:
             with self._lock:
                 window.requests += 1
+
+    def _queue_send(self, **_: Any) -> None:
+        window = self._window
+        if window is not None:
+            with self._lock:
+                window.queue_sends += 1
 
     def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         call = context.get("bench_call")

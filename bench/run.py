@@ -66,7 +66,7 @@ def run() -> int:
 
         phases.next("heat and cost", "[6] partition heat, [7] cost ...")
         figures.partition_heat(report, ingested.mailgun)
-        figures.costs(report, ingested, functions()["WebhooksFunction"].memory)
+        figures.costs(report, ingested, functions()["WebhooksFunction"].memory, functions()["StatusFunction"].memory)
         phases.end()
     finally:
         stub.stop()

@@ -74,7 +74,7 @@ def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
 def test_partition_heat_counts_every_copy_and_spreads_one_tenant_over_its_shards():
     result = heat.simulate(events=1_000, tenants=1)
     assert result.busiest_tenant_rate == 1_000
-    assert result.total_units == 6 * 1_000  # token, event ×3 copies, delivery (table only), ingestion record
+    assert result.total_units == 6 * 1_000  # token, event ×3 copies, status item (table only), ingestion record
     # the feed (4 shards) takes ~250 of a tenant's 1,000 a key; the message group (8 shards) ~125
     assert 200 < result.hottest_units < 400
 
@@ -91,3 +91,15 @@ def test_cost_per_million_events():
                                       write_units_per_event=1, read_units_per_event=2)
     assert batched.api == pytest.approx(0.001)
     assert batched.total == pytest.approx(single.total - 0.999 - 0.1998 - single.lambda_duration * 0.999)
+
+
+def test_cost_counts_the_status_writer_and_its_queue():
+    alone = cost.per_million_events(events_per_request=1_000, ms_per_request=100, memory_mb=512,
+                                    write_units_per_event=4, read_units_per_event=1)
+    queued = cost.per_million_events(events_per_request=1_000, ms_per_request=100, memory_mb=512,
+                                     write_units_per_event=4, read_units_per_event=1, status_batches_per_event=0.01,
+                                     ms_per_status_batch=199.5, status_memory_mb=512, queue_requests_per_event=0.03)
+    assert queued.lambda_requests - alone.lambda_requests == pytest.approx(10_000 * 0.20 / 1_000_000)
+    assert queued.lambda_duration - alone.lambda_duration == pytest.approx(10_000 * 0.2 * 0.5 * 0.0000133334)
+    assert queued.queue == pytest.approx(0.03 * 0.50)
+    assert queued.total - alone.total == pytest.approx(0.002 + 0.0133334 + 0.015)
