@@ -281,3 +281,15 @@ def sendgrid_post(api, private, events, tenant="acme"):
     signature = base64.b64encode(private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
     return api.post(f"/v1/webhooks/sendgrid/{tenant}", raw=body, auth=None, headers={
         "X-Twilio-Email-Event-Webhook-Signature": signature, "X-Twilio-Email-Event-Webhook-Timestamp": timestamp})
+
+
+def sendgrid_message(api, count: int, event_ids: str = "d") -> tuple[Any, str, list[dict[str, Any]]]:
+    """A tenant with SendGrid credentials and a message to `count` recipients (p0@example.com, ...),
+    and a `delivered` event for each: (private key, message id, events)."""
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
+    message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
+                                        for n in range(count)])
+    events = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
+               "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"{event_ids}-{n}"} for n in range(count)]
+    return private, message_id, events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Faults, mailgun_event, sendgrid_key, sendgrid_post, token
+from tests.support import Faults, mailgun_event, sendgrid_message, sendgrid_post, token
 
 
 @pytest.fixture
@@ -107,12 +107,7 @@ def test_other_errors_are_a_500_problem_without_internals(api, faults):
 
 
 def test_sendgrid_batch_failing_midway_is_complete_after_the_replay(api, faults):
-    private, public = sendgrid_key()
-    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
-    message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
-                                        for n in range(60)])
-    batch = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
-              "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"first-{n}"} for n in range(60)]
+    private, message_id, batch = sendgrid_message(api, 60, event_ids="first")
     faults.fail("BatchWriteItem", times=50, after=1)  # the first 25 events are written, then writes fail
     assert sendgrid_post(api, private, batch).status == 202  # parked whole
     faults.plan.clear()

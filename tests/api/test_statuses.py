@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from local.provision import physical_name
-from tests.support import Faults, mailgun_event, sendgrid_key, sendgrid_post, token
+from tests.support import Faults, mailgun_event, sendgrid_message, sendgrid_post, token
 
 KID = {"address": "kid.pupil@example.com", "person_id": "P1", "role": "student", "name": "Pupil, Kiddo"}
 
@@ -58,12 +58,7 @@ def test_a_request_that_changes_a_few_deliveries_updates_them_at_once(api_with):
 def test_one_sendgrid_request_is_one_message_per_status_group(api_with):
     """A 60-event request queues its changes by recipient shard; the writer applies them all."""
     api = api_with()  # STATUS_DIRECT_MAX: 8
-    private, public = sendgrid_key()
-    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public})
-    message_id = api.record(recipients=[{"address": f"p{n}@example.com", "provider_message_id": f"sg-{n}"}
-                                        for n in range(60)])
-    batch = [{"email": f"p{n}@example.com", "event": "delivered", "timestamp": 1_790_000_000 + n,
-              "sg_message_id": f"sg-{n}.filter0001", "sg_event_id": f"d-{n}"} for n in range(60)]
+    private, message_id, batch = sendgrid_message(api, 60)
     api.settle = False
     assert sendgrid_post(api, private, batch).json["outcomes"] == {"LOG_OK": 60}
     from msglog import keys
