@@ -287,13 +287,13 @@ def _update_delivery(delivery: Delivery, change: statuses.Change) -> None:
     key = (delivery.pk, delivery.sk)
     news = change.precedence if (change.precedence or "") > (delivery.status_precedence or "") else None
     later = change.at if change.at > (delivery.last_event_at or "") else None
-    status = [Delivery.status.set(change.status), Delivery.status_precedence.set(news),
-              Delivery.status_reason.set(change.reason)]
-    if news and later and update_if(Delivery, key, [*status, Delivery.last_event_at.set(later)],
-                                    Delivery.pk.exists() & (Delivery.status_precedence < news)
-                                    & (Delivery.last_event_at < later)):
-        return
     if news:
+        status = [Delivery.status.set(change.status), Delivery.status_precedence.set(news),
+                  Delivery.status_reason.set(change.reason)]
+        if later and update_if(Delivery, key, [*status, Delivery.last_event_at.set(later)],
+                               Delivery.pk.exists() & (Delivery.status_precedence < news)
+                               & (Delivery.last_event_at < later)):
+            return
         update_if(Delivery, key, status, Delivery.pk.exists() & (Delivery.status_precedence < news))
     if later:
         update_if(Delivery, key, [Delivery.last_event_at.set(later)],
