@@ -2,10 +2,10 @@
 
 Event: SQS FIFO, up to 10 messages, each one group's changes from one request. The whole batch is
 applied at once — one BatchGetItem and BatchWriteItem for all its deliveries, which is the point of
-the queue — so it succeeds or fails as one: FIFO order only lets Lambda redeliver the messages from
-the first failure on (powertools' SqsFifoPartialProcessor takes one record at a time, which would
-give back the batching). A message that is not a change list is reported failed with those after it;
-after ten receives it waits in StatusChangesDeadLetters.
+the queue — so it succeeds or fails as one (powertools' SqsFifoPartialProcessor takes one record at
+a time, which would give back the batching). A message that is not a change list is reported failed
+alone — changes apply in any order, so the others need not wait for it — and after ten receives it
+waits in StatusChangesDeadLetters.
 """
 
 from typing import Any
@@ -23,14 +23,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
     changes: list[statuses.Change] = []
     failed: list[dict[str, str]] = []
-    for number, record in enumerate(records):
+    for record in records:
         try:
-            sent = (record.get("attributes") or {}).get("SentTimestamp")
-            changes += statuses.read(record.get("body") or "", int(sent) if sent else None)
+            changes += statuses.read(record.get("body") or "")
         except ValueError:
             logger.error("not a status change message", extra={"message_id": record.get("messageId")})
-            failed = [{"itemIdentifier": r.get("messageId", "")} for r in records[number:]]
-            break
+            failed.append({"itemIdentifier": record.get("messageId", "")})
     written = statuses.apply(changes)
     metrics.add_metric(name="StatusesWritten", unit="Count", value=written)
     logger.info("status changes applied", extra={"messages": len(records) - len(failed), "changes": len(changes),

@@ -98,16 +98,25 @@ def test_changes_that_cannot_be_queued_park_the_request_and_replay_stores_it(api
     assert len(api.get("/v1/events").json["items"]) == 1
 
 
-def test_a_message_that_is_not_a_change_list_fails_alone_with_those_after_it(api):
+def change_message(message_id: str, address: str = "pat@example.com", event: str = "delivered",
+                   read_at: str = "2026-12-01T10:00:00.000000Z", reason: str | None = None) -> str:
+    """A queue message as `statuses.send` writes it: one change, its delivery read at `read_at`."""
+    at = "2026-12-01T10:00:00.000000Z"
+    from msglog.status import precedence
+
+    return json.dumps({"tenant": "acme", "read_at": read_at, "changes": [
+        [f"T#acme#R#{address}", message_id, at, event, precedence(event, at, "e1"), reason]]})
+
+
+def test_a_message_that_is_not_a_change_list_fails_alone(api):
+    """Changes apply in any order: the messages after a bad one need not wait for it."""
     api.setup_tenant("acme")
-    message_id = api.record()
-    good = {"tenant": "acme", "changes": [["T#acme#R#pat@example.com", message_id, "2026-12-01T10:00:00.000000Z", "delivered",
-                         "04|2026-12-01T10:00:00.000000Z|e1", None]]}
+    message_id = api.record(recipients=[{"address": "pat@example.com"}, {"address": "sam@example.com"}])
     records = [{"messageId": name, "body": body} for name, body in
-               (("m1", json.dumps(good)), ("m2", "not json"), ("m3", json.dumps(good)))]
+               (("m1", change_message(message_id)), ("m2", "not json"), ("m3", change_message(message_id, "sam@example.com")))]
     answer = api.gateway.runtime.invoke("StatusFunction", {"Records": records})
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
-    assert status_of(api, "pat@example.com")[0] == "delivered"  # the message before it was applied
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    assert [status_of(api, a)[0] for a in ("pat@example.com", "sam@example.com")] == ["delivered", "delivered"]
 
 
 def test_the_writer_looks_for_moved_deliveries_only_while_an_erasure_may_move_them(api, monkeypatch):
@@ -141,6 +150,93 @@ def test_a_status_queued_before_an_erasure_is_not_left_under_the_address(api):
     assert under(KID["address"]) == []
     [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
     assert row["address"].startswith("erased:") and row["status"] == "delivered"
+
+
+def test_a_change_read_before_an_erasure_and_delivered_late_leaves_nothing(api):
+    """A change waits in the queue (a failed batch, a dead-letter redrive) past an erasure: what counts
+    is when its delivery was read, not when the message was queued."""
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    from msglog.clock import iso, now
+
+    read_before = iso(now())
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1
+    late = {"messageId": "m1", "body": change_message(message_id, KID["address"], read_at=read_before),
+            "attributes": {"SentTimestamp": str(int(now().timestamp() * 1000) + 600_000)}}  # queued again later
+    assert api.gateway.runtime.invoke("StatusFunction", {"Records": [late]}) == {"batchItemFailures": []}
+    assert under(KID["address"]) == []
+
+
+def test_a_writer_that_failed_after_writing_removes_the_status_on_its_retry(api, monkeypatch):
+    """The status is written under the address after the erasure moved the delivery, then the writer
+    fails before it looks: its retry finds the item current and still removes it."""
+    from msglog import statuses
+
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.settle = False
+    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1
+    looked = statuses._while_erasing
+    failures = []
+
+    def fail_once(changes):
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("the writer's Lambda timed out")
+        return looked(changes)
+
+    monkeypatch.setattr(statuses, "_while_erasing", fail_once)
+    assert api.settle_statuses() == 2  # delivered, failed; delivered again
+    assert under(KID["address"]) == []
+
+
+def test_a_delivery_being_erased_shows_no_reason_from_its_status_item(api, monkeypatch):
+    """A reason may quote the address; a delivery marked erased in place (more events than one
+    transaction moves) must not show the status item's, unscrubbed."""
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.settle = False
+    for n in range(60):  # more events than one transaction moves; each lesser than the failure
+        api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id, event_id=f"d-{n:02d}"))
+    bounced = mailgun_event("failed", KID["address"], message_id=message_id, severity="permanent",
+                            reason="550 <kid.pupil@example.com> unknown")
+    api.mailgun(bounced)
+    api.settle_statuses()
+    faults = Faults(monkeypatch)
+    faults.fail("TransactWriteItems", times=50, after=1)  # 50 events move, then the rest fails
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).status == 503
+    faults.plan.clear()
+    [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
+    assert row["address"].startswith("erased:") and row["status"] == "failed"
+    assert "kid.pupil" not in json.dumps(row)
+
+
+def test_an_event_stored_while_its_delivery_moves_brings_its_status_along(api, monkeypatch):
+    """A click matched her delivery after the erasure read its events; its status change waits in the
+    queue and will find the delivery gone. The erasure moves the event after the delivery, and the
+    anonymous delivery takes its status."""
+    from msglog import erasure
+
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
+    api.settle = False
+    read_events = erasure._events
+    clicked = []
+
+    def then_a_click(deliveries):
+        found = read_events(deliveries)
+        if not clicked:
+            clicked.append(api.mailgun(mailgun_event("clicked", KID["address"], message_id=message_id)))
+        return found
+
+    monkeypatch.setattr(erasure, "_events", then_a_click)
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["complete"] is True
+    api.settle_statuses()
+    assert under(KID["address"]) == []
+    [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
+    assert row["address"].startswith("erased:") and row["status"] == "clicked"
 
 
 def test_an_erasure_waits_for_a_status_written_while_it_moves(api, monkeypatch):

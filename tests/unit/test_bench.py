@@ -74,7 +74,7 @@ def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
 def test_partition_heat_counts_every_copy_and_spreads_one_tenant_over_its_shards():
     result = heat.simulate(events=1_000, tenants=1)
     assert result.busiest_tenant_rate == 1_000
-    assert result.total_units == 6 * 1_000  # token, event ×3 copies, status item (table only), ingestion record
+    assert result.total_units == 6 * 1_000  # token, event ×3 copies, delivery (table only), ingestion record
     # the feed (4 shards) takes ~250 of a tenant's 1,000 a key; the message group (8 shards) ~125
     assert 200 < result.hottest_units < 400
 

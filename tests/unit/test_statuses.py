@@ -69,7 +69,7 @@ def test_the_item_is_laid_over_the_delivery_only_where_it_is_better():
 
 def test_a_group_s_changes_are_split_into_messages_sqs_takes():
     rows = [as_change("delivered", "2026-12-01T10:00:00.000000Z", f"event-{n:06d}").row() for n in range(3_000)]
-    bodies = list(statuses._bodies("acme", rows))
+    bodies = list(statuses._bodies({"tenant": "acme", "read_at": "2026-12-01T10:00:00.000000Z"}, rows))
     assert len(bodies) > 1 and all(len(b) <= statuses.MESSAGE_BYTES for b in bodies)
     assert [row for body in bodies for row in json.loads(body)["changes"]] == rows
     assert [c.row() for body in bodies for c in statuses.read(body)] == rows

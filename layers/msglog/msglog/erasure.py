@@ -53,7 +53,7 @@ from msglog import audit, bodies, keys, pages, statuses
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
-from msglog.ingest import link_pending
+from msglog.ingest import change_of, link_pending, update_delivery
 from msglog.status import precedence, rank
 from msglog.models import (
     Delivery,
@@ -221,6 +221,13 @@ def _move_stragglers(run: _Run, moved: list[Delivery]) -> None:
             chunk = pairs[start:start + EVENTS_PER_TRANSACTION]
             if _transact(chunk):
                 run.events += len(chunk)
+        # their status changes, direct or queued, found the delivery gone: the anonymous copy takes them
+        anonymous = Delivery(keys.recipient_pk(run.tenant, pseudonym), delivery.sk, message_id=delivery.message_id)
+        said = None
+        for _, new in pairs:
+            said = statuses.merged(said, change_of(anonymous, new))
+        if said:
+            update_delivery(anonymous, said)
 
 
 def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:

@@ -162,6 +162,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
         else:
             first[arrival.key] = arrival
     unique = list(first.values())
+    read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
     stored = _look_up(tenant, unique)
     erased = _erased(tenant, [a for a in unique if not a.delivery])
     with DeliveryEvent.batch_write() as batch:
@@ -176,7 +177,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
                     _attach_stored(arrival.item)
             else:
                 batch.save(arrival.item)
-    _raise_statuses(tenant, [a for a in unique if a.delivery])
+    _raise_statuses(tenant, [a for a in unique if a.delivery], read_at)
     _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
     linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
     outcomes = []
@@ -252,7 +253,7 @@ def _erased(tenant: str, unmatched: list[_Arrival]) -> set[tuple[str, str]]:
             for key in by_tombstone[(tombstone.pk, tombstone.sk)]}
 
 
-def _raise_statuses(tenant: str, matched: list[_Arrival]) -> None:
+def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
     """Per delivery, the request's best event and its latest time. A few deliveries: conditional
     updates, 8 at a time (one round trip), none for what the delivery as read holds already (a retry,
     an older or lesser event: the read may lag, never lead). More: the status writer, which writes
@@ -261,19 +262,18 @@ def _raise_statuses(tenant: str, matched: list[_Arrival]) -> None:
     changes: dict[tuple[str, str], tuple[str, statuses.Change]] = {}
     read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
-        change = _change(arrival.delivery, arrival.item, arrival.event.event, arrival.event.event_id,
-                         arrival.event.reason)
+        change = change_of(arrival.delivery, arrival.item)
         key = (change.pk, change.message_id)
         changes[key] = (arrival.rkey, statuses.merged(changes[key][1], change) if key in changes else change)
         read[key] = arrival.delivery
     if len(changes) > config().status_direct_max:
-        statuses.send(tenant, list(changes.values()))
+        statuses.send(tenant, list(changes.values()), read_at)
         return
     updates = [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)]
     if len(updates) == 1:
-        _update_delivery(*updates[0])
+        update_delivery(*updates[0])
         return
-    for future in [_workers().submit(_update_delivery, *update) for update in updates]:
+    for future in [_workers().submit(update_delivery, *update) for update in updates]:
         future.result()  # re-raises the first failure, after every update was attempted
 
 
@@ -281,9 +281,10 @@ def _is_news(delivery: Delivery, change: statuses.Change) -> bool:
     return (change.precedence or "") > (delivery.status_precedence or "") or change.at > (delivery.last_event_at or "")
 
 
-def _update_delivery(delivery: Delivery, change: statuses.Change) -> None:
-    """The delivery's status and last activity, each only if `change` takes precedence: in one update
-    when both do (the usual case), else in the one or two that still apply."""
+def update_delivery(delivery: Delivery, change: statuses.Change) -> None:
+    """The delivery's status and last activity, each only if `change` takes precedence over the delivery
+    as read (and, by condition, as it is): in one update when both do (the usual case), else in the
+    one or two that still apply."""
     key = (delivery.pk, delivery.sk)
     news = change.precedence if (change.precedence or "") > (delivery.status_precedence or "") else None
     later = change.at if change.at > (delivery.last_event_at or "") else None
@@ -300,11 +301,12 @@ def _update_delivery(delivery: Delivery, change: statuses.Change) -> None:
                   Delivery.pk.exists() & (Delivery.last_event_at < later))
 
 
-def _change(delivery: Delivery, item: DeliveryEvent, event: str, event_id: str, reason: str | None) -> statuses.Change:
-    if not rank(event):
+def change_of(delivery: Delivery, item: DeliveryEvent) -> statuses.Change:
+    """What the event `item` says of `delivery`: its time, and its status if it ranks."""
+    if not rank(item.event):
         return statuses.Change(delivery.pk, delivery.message_id, item.timestamp)
-    return statuses.Change(delivery.pk, delivery.message_id, item.timestamp, event,
-                           precedence(event, item.timestamp, event_id), reason)
+    return statuses.Change(delivery.pk, delivery.message_id, item.timestamp, item.event,
+                           precedence(item.event, item.timestamp, item.event_id), item.reason)
 
 
 def _count_failures(failures: list[_Arrival]) -> None:
@@ -356,6 +358,7 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True) ->
     """
     linked: dict[str, str] = {}
     changes: list[tuple[str, statuses.Change]] = []
+    read_at = iso(now())
     wanted = [(keys.pending_pk(tenant, link), keys.PENDING_SK) for link in links]
     for pending in PendingEvents.batch_get(wanted, consistent_read=True):
         rkey = pending.recipient_key
@@ -372,14 +375,14 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True) ->
             _attach(item, tenant, delivery)
             item.save()
             if statuses_too:
-                changes.append((rkey, _change(delivery, item, item.event, item.event_id, item.reason)))
+                changes.append((rkey, change_of(delivery, item)))
             if stats.is_failure(item.event):
                 stats.count_failure(delivery, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
         if done:
             if changes:  # before the events are forgotten here: a retry links them again and sends these again
-                statuses.send(tenant, changes)
+                statuses.send(tenant, changes, read_at)
                 changes = []
             _forget(pending, done)
     return linked

@@ -20,16 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from msglog import keys
-from msglog.clock import from_epoch, iso
+from msglog.clock import iso
 from msglog.config import config
 from msglog.models import Delivery, DeliveryStatus, ErasuresRunning
 
 SEND_BATCH = 10  # SendMessageBatch's most entries
 MESSAGE_BYTES = 200_000  # under SQS's 256 KiB a message (and a batch), with room for the envelope
 BATCH_GET_MAX = 100
-# A change was made (its delivery read) at most this long before it was queued: the webhook's 29 s, and
-# an eventually consistent read that still showed a delivery moved a moment before.
-LOOKED_UP_WITHIN = timedelta(minutes=1)
+# An eventually consistent read may still show a delivery that an erasure moved up to this long before.
+READ_LAG = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,7 @@ class Change:
     precedence: str | None = None  # msglog.status.precedence of `status`
     reason: str | None = None
     tenant: str = ""  # from the message (not in `row`)
-    queued_at: str | None = None  # when its message was queued (SQS SentTimestamp); None: unknown
+    read_at: str | None = None  # when its delivery was read (from the message, not in `row`); None: unknown
 
     @property
     def key(self) -> tuple[str, str]:
@@ -53,16 +52,18 @@ class Change:
         return [self.pk, self.message_id, self.at, self.status, self.precedence, self.reason]
 
 
-def send(tenant: str, changes: Iterable[tuple[str, Change]]) -> None:
-    """Queue `changes` — (recipient key, change) pairs — one message per group (more if it is large)."""
+def send(tenant: str, changes: Iterable[tuple[str, Change]], read_at: str) -> None:
+    """Queue `changes` — (recipient key, change) pairs of deliveries read at `read_at` or later — one
+    message per group (more if it is large)."""
     from msglog.aws import client
 
     groups: dict[str, list[list[str | None]]] = {}
     for rkey, change in changes:
         groups.setdefault(keys.status_group(tenant, rkey), []).append(change.row())
+    head = {"tenant": tenant, "read_at": read_at}
     entries = [{"Id": str(number), "MessageGroupId": group, "MessageBody": body}
                for number, (group, body) in enumerate((group, body) for group, rows in groups.items()
-                                                      for body in _bodies(tenant, rows))]
+                                                      for body in _bodies(head, rows))]
     sqs = client("sqs")
     for start in range(0, len(entries), SEND_BATCH):
         chunk = entries[start:start + SEND_BATCH]
@@ -75,18 +76,18 @@ def send(tenant: str, changes: Iterable[tuple[str, Change]]) -> None:
             chunk = chunk[count:]
 
 
-def _bodies(tenant: str, rows: list[list[str | None]]) -> Iterator[str]:
+def _bodies(head: dict[str, str], rows: list[list[str | None]]) -> Iterator[str]:
     body: list[list[str | None]] = []
     size = 0
     for row in rows:
         length = len(json.dumps(row)) + 1
         if body and size + length > MESSAGE_BYTES:
-            yield json.dumps({"tenant": tenant, "changes": body}, separators=(",", ":"))
+            yield json.dumps({**head, "changes": body}, separators=(",", ":"))
             body, size = [], 0
         body.append(row)
         size += length
     if body:
-        yield json.dumps({"tenant": tenant, "changes": body}, separators=(",", ":"))
+        yield json.dumps({**head, "changes": body}, separators=(",", ":"))
 
 
 def _send(sqs: Any, entries: list[dict[str, str]]) -> None:
@@ -100,14 +101,12 @@ def _send(sqs: Any, entries: list[dict[str, str]]) -> None:
                           "SendMessageBatch")
 
 
-def read(body: str, sent_ms: int | None = None) -> list[Change]:
-    """The changes of one queue message (queued at `sent_ms`, its SentTimestamp); ValueError if it
-    is not one `send` wrote."""
-    queued_at = iso(from_epoch(sent_ms / 1000)) if sent_ms else None
+def read(body: str) -> list[Change]:
+    """The changes of one queue message; ValueError if it is not one `send` wrote."""
     try:
         message = json.loads(body)
-        tenant = str(message["tenant"])
-        return [Change(str(pk), str(mid), str(at), status, precedence, reason, tenant, queued_at)
+        tenant, read_at = str(message["tenant"]), message.get("read_at")
+        return [Change(str(pk), str(mid), str(at), status, precedence, reason, tenant, read_at)
                 for pk, mid, at, status, precedence, reason in message["changes"]]
     except (TypeError, KeyError, ValueError) as error:
         raise ValueError(f"not a status change message: {error}") from error
@@ -120,24 +119,24 @@ def apply(changes: list[Change]) -> int:
     for change in changes:
         by_key[change.key] = merged(by_key.get(change.key), change)
     current = {(s.pk, s.sk): s for s in _batch_get(DeliveryStatus, list(by_key), consistent=True)}
-    written: list[tuple[DeliveryStatus, Change]] = []
+    written = 0
     with DeliveryStatus.batch_write() as batch:
         for key, change in by_key.items():
             item = _updated(current.get(key), change)
             if item is not None:
                 batch.save(item)
-                written.append((item, change))
-    _forget_erased(written)
-    return len(written)
+                written += 1
+    _forget_erased(list(by_key.values()))
+    return written
 
 
 def merged(earlier: Change | None, change: Change) -> Change:
-    """Two changes of one delivery as one: the better status, the later time (and the earlier queueing)."""
+    """Two changes of one delivery as one: the better status, the later time (and the earlier read)."""
     if earlier is None:
         return change
     best = change if (change.precedence or "") > (earlier.precedence or "") else earlier
-    queued = None if None in (earlier.queued_at, change.queued_at) else min(earlier.queued_at, change.queued_at)
-    return replace(best, at=max(earlier.at, change.at), queued_at=queued)
+    read_at = None if None in (earlier.read_at, change.read_at) else min(earlier.read_at, change.read_at)
+    return replace(best, at=max(earlier.at, change.at), read_at=read_at)
 
 
 def _updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | None:
@@ -152,35 +151,34 @@ def _updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | No
     return item
 
 
-def _forget_erased(written: list[tuple[DeliveryStatus, Change]]) -> None:
-    """A delivery erased meanwhile (msglog.erasure moved it, with its status item): the item just
-    written under the address goes too. Read after the write, so an erasure either sees the item
-    (and its move's condition fails on it) or has moved the delivery before this read. Only for a
-    change whose delivery was read while an erasure of its tenant may have been moving deliveries
-    (`ErasuresRunning`, set before any move): otherwise nothing can have moved it since."""
-    written = _while_erasing(written)
-    if not written:
+def _forget_erased(changes: list[Change]) -> None:
+    """A delivery erased meanwhile (msglog.erasure moved it, with its status item): its status item,
+    written now or by an earlier attempt of this batch, goes too. Read after the writes, so an erasure
+    either sees the item (and its move's condition fails on it) or has moved the delivery before this
+    read. Only for changes whose delivery was read while an erasure of the tenant may have been
+    moving deliveries (`ErasuresRunning`, set before any move): otherwise nothing can have moved it."""
+    changes = _while_erasing(changes)
+    if not changes:
         return
-    deliveries = [(change.pk, keys.delivery_sk(change.message_id)) for _, change in written]
+    deliveries = [(change.pk, keys.delivery_sk(change.message_id)) for change in changes]
     present = {(d.pk, d.sk) for d in _batch_get(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
-    gone = [item for (item, _), key in zip(written, deliveries, strict=True) if key not in present]
+    gone = [change for change, key in zip(changes, deliveries, strict=True) if key not in present]
     if gone:
         with DeliveryStatus.batch_write() as batch:
-            for item in gone:
-                batch.delete(item)
+            for change in gone:
+                batch.delete(DeliveryStatus(*change.key))
 
 
-def _while_erasing(written: list[tuple[DeliveryStatus, Change]]) -> list[tuple[DeliveryStatus, Change]]:
-    tenants = {change.tenant for _, change in written}
-    wanted = [(keys.erasing_pk(tenant), keys.ERASING_SK) for tenant in tenants]
+def _while_erasing(changes: list[Change]) -> list[Change]:
+    wanted = [(keys.erasing_pk(tenant), keys.ERASING_SK) for tenant in {change.tenant for change in changes}]
     until = {w.pk: w.until for w in _batch_get(ErasuresRunning, wanted, consistent=True)}
-    return [(item, change) for item, change in written
-            if change.queued_at is None or until.get(keys.erasing_pk(change.tenant), "") > _looked_up(change.queued_at)]
+    return [change for change in changes
+            if change.read_at is None or until.get(keys.erasing_pk(change.tenant), "") > _lagged(change.read_at)]
 
 
-def _looked_up(queued_at: str) -> str:
-    """The earliest time the change's delivery can have been read."""
-    return iso(datetime.fromisoformat(queued_at) - LOOKED_UP_WITHIN)
+def _lagged(read_at: str) -> str:
+    """The earliest time of a move that a read at `read_at` may not have seen."""
+    return iso(datetime.fromisoformat(read_at) - READ_LAG)
 
 
 def _batch_get(model: Any, wanted: list[tuple[str, str]], *, consistent: bool = False,
@@ -196,15 +194,17 @@ def overlay(deliveries: list[Any]) -> list[Any]:
     wanted_keys = list(wanted)
     for start in range(0, len(wanted_keys), BATCH_GET_MAX):
         for status in _batch_get(DeliveryStatus, wanted_keys[start:start + BATCH_GET_MAX]):
-            lay(wanted[(status.pk, status.sk)], status)
+            delivery = wanted[(status.pk, status.sk)]
+            # a reason may quote the address: of a delivery being erased, only its move shows it, scrubbed
+            lay(delivery, status, reason=not delivery.erased_at)
     return deliveries
 
 
-def lay(delivery: Delivery, status: DeliveryStatus) -> Delivery:
-    """`delivery` as its status item says it is now."""
+def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> Delivery:
+    """`delivery` as its status item says it is now (`reason=False`: without the item's reason)."""
     if status.status_precedence and status.status_precedence > (delivery.status_precedence or ""):
         delivery.status, delivery.status_precedence = status.status, status.status_precedence
-        delivery.status_reason = status.status_reason
+        delivery.status_reason = status.status_reason if reason else None
     if status.last_event_at > (delivery.last_event_at or ""):
         delivery.last_event_at = status.last_event_at
     return delivery
