@@ -212,6 +212,19 @@ def test_a_delivery_being_erased_shows_no_reason_from_its_status_item(api, monke
     assert "kid.pupil" not in json.dumps(row)
 
 
+def once_after(monkeypatch, module, name, then):
+    """`module.name` as it is, then `then()`, the first time it is called."""
+    original, done = getattr(module, name), []
+
+    def wrapped(*args):
+        found = original(*args)
+        if not done:
+            done.append(then())
+        return found
+
+    monkeypatch.setattr(module, name, wrapped)
+
+
 def test_an_event_stored_while_its_delivery_moves_brings_its_status_along(api, monkeypatch):
     """A click matched her delivery after the erasure read its events; its status change waits in the
     queue and will find the delivery gone. The erasure moves the event after the delivery, and the
@@ -222,16 +235,8 @@ def test_an_event_stored_while_its_delivery_moves_brings_its_status_along(api, m
     message_id = api.record(recipients=[KID])
     api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
     api.settle = False
-    read_events = erasure._events
-    clicked = []
-
-    def then_a_click(deliveries):
-        found = read_events(deliveries)
-        if not clicked:
-            clicked.append(api.mailgun(mailgun_event("clicked", KID["address"], message_id=message_id)))
-        return found
-
-    monkeypatch.setattr(erasure, "_events", then_a_click)
+    once_after(monkeypatch, erasure, "_events",
+               lambda: api.mailgun(mailgun_event("clicked", KID["address"], message_id=message_id)))
     assert api.call("DELETE", "/v1/people/P1", auth=token()).json["complete"] is True
     api.settle_statuses()
     assert under(KID["address"]) == []
@@ -247,16 +252,8 @@ def test_an_erasure_waits_for_a_status_written_while_it_moves(api, monkeypatch):
     api.setup_tenant("acme")
     message_id = api.record(recipients=[KID])
     api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
-    read = erasure._statuses
-    opened = []
-
-    def then_an_open(deliveries):
-        held = read(deliveries)
-        if not opened:
-            opened.append(api.mailgun(mailgun_event("opened", KID["address"], message_id=message_id)))
-        return held
-
-    monkeypatch.setattr(erasure, "_statuses", then_an_open)
+    once_after(monkeypatch, erasure, "_statuses",
+               lambda: api.mailgun(mailgun_event("opened", KID["address"], message_id=message_id)))
     first = api.call("DELETE", "/v1/people/P1", auth=token())
     assert (first.json["erased"], first.json["complete"]) == (0, False)
     second = api.call("DELETE", "/v1/people/P1", auth=token())
