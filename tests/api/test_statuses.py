@@ -113,7 +113,8 @@ def test_a_message_that_is_not_a_change_list_fails_alone(api):
     api.setup_tenant("acme")
     message_id = api.record(recipients=[{"address": "pat@example.com"}, {"address": "sam@example.com"}])
     records = [{"messageId": name, "body": body} for name, body in
-               (("m1", change_message(message_id)), ("m2", "not json"), ("m3", change_message(message_id, "sam@example.com")))]
+               (("m1", change_message(message_id)), ("m2", "not json"),
+                ("m3", change_message(message_id, "sam@example.com")))]
     answer = api.gateway.runtime.invoke("StatusFunction", {"Records": records})
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert [status_of(api, a)[0] for a in ("pat@example.com", "sam@example.com")] == ["delivered", "delivered"]

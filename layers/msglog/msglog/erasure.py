@@ -54,7 +54,6 @@ from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
 from msglog.ingest import change_of, link_pending, update_delivery
-from msglog.status import precedence, rank
 from msglog.models import (
     Delivery,
     DeliveryEvent,
@@ -69,6 +68,7 @@ from msglog.models import (
     condition_failed,
     update_if,
 )
+from msglog.status import precedence, rank
 
 logger = Logger(child=True)
 BUDGET_SECONDS = 15.0  # no new batch after this (ERASURE_BUDGET_SECONDS): the batch under way and the audit fit in 29 s

@@ -146,7 +146,8 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
        one BatchGet of the deliveries and 2. of the events, to see which are stored already; 3. the
        new ones: BatchWrite (their keys are deterministic, so a racing retry writes the same item);
     4. per delivery, the batch's highest-precedence event and its latest time: conditional updates of
-       the deliveries, or for more than `status_direct_max` of them, the status writer (msglog.statuses); 5. unmatched events are parked per delivery-to-be and linked when
+       the deliveries, or for more than `status_direct_max` of them, the status writer (msglog.statuses);
+    5. unmatched events are parked per delivery-to-be and linked when
        the message (or its provider id) is recorded — unless that delivery was erased (its
        tombstone says so): those are dropped, so that no late event brings the address back.
     A retry runs steps 4-5 again (idempotent): the attempt it repeats may have failed half way.
