@@ -32,7 +32,7 @@ def written(changes: list[statuses.Change], batches: list[int]):
             merged = statuses.merged(merged, c)
         start += size
         if merged is not None:
-            item = statuses._updated(item, merged) or item
+            item = statuses.updated(item, merged) or item
     return item and (item.status, item.status_precedence, item.last_event_at)
 
 
@@ -49,10 +49,10 @@ def test_any_order_and_any_batching_end_in_the_same_status(events, random, batch
 
 
 def test_a_change_the_item_holds_writes_nothing():
-    item = statuses._updated(None, as_change("opened", "2026-12-01T10:00:05.000000Z", "e1"))
-    assert statuses._updated(item, as_change("delivered", "2026-12-01T10:00:01.000000Z", "e0")) is None
-    assert statuses._updated(item, as_change("opened", "2026-12-01T10:00:05.000000Z", "e1")) is None
-    later = statuses._updated(item, as_change("delivered", "2026-12-01T10:00:09.000000Z", "e2"))
+    item = statuses.updated(None, as_change("opened", "2026-12-01T10:00:05.000000Z", "e1"))
+    assert statuses.updated(item, as_change("delivered", "2026-12-01T10:00:01.000000Z", "e0")) is None
+    assert statuses.updated(item, as_change("opened", "2026-12-01T10:00:05.000000Z", "e1")) is None
+    later = statuses.updated(item, as_change("delivered", "2026-12-01T10:00:09.000000Z", "e2"))
     assert (later.status, later.last_event_at) == ("opened", "2026-12-01T10:00:09.000000Z")  # time only
 
 
@@ -60,10 +60,10 @@ def test_the_item_is_laid_over_the_delivery_only_where_it_is_better():
     delivery = Delivery("T#acme#R#pat@example.com", "M#01MSG", status="failed",
                         status_precedence=precedence("failed", "2026-12-01T09:00:00.000000Z"),
                         last_event_at="2026-12-01T09:00:00.000000Z")
-    lesser = statuses._updated(None, as_change("delivered", "2026-12-01T10:00:00.000000Z", "e1"))
+    lesser = statuses.updated(None, as_change("delivered", "2026-12-01T10:00:00.000000Z", "e1"))
     statuses.lay(delivery, lesser)
     assert (delivery.status, delivery.last_event_at) == ("failed", "2026-12-01T10:00:00.000000Z")
-    statuses.lay(delivery, statuses._updated(None, as_change("opened", "2026-12-01T08:00:00.000000Z", "e2")))
+    statuses.lay(delivery, statuses.updated(None, as_change("opened", "2026-12-01T08:00:00.000000Z", "e2")))
     assert (delivery.status, delivery.last_event_at) == ("opened", "2026-12-01T10:00:00.000000Z")
 
 

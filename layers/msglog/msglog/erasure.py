@@ -68,7 +68,6 @@ from msglog.models import (
     condition_failed,
     update_if,
 )
-from msglog.status import precedence, rank
 
 logger = Logger(child=True)
 BUDGET_SECONDS = 15.0  # no new batch after this (ERASURE_BUDGET_SECONDS): the batch under way and the audit fit in 29 s
@@ -309,8 +308,8 @@ def _move(run: _Run, delivery: Delivery, events: list[DeliveryEvent], status: De
             chunk, pairs = pairs[:EVENTS_PER_TRANSACTION], pairs[EVENTS_PER_TRANSACTION:]
             if not _transact(chunk):
                 return None
-    anonymous = _anonymous_delivery(run, delivery, _settled(status, events), pseudonym, scrub)
-    if not _transact(pairs, (delivery, anonymous), _Held(keys.delivery_status_sk(delivery.message_id), status)):
+    anonymous = _anonymous_delivery(run, delivery, _settled(delivery, status, events), pseudonym, scrub)
+    if not _transact(pairs, (delivery, anonymous, status)):
         return None
     return len(events)
 
@@ -326,20 +325,23 @@ def _scrubber(delivery: Delivery, pseudonym: str) -> Callable[[str | None], str 
     return scrub
 
 
-def _settled(status: DeliveryStatus | None, events: list[DeliveryEvent]) -> list[DeliveryStatus]:
-    """What the delivery's status is, whatever its writer has not applied yet: its status item and
-    each of its events (all of them move with it; changes still queued find it gone)."""
-    said = [DeliveryStatus(status=e.event, status_precedence=precedence(e.event, e.timestamp, e.event_id),
-                           status_reason=e.reason, last_event_at=e.timestamp) if rank(e.event)
-            else DeliveryStatus(last_event_at=e.timestamp) for e in events]
-    return ([status] if status else []) + said
+def _settled(delivery: Delivery, status: DeliveryStatus | None,
+             events: list[DeliveryEvent]) -> DeliveryStatus | None:
+    """What the delivery's status is, whatever its writer has not applied yet: its status item with
+    each of its events laid over it (all of them move with it; changes still queued find it gone).
+    A copy: the move's condition needs the item as read."""
+    said = None
+    for event in events:
+        said = statuses.merged(said, change_of(delivery, event))
+    held = DeliveryStatus.from_raw_data(status.serialize()) if status else None
+    return (statuses.updated(held, said) if said else None) or held
 
 
-def _anonymous_delivery(run: _Run, delivery: Delivery, settled: list[DeliveryStatus], pseudonym: str,
+def _anonymous_delivery(run: _Run, delivery: Delivery, settled: DeliveryStatus | None, pseudonym: str,
                         scrub: Callable[[str | None], str | None]) -> Delivery:
     erased = Delivery.from_raw_data(delivery.serialize())
-    for status in settled:
-        statuses.lay(erased, status)
+    if settled:
+        statuses.lay(erased, settled)
     erased.pk = keys.recipient_pk(run.tenant, pseudonym)
     erased.address = erased.recipient_key = pseudonym
     erased.person_id = erased.family_id = erased.name = erased.fields = erased.provider_message_id = None
@@ -397,32 +399,26 @@ def _status_unchanged(item: DeliveryStatus) -> Any:
     return condition & DeliveryStatus.status_precedence.does_not_exist()
 
 
-@dataclass(frozen=True, slots=True)
-class _Held:
-    """A delivery's status item as the move read it (None: there was none)."""
-
-    sk: str
-    item: DeliveryStatus | None
-
-
 def _transact(events: list[tuple[DeliveryEvent, DeliveryEvent]],
-              delivery: tuple[Delivery, Delivery] | None = None, status: _Held | None = None) -> bool:
-    """Delete the old items and put their anonymous copies, all or none; False if one changed meanwhile
-    (the delivery's status item included: its writer may have raised it since it was read)."""
+              delivery: tuple[Delivery, Delivery, DeliveryStatus | None] | None = None) -> bool:
+    """Delete the old items and put their anonymous copies, all or none; False if one changed meanwhile.
+    `delivery`: the old one, its anonymous copy, and its status item as read (None: there was none),
+    which goes too — or, if there was none, must still not be there (its writer may have acted since)."""
     try:
         with TransactWrite(connection=Entity._get_connection().connection) as transaction:
             for old, new in events:
                 transaction.delete(old, condition=DeliveryEvent.pk.exists())
                 transaction.save(new)
             if delivery:
-                old_delivery, new_delivery = delivery
+                old_delivery, new_delivery, status = delivery
                 transaction.delete(old_delivery, condition=_unchanged(old_delivery))
                 transaction.save(new_delivery)
-            if delivery and status and status.item is not None:
-                transaction.delete(status.item, condition=_status_unchanged(status.item))
-            elif delivery and status:
-                transaction.condition_check(DeliveryStatus, old_delivery.pk, status.sk,
-                                            condition=DeliveryStatus.pk.does_not_exist())
+                if status is not None:
+                    transaction.delete(status, condition=_status_unchanged(status))
+                else:
+                    transaction.condition_check(DeliveryStatus, old_delivery.pk,
+                                                keys.delivery_status_sk(old_delivery.message_id),
+                                                condition=DeliveryStatus.pk.does_not_exist())
     except TransactWriteError as error:
         reasons = getattr(error, "cancellation_reasons", None) or []
         if any(r is not None and r.code in _LOST_RACE for r in reasons):

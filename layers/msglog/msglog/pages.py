@@ -111,23 +111,29 @@ def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:
     return items, len(items), True
 
 
+def by_page(query: Callable[..., Iterable[Any]],
+            per_page: Callable[[list[Any]], Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """`query` with `per_page` applied to each page of its items (at most one BatchGetItem's keys), in order."""
+
+    def run(**kwargs: Any) -> Iterator[Any]:
+        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
+        chunk: list[Any] = []
+        for found in query(**kwargs):
+            chunk.append(found)
+            if len(chunk) == size:
+                yield from per_page(chunk)
+                chunk = []
+        if chunk:
+            yield from per_page(chunk)
+
+    return run
+
+
 def hydrated(model: Any, query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
     """The Query of an index that holds keys only (gsi4-gsi6: keys and type) as the table's whole items, in the index's
     order: one BatchGetItem per page of keys, eventually consistent like the index. A key whose
     item is gone by then (an erasure moved it; the index lags) is skipped."""
-
-    def run(**kwargs: Any) -> Iterator[Any]:
-        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
-        chunk: list[tuple[str, str]] = []
-        for found in query(**kwargs):
-            chunk.append((found.pk, found.sk))
-            if len(chunk) == size:
-                yield from _items(model, chunk)
-                chunk = []
-        if chunk:
-            yield from _items(model, chunk)
-
-    return run
+    return by_page(query, lambda found: _items(model, [(item.pk, item.sk) for item in found]))
 
 
 def _items(model: Any, wanted: list[tuple[str, str]]) -> list[Any]:

@@ -7,8 +7,9 @@ the only writer of a delivery's status item (`S#<mid>`, beside the delivery) whi
 reads the items consistently and writes them with BatchWriteItem, which has no conditions — 25
 deliveries a request, where a conditional UpdateItem took one each.
 
-The delivery keeps the status it was recorded with; readers lay the status item over it
-(`overlay`, `overlaid`): the better precedence wins, and the later activity time.
+Only requests that change many deliveries come here (msglog.ingest: a few are updated on the
+delivery itself, by condition). Readers lay the status item over the delivery (`overlay`,
+`overlaid`): the better precedence wins, and the later activity time.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from msglog import keys
+from msglog import keys, pages
 from msglog.clock import iso
 from msglog.config import config
 from msglog.models import Delivery, DeliveryStatus, ErasuresRunning
 
 SEND_BATCH = 10  # SendMessageBatch's most entries
 MESSAGE_BYTES = 200_000  # under SQS's 256 KiB a message (and a batch), with room for the envelope
-BATCH_GET_MAX = 100
 # An eventually consistent read may still show a delivery that an erasure moved up to this long before.
 READ_LAG = timedelta(minutes=1)
 
@@ -122,7 +122,7 @@ def apply(changes: list[Change]) -> int:
     written = 0
     with DeliveryStatus.batch_write() as batch:
         for key, change in by_key.items():
-            item = _updated(current.get(key), change)
+            item = updated(current.get(key), change)
             if item is not None:
                 batch.save(item)
                 written += 1
@@ -139,8 +139,8 @@ def merged(earlier: Change | None, change: Change) -> Change:
     return replace(best, at=max(earlier.at, change.at), read_at=read_at)
 
 
-def _updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | None:
-    """The status item with `change` laid over it; None if it changes nothing."""
+def updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | None:
+    """`item` (changed in place, or a new one) with `change` laid over it; None if it changes nothing."""
     if item is None:
         item = DeliveryStatus(*change.key, last_event_at=change.at)
     elif change.at <= item.last_event_at and (change.precedence or "") <= (item.status_precedence or ""):
@@ -189,14 +189,12 @@ def _batch_get(model: Any, wanted: list[tuple[str, str]], *, consistent: bool = 
 
 
 def overlay(deliveries: list[Any]) -> list[Any]:
-    """Lay each delivery's status item over it (one BatchGetItem per 100); other items pass unchanged."""
+    """Lay each delivery's status item over it (pynamodb reads 100 keys a BatchGetItem); other items pass."""
     wanted = {(d.pk, keys.delivery_status_sk(d.message_id)): d for d in deliveries if isinstance(d, Delivery)}
-    wanted_keys = list(wanted)
-    for start in range(0, len(wanted_keys), BATCH_GET_MAX):
-        for status in _batch_get(DeliveryStatus, wanted_keys[start:start + BATCH_GET_MAX]):
-            delivery = wanted[(status.pk, status.sk)]
-            # a reason may quote the address: of a delivery being erased, only its move shows it, scrubbed
-            lay(delivery, status, reason=not delivery.erased_at)
+    for status in _batch_get(DeliveryStatus, list(wanted)):
+        delivery = wanted[(status.pk, status.sk)]
+        # a reason may quote the address: of a delivery being erased, only its move shows it, scrubbed
+        lay(delivery, status, reason=not delivery.erased_at)
     return deliveries
 
 
@@ -213,16 +211,4 @@ def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> D
 def overlaid(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
     """A Query (or `pages.hydrated` one) of deliveries, each with its status laid over it: one
     BatchGetItem per page of deliveries, in the query's order."""
-
-    def run(**kwargs: Any) -> Iterator[Any]:
-        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
-        chunk: list[Any] = []
-        for item in query(**kwargs):
-            chunk.append(item)
-            if len(chunk) == size:
-                yield from overlay(chunk)
-                chunk = []
-        if chunk:
-            yield from overlay(chunk)
-
-    return run
+    return pages.by_page(query, overlay)
