@@ -15,7 +15,7 @@ from typing import Any
 from msglog import keys
 from msglog.clock import iso
 from msglog.ids import new_ulid
-from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, Suppression
+from msglog.models import Delivery, DeliveryEvent, DeliveryStatus, IngestionRecord, Message, Suppression
 from msglog.status import precedence
 
 SUBJECT = "Missing assignment: Algebra worksheet 4."
@@ -34,10 +34,14 @@ def message(tenant: str, created: datetime, shards: int) -> dict[str, Any]:
     ).serialize()
 
 
-def delivery(tenant: str, address: str, created: datetime, n: int) -> dict[str, Any]:
-    """One message to `address` (the recipient log's row), delivered (gsi4 person, gsi6 group, gsi5 family: keys only)."""
+def delivery(tenant: str, address: str, created: datetime, n: int) -> list[dict[str, Any]]:
+    """One message to `address` (the recipient log's row), delivered (gsi4 person, gsi6 group, gsi5 family: keys only),
+    and the status item its opening left (the status writer's, as for every delivery of a large webhook request)."""
     mid, rkey, at = new_ulid(created), address.lower(), iso(created + timedelta(seconds=40))
-    return Delivery(
+    opened = iso(created + timedelta(hours=2))
+    status = DeliveryStatus(keys.recipient_pk(tenant, rkey), keys.delivery_status_sk(mid), status="opened",
+                            status_precedence=precedence("opened", opened, "sendgrid.x"), last_event_at=opened)
+    return [status.serialize(), Delivery(
         keys.recipient_pk(tenant, rkey), keys.delivery_sk(mid), message_id=mid, address=address, recipient_key=rkey,
         person_id=f"S{n % 50:04d}", family_id=f"F{n % 400:05d}", role="staff", name="Manager, Office",
         fields={"guardian.name": "Office Manager", "student.firstname": "Jane"},
@@ -48,7 +52,7 @@ def delivery(tenant: str, address: str, created: datetime, n: int) -> dict[str, 
         gsi4pk=keys.person_pk(tenant, f"S{n % 50:04d}"), gsi4sk=keys.owner_sk(mid),
         gsi6pk=keys.message_group_pk(tenant, mid, rkey), gsi6sk=keys.group_delivery_sk(rkey),
         gsi5pk=keys.family_pk(tenant, f"F{n % 400:05d}"), gsi5sk=keys.owner_sk(mid),
-    ).serialize()
+    ).serialize()]
 
 
 def event(tenant: str, at: datetime, n: int, shards: int) -> dict[str, Any]:

@@ -55,6 +55,6 @@ def test_the_status_sample_writes_a_status_no_view_shows(api):
     pk, message_id = json.loads(event["Records"][0]["body"])["changes"][0][:2]
     left = boto3.client("dynamodb").query(TableName=physical_name("Table"), KeyConditionExpression="pk = :pk",
                                           ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
-    assert [(i["sk"]["S"], i["status"]["S"]) for i in left] == [(f"S#{message_id}", "delivered")]
+    assert [(i["sk"]["S"], i["status"]["S"]) for i in left] == [(f"M#{message_id}#S", "delivered")]
     address = pk.split("#R#")[1]
     assert api.get(f"/v1/recipients/{address}/messages").json["items"] == []

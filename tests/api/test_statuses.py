@@ -262,3 +262,35 @@ def test_an_erasure_waits_for_a_status_written_while_it_moves(api, monkeypatch):
     assert under(KID["address"]) == []
     [row] = api.get(f"/v1/messages/{message_id}").json["recipients"]
     assert row["address"].startswith("erased:") and row["status"] == "opened"
+
+
+def every_row(api, path):
+    rows, cursor = [], None
+    while True:
+        reply = api.get(path + (f"&cursor={cursor}" if cursor else "")).json
+        rows += reply["items"]
+        if not (cursor := reply["next_cursor"]):
+            return rows
+
+
+@pytest.mark.parametrize("view", ["pat@example.com", "person:P1"])
+def test_every_page_shows_the_written_status_whatever_its_size_and_order(api, view):
+    """The address's log reads each status item in its deliveries' own Query, next to its delivery
+    (before it newest first, after it oldest first), so a page may end between the two; the person's
+    log reads them with its deliveries."""
+    api.setup_tenant("acme")
+    events = ["delivered", "opened", "complained", "clicked", "unsubscribed"]
+    said = {}
+    for event in events:
+        message_id = api.record(recipients=[{"address": "pat@example.com", "person_id": "P1"}])
+        api.mailgun(mailgun_event(event, message_id=message_id))
+        said[message_id] = event
+    said[api.record(recipients=[{"address": "pat@example.com", "person_id": "P1"}])] = "queued"  # no event
+    assert {item["sk"]["S"] for item in under("pat@example.com")} >= {f"M#{m}#S" for m in said if said[m] != "queued"}
+    for order in ("desc", "asc"):
+        for limit in (1, 2, 3, 6):
+            rows = every_row(api, f"/v1/recipients/{view}/messages?limit={limit}&order={order}")
+            assert [r["message_id"] for r in rows] == sorted(said, reverse=order == "desc")
+            assert {r["message_id"]: r["status"] for r in rows} == said
+    by_status = api.get(f"/v1/recipients/{view}/messages?sort=status&limit=6").json["items"]
+    assert {r["message_id"]: r["status"] for r in by_status} == said

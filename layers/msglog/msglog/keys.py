@@ -87,16 +87,21 @@ def delivery_sk(message_id: str) -> str:
 DELIVERY_PREFIX = "M#"
 
 
+def delivery_status_sk(message_id: str) -> str:
+    """A delivery's status as its provider events raised it (msglog.statuses): it sorts right after the
+    delivery (`M#<mid>`), so a Query of a recipient's deliveries returns each one's status beside it."""
+    return status_sk_of(delivery_sk(message_id))
+
+
+def status_sk_of(delivery_sort_key: str) -> str:
+    return delivery_sort_key + "#S"
+
+
 def event_sk(timestamp: str, event_id: str) -> str:
     return f"E#{timestamp}#{event_id}"
 
 
 EVENT_PREFIX = "E#"
-
-
-def delivery_status_sk(message_id: str) -> str:
-    """A delivery's status as its provider events raised it (msglog.statuses), beside the delivery."""
-    return f"S#{message_id}"
 
 
 STATUS_GROUPS = 64  # message groups of the StatusChanges queue per tenant: the status writers that can run at once

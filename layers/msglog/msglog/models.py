@@ -58,7 +58,8 @@ class Gsi3(GlobalSecondaryIndex):
 
 # A delivery's own indexes hold its keys (and item type) only: its status changes with every event,
 # and an index that projected it would take a write of the whole item on each one (docs/data-model.md). Views
-# read the deliveries they list from the table, one BatchGetItem per page (msglog.pages.hydrated).
+# read the deliveries they list from the table, one BatchGetItem per page with their status items
+# (msglog.statuses.hydrated).
 class Gsi4(GlobalSecondaryIndex):
     """A person's deliveries."""
 
@@ -247,7 +248,7 @@ class Delivery(Entity, discriminator="delivery"):
 
 
 class DeliveryStatus(Entity, discriminator="status"):
-    """A delivery's status as its provider events raised it (`S#<mid>` beside the delivery; ~150 B, table only).
+    """A delivery's status as its provider events raised it (`M#<mid>#S`, beside the delivery; ~150 B, table only).
     Written by msglog.statuses alone; readers lay it over the delivery, which keeps the status it was recorded with."""
 
     status = UnicodeAttribute(null=True)  # none while only unranked events came (their time still counts)

@@ -111,12 +111,13 @@ def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:
     return items, len(items), True
 
 
-def by_page(query: Callable[..., Iterable[Any]],
-            per_page: Callable[[list[Any]], Iterable[Any]]) -> Callable[..., Iterator[Any]]:
-    """`query` with `per_page` applied to each page of its items (at most one BatchGetItem's keys), in order."""
+def by_page(query: Callable[..., Iterable[Any]], per_page: Callable[[list[Any]], Iterable[Any]],
+            *, keys_per_item: int = 1) -> Callable[..., Iterator[Any]]:
+    """`query` with `per_page` applied to each page of its items (at most one BatchGetItem's keys,
+    `keys_per_item` of them an item), in order."""
 
     def run(**kwargs: Any) -> Iterator[Any]:
-        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX)
+        size = min(kwargs.get("page_size") or BATCH_GET_MAX, BATCH_GET_MAX // keys_per_item)
         chunk: list[Any] = []
         for found in query(**kwargs):
             chunk.append(found)

@@ -3,13 +3,15 @@
 Ingestion (msglog.ingest) sends *changes* — per delivery, the request's best event and its latest
 time — to the StatusChanges FIFO queue, in message groups of tenant and recipient shard
 (`keys.status_group`). Lambda hands over one batch of a group at a time, in order, so `apply` is
-the only writer of a delivery's status item (`S#<mid>`, beside the delivery) while it runs: it
+the only writer of a delivery's status item (`M#<mid>#S`, beside the delivery) while it runs: it
 reads the items consistently and writes them with BatchWriteItem, which has no conditions — 25
 deliveries a request, where a conditional UpdateItem took one each.
 
 Only requests that change many deliveries come here (msglog.ingest: a few are updated on the
-delivery itself, by condition). Readers lay the status item over the delivery (`overlay`,
-`overlaid`): the better precedence wins, and the later activity time.
+delivery itself, by condition). Readers lay the status item over the delivery: the better precedence
+wins, and the later activity time. A recipient's log finds it in the same Query as the delivery
+(`beside`); the views that list deliveries through a keys-only index fetch it in the same
+BatchGetItem (`hydrated`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from msglog import keys, pages
 from msglog.clock import iso
 from msglog.config import config
-from msglog.models import Delivery, DeliveryStatus, ErasuresRunning
+from msglog.models import Delivery, DeliveryStatus, Entity, ErasuresRunning
 
 SEND_BATCH = 10  # SendMessageBatch's most entries
 MESSAGE_BYTES = 200_000  # under SQS's 256 KiB a message (and a batch), with room for the envelope
@@ -188,16 +190,6 @@ def _batch_get(model: Any, wanted: list[tuple[str, str]], *, consistent: bool = 
     return list(model.batch_get(wanted, consistent_read=consistent, attributes_to_get=attributes))
 
 
-def overlay(deliveries: list[Any]) -> list[Any]:
-    """Lay each delivery's status item over it (pynamodb reads 100 keys a BatchGetItem); other items pass."""
-    wanted = {(d.pk, keys.delivery_status_sk(d.message_id)): d for d in deliveries if isinstance(d, Delivery)}
-    for status in _batch_get(DeliveryStatus, list(wanted)):
-        delivery = wanted[(status.pk, status.sk)]
-        # a reason may quote the address: of a delivery being erased, only its move shows it, scrubbed
-        lay(delivery, status, reason=not delivery.erased_at)
-    return deliveries
-
-
 def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> Delivery:
     """`delivery` as its status item says it is now (`reason=False`: without the item's reason)."""
     if status.status_precedence and status.status_precedence > (delivery.status_precedence or ""):
@@ -208,7 +200,57 @@ def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> D
     return delivery
 
 
-def overlaid(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
-    """A Query (or `pages.hydrated` one) of deliveries, each with its status laid over it: one
-    BatchGetItem per page of deliveries, in the query's order."""
-    return pages.by_page(query, overlay)
+def _shown(delivery: Delivery, status: DeliveryStatus | None) -> Delivery:
+    """What a view shows of `delivery`. Of one being erased (marked in place), its status item's reason
+    waits for the move, which scrubs it: a provider's reason may quote the address."""
+    return lay(delivery, status, reason=not delivery.erased_at) if status else delivery
+
+
+def beside(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """A Query of a recipient's deliveries (`M#` keys), which returns each one's status item next to
+    it (after it ascending, before it descending), as the deliveries with their status laid over them.
+    `limit` and `page_size` count deliveries: the Query is asked for twice as many items."""
+
+    def run(*, limit: int | None = None, page_size: int | None = None, **kwargs: Any) -> Iterator[Any]:
+        items = query(limit=2 * limit + 1 if limit else None, page_size=2 * page_size + 1 if page_size else None,
+                      **kwargs)
+        held: Any = None  # a delivery or a status item, until the next item shows whether it is its partner
+        given = 0
+        for item in items:
+            if held is not None and _partners(held, item):
+                delivery, status = (held, item) if isinstance(held, Delivery) else (item, held)
+                held = None
+                yield _shown(delivery, status)
+                given += 1
+            else:
+                if isinstance(held, Delivery):  # a status item without its delivery is outside the range
+                    yield held
+                    given += 1
+                held = item
+            if limit and given >= limit:
+                return
+        if isinstance(held, Delivery):
+            yield held
+
+    return run
+
+
+def _partners(one: Any, other: Any) -> bool:
+    status, delivery = (one, other) if isinstance(one, DeliveryStatus) else (other, one)
+    return (isinstance(status, DeliveryStatus) and isinstance(delivery, Delivery)
+            and status.sk == keys.status_sk_of(delivery.sk))
+
+
+def hydrated(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+    """The Query of an index that holds the deliveries' keys only (gsi4-gsi6) as whole deliveries with
+    their status laid over them, in the index's order: one BatchGetItem per page of 50 reads both, eventually
+    consistent like the index. A delivery gone by then (an erasure moved it; the index lags) is skipped."""
+
+    def fetch(rows: list[Any]) -> list[Delivery]:
+        wanted = [(row.pk, row.sk) for row in rows]
+        found = {(item.pk, item.sk): item
+                 for item in Entity.batch_get(wanted + [(pk, keys.status_sk_of(sk)) for pk, sk in wanted])}
+        return [_shown(found[(pk, sk)], found.get((pk, keys.status_sk_of(sk))))
+                for pk, sk in wanted if isinstance(found.get((pk, sk)), Delivery)]
+
+    return pages.by_page(query, fetch, keys_per_item=2)

@@ -22,7 +22,7 @@ from msglog.clock import iso, now
 from msglog.config import config
 from msglog.errors import BadRequest, FieldError, Forbidden, NotFound, invalid
 from msglog.messages import get_message
-from msglog.models import Delivery, DeliveryEvent, IngestionRecord, Message, MessageBody, Suppression
+from msglog.models import Delivery, DeliveryEvent, Entity, IngestionRecord, Message, MessageBody, Suppression
 from msglog.suppressions import show as _show_suppression
 from msglog.listing import ListQuery
 from msglog.status import rank
@@ -195,17 +195,16 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         index, pk = (Delivery.gsi4, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi5, keys.family_pk(tenant, owner))
         number = index.Meta.index_name[-1]
         sort = getattr(Delivery, f"gsi{number}sk")
-        source = pages.Source("r", statuses.overlaid(pages.hydrated(Delivery, partial(
-            index.query, pk, sort.between(low, high + "~")))),
+        source = pages.Source("r", statuses.hydrated(partial(index.query, pk, sort.between(low, high + "~"))),
                               ("pk", "sk", f"gsi{number}pk", f"gsi{number}sk"), f"gsi{number}sk")
     else:
         try:
             rkey = key_of_any(recipient)
         except ValueError as problem:
             raise invalid("recipient", f"{problem}; or use person:<id> / family:<id>") from None
-        source = pages.Source("r", statuses.overlaid(partial(
-            Delivery.query, keys.recipient_pk(tenant, rkey),
-            Delivery.sk.between(keys.delivery_sk(low), keys.delivery_sk(high)))),
+        source = pages.Source("r", statuses.beside(partial(
+            Entity.query, keys.recipient_pk(tenant, rkey),
+            Entity.sk.between(keys.delivery_sk(low), keys.delivery_status_sk(high)))),
                               ("pk", "sk"), "sk")
     f = query.filter
 
@@ -306,9 +305,9 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
     recipients = [
-        pages.Source(f"m{shard}", statuses.overlaid(pages.hydrated(Delivery, partial(
+        pages.Source(f"m{shard}", statuses.hydrated(partial(
             Delivery.gsi6.query, keys.message_group_shard_pk(tenant, message_id, shard),
-            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX)))),
+            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))),
                      ("pk", "sk", "gsi6pk", "gsi6sk"), "gsi6sk")
         for shard in range(keys.GROUP_SHARDS)
     ]
