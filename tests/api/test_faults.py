@@ -108,12 +108,14 @@ def test_other_errors_are_a_500_problem_without_internals(api, faults):
 
 def test_sendgrid_batch_failing_midway_is_complete_after_the_replay(api, faults):
     private, message_id, batch = sendgrid_message(api, 60, event_ids="first")
-    faults.fail("BatchWriteItem", times=50, after=1)  # the first 25 events are written, then writes fail
+    faults.fail("BatchWriteItem", times=50, after=1)  # one write of events (25, 25 or 10) goes through, then they fail
     assert sendgrid_post(api, private, batch).status == 202  # parked whole
     faults.plan.clear()
+    written = len(api.get("/v1/events?limit=200").json["items"])
+    assert written in (10, 25)
     assert replay(api) == {"replayed": 1, "refused": 0, "failed": 0}
     log = api.get("/v1/ingestion-log").json["items"][0]
-    assert log["outcomes"] == {"NOLOG_DUPLICATE": 25, "LOG_OK": 35}  # the first 25 were stored before it failed
+    assert log["outcomes"] == {"NOLOG_DUPLICATE": written, "LOG_OK": 60 - written}  # stored before it failed
     detail = api.get(f"/v1/messages/{message_id}?limit=200").json
     assert {r["status"] for r in detail["recipients"]} == {"delivered"}
     assert len(api.get("/v1/events?limit=200").json["items"]) == 60

@@ -16,14 +16,12 @@ it (`link_pending`). Both sides write first and read second, so one of them alwa
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
-from msglog import keys, stats, statuses
+from msglog import fanout, keys, stats, statuses
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.config import config
@@ -166,18 +164,19 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
     stored = _look_up(tenant, unique)
     erased = _erased(tenant, [a for a in unique if not a.delivery])
-    with DeliveryEvent.batch_write() as batch:
-        for arrival in unique:
-            if arrival.key in erased:
-                continue
-            if arrival.delivery:
-                _attach(arrival.item, tenant, arrival.delivery)
-            if arrival.key in stored:
-                arrival.duplicate = True
-                if arrival.delivery and stored[arrival.key].message_id is None:
-                    _attach_stored(arrival.item)
-            else:
-                batch.save(arrival.item)
+    new = []
+    for arrival in unique:
+        if arrival.key in erased:
+            continue
+        if arrival.delivery:
+            _attach(arrival.item, tenant, arrival.delivery)
+        if arrival.key in stored:
+            arrival.duplicate = True
+            if arrival.delivery and stored[arrival.key].message_id is None:
+                _attach_stored(arrival.item)
+        else:
+            new.append(arrival.item)
+    fanout.save_all(DeliveryEvent, new)
     _raise_statuses(tenant, [a for a in unique if a.delivery], read_at)
     _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
     linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
@@ -225,15 +224,14 @@ def _look_up(tenant: str, arrivals: list[_Arrival]) -> dict[tuple[str, str], Del
         elif arrival.event.provider_message_id:
             link = (keys.provider_message_pk(tenant, arrival.event.provider_message_id), keys.link_sk(arrival.rkey))
             by_link.setdefault(link, []).append(index)
-    if by_link:
-        for link in ProviderMessageLink.batch_get(list(by_link)):
-            for index in by_link[(link.pk, link.sk)]:
-                message_ids[index] = link.message_id
+    for link in fanout.get_all(ProviderMessageLink, list(by_link)):
+        for index in by_link[(link.pk, link.sk)]:
+            message_ids[index] = link.message_id
     wanted = {index: (keys.recipient_pk(tenant, arrivals[index].rkey), keys.delivery_sk(mid))
               for index, mid in message_ids.items()}
     found = {(item.pk, item.sk): item
-             for item in Entity.batch_get(list(set(wanted.values())) + [a.key for a in arrivals],
-                                          attributes_to_get=list(LOOKED_UP))}
+             for item in fanout.get_all(Entity, list(set(wanted.values())) + [a.key for a in arrivals],
+                                        attributes=LOOKED_UP)}
     for index, key in wanted.items():
         delivery = found.get(key)
         arrivals[index].delivery = delivery if isinstance(delivery, Delivery) else None
@@ -270,12 +268,8 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
     if len(changes) > config().status_direct_max:
         statuses.send(tenant, list(changes.values()), read_at)
         return
-    updates = [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)]
-    if len(updates) == 1:
-        update_delivery(*updates[0])
-        return
-    for future in [_workers().submit(update_delivery, *update) for update in updates]:
-        future.result()  # re-raises the first failure, after every update was attempted
+    fanout.each(lambda update: update_delivery(*update),
+                [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)])
 
 
 def _is_news(delivery: Delivery, change: statuses.Change) -> bool:
@@ -318,14 +312,7 @@ def _count_failures(failures: list[_Arrival]) -> None:
         earlier = key not in first or arrival.item.timestamp < first[key].item.timestamp
         if arrival.delivery.failed_at is None and earlier:
             first[key] = arrival
-    for future in [_workers().submit(stats.count_failure, a.delivery, a.item.timestamp) for a in first.values()]:
-        future.result()
-
-
-@cache
-def _workers() -> ThreadPoolExecutor:
-    """Kept for the container's life: its threads (and their connections) are reused."""
-    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="ingest")
+    fanout.each(lambda arrival: stats.count_failure(arrival.delivery, arrival.item.timestamp), list(first.values()))
 
 
 def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:

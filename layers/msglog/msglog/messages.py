@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, keys, stats
+from msglog import bodies, fanout, keys, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -151,23 +151,19 @@ def _write_recipients(tenant: str, message: Message, recipients: list[RecipientI
     for recipient in recipients:
         item = _delivery(tenant, message, recipient)
         wanted[item.pk] = (item, recipient)
-    existing = {d.pk for d in Delivery.batch_get([(i.pk, i.sk) for i, _ in wanted.values()], consistent_read=True)}
+    existing = {d.pk for d in fanout.get_all(Delivery, [(i.pk, i.sk) for i, _ in wanted.values()], consistent=True)}
     links, pending = [], []
-    with Delivery.batch_write() as batch:
-        for pk, (item, recipient) in wanted.items():
-            if pk in existing:
-                _update_recipient(item, recipient)
-            else:
-                batch.save(item)
-            pending += keys.delivery_links(message.message_id, item.recipient_key, recipient.provider_message_id)
-            if recipient.provider_message_id:
-                links.append(ProviderMessageLink(
-                    keys.provider_message_pk(tenant, recipient.provider_message_id), keys.link_sk(item.recipient_key),
-                    message_id=message.message_id, recipient_key=item.recipient_key,
-                ))
-    with ProviderMessageLink.batch_write() as batch:
-        for link in links:
-            batch.save(link)
+    for pk, (item, recipient) in wanted.items():
+        if pk in existing:
+            _update_recipient(item, recipient)
+        pending += keys.delivery_links(message.message_id, item.recipient_key, recipient.provider_message_id)
+        if recipient.provider_message_id:
+            links.append(ProviderMessageLink(
+                keys.provider_message_pk(tenant, recipient.provider_message_id), keys.link_sk(item.recipient_key),
+                message_id=message.message_id, recipient_key=item.recipient_key,
+            ))
+    fanout.save_all(Delivery, [item for pk, (item, _) in wanted.items() if pk not in existing])
+    fanout.save_all(ProviderMessageLink, links)
     linked = link_pending(tenant, pending) if pending else {}
     return {"added": len(wanted) - len(existing), "updated": len(existing), "events_linked": len(linked)}
 

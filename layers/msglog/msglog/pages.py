@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from msglog.fanout import BATCH_GET_MAX
+
 DONE = "done"
-BATCH_GET_MAX = 100  # keys per BatchGetItem
 
 
 @dataclass(frozen=True, slots=True)

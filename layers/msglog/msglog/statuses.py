@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from msglog import keys, pages
+from msglog import fanout, keys, pages
 from msglog.clock import iso
 from msglog.config import config
 from msglog.models import Delivery, DeliveryStatus, Entity, ErasuresRunning
@@ -120,16 +120,11 @@ def apply(changes: list[Change]) -> int:
     by_key: dict[tuple[str, str], Change] = {}
     for change in changes:
         by_key[change.key] = merged(by_key.get(change.key), change)
-    current = {(s.pk, s.sk): s for s in _batch_get(DeliveryStatus, list(by_key), consistent=True)}
-    written = 0
-    with DeliveryStatus.batch_write() as batch:
-        for key, change in by_key.items():
-            item = updated(current.get(key), change)
-            if item is not None:
-                batch.save(item)
-                written += 1
+    current = {(s.pk, s.sk): s for s in fanout.get_all(DeliveryStatus, list(by_key), consistent=True)}
+    changed = [item for key, change in by_key.items() if (item := updated(current.get(key), change)) is not None]
+    fanout.save_all(DeliveryStatus, changed)
     _forget_erased(list(by_key.values()))
-    return written
+    return len(changed)
 
 
 def merged(earlier: Change | None, change: Change) -> Change:
@@ -163,7 +158,7 @@ def _forget_erased(changes: list[Change]) -> None:
     if not changes:
         return
     deliveries = [(change.pk, keys.delivery_sk(change.message_id)) for change in changes]
-    present = {(d.pk, d.sk) for d in _batch_get(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
+    present = {(d.pk, d.sk) for d in fanout.get_all(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
     gone = [change for change, key in zip(changes, deliveries, strict=True) if key not in present]
     if gone:
         with DeliveryStatus.batch_write() as batch:
@@ -173,7 +168,7 @@ def _forget_erased(changes: list[Change]) -> None:
 
 def _while_erasing(changes: list[Change]) -> list[Change]:
     wanted = [(keys.erasing_pk(tenant), keys.ERASING_SK) for tenant in {change.tenant for change in changes}]
-    until = {w.pk: w.until for w in _batch_get(ErasuresRunning, wanted, consistent=True)}
+    until = {w.pk: w.until for w in fanout.get_all(ErasuresRunning, wanted, consistent=True)}
     return [change for change in changes
             if change.read_at is None or until.get(keys.erasing_pk(change.tenant), "") > _lagged(change.read_at)]
 
@@ -181,13 +176,6 @@ def _while_erasing(changes: list[Change]) -> list[Change]:
 def _lagged(read_at: str) -> str:
     """The earliest time of a move that a read at `read_at` may not have seen."""
     return iso(datetime.fromisoformat(read_at) - READ_LAG)
-
-
-def _batch_get(model: Any, wanted: list[tuple[str, str]], *, consistent: bool = False,
-               attributes: list[str] | None = None) -> list[Any]:
-    if not wanted:
-        return []
-    return list(model.batch_get(wanted, consistent_read=consistent, attributes_to_get=attributes))
 
 
 def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> Delivery:
