@@ -158,7 +158,8 @@ def _forget_erased(changes: list[Change]) -> None:
     if not changes:
         return
     deliveries = [(change.pk, keys.delivery_sk(change.message_id)) for change in changes]
-    present = {(d.pk, d.sk) for d in fanout.get_all(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
+    present = {(d.pk, d.sk)
+               for d in fanout.get_all(Delivery, deliveries, consistent=True, attributes=["pk", "sk", "type"])}
     gone = [change for change, key in zip(changes, deliveries, strict=True) if key not in present]
     if gone:
         with DeliveryStatus.batch_write() as batch:
