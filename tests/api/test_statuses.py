@@ -294,3 +294,57 @@ def test_every_page_shows_the_written_status_whatever_its_size_and_order(api, vi
             assert {r["message_id"]: r["status"] for r in rows} == said
     by_status = api.get(f"/v1/recipients/{view}/messages?sort=status&limit=6").json["items"]
     assert {r["message_id"]: r["status"] for r in by_status} == said
+
+
+def test_a_writer_whose_write_fails_still_removes_what_it_wrote_for_an_erased_delivery(api, monkeypatch):
+    """One chunk of its writes fails after the others went through, on every attempt (the batch ends in the
+    dead-letter queue): the status written under the erased address is removed all the same."""
+    from msglog import fanout, statuses
+
+    api.setup_tenant("acme")
+    message_id = api.record(recipients=[KID])
+    api.settle = False
+    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
+    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1
+    save_all = fanout.save_all
+
+    def written_then_failed(model, items):
+        save_all(model, items)
+        raise RuntimeError("another chunk was throttled through every retry")
+
+    monkeypatch.setattr(statuses.fanout, "save_all", written_then_failed)
+    api.settle_statuses()
+    assert under(KID["address"]) == []
+
+
+@pytest.mark.parametrize(("deliveries", "orphans"), [(6, 3), (5, 4)])
+def test_status_items_without_their_delivery_take_no_place_in_a_sorted_log(api_with, deliveries, orphans):
+    """Status items left by a delivery an erasure moved (the writer removes them when it looks) sort among
+    the deliveries: a log sorted by status still reads every delivery up to its cap, each with its status."""
+    from datetime import UTC, datetime, timedelta
+
+    from msglog import keys
+    from msglog.clock import iso
+    from msglog.ids import new_ulid
+    from msglog.models import Delivery, DeliveryStatus
+    from msglog.status import precedence
+
+    api = api_with(SORT_MAX_ITEMS="5")
+    api.setup_tenant("acme")
+    pk, base = keys.recipient_pk("acme", "pat@example.com"), datetime(2026, 6, 1, tzinfo=UTC)
+    for n in range(orphans):  # older than every delivery: first in key order
+        DeliveryStatus(pk, keys.delivery_status_sk(new_ulid(base + timedelta(minutes=n))), status="clicked",
+                       status_precedence=precedence("clicked", iso(base), "x"), last_event_at=iso(base)).save()
+    for n in range(deliveries):
+        created = base + timedelta(days=1, minutes=n)
+        mid, at, later = new_ulid(created), iso(created), iso(created + timedelta(hours=1))
+        Delivery(pk, keys.delivery_sk(mid), message_id=mid, address="pat@example.com", recipient_key="pat@example.com",
+                 channel="email", subject="s", created_at=at, status="accepted",
+                 status_precedence=precedence("accepted", at, "x"), last_event_at=at).save()
+        DeliveryStatus(pk, keys.delivery_status_sk(mid), status="opened",
+                       status_precedence=precedence("opened", later, "y"), last_event_at=later).save()
+    reply = api.get("/v1/recipients/pat@example.com/messages?sort=status&limit=50")
+    if deliveries > 5:
+        assert reply.status == 400 and reply.fields == ["sort"]  # more than SORT_MAX_ITEMS: refused, not cut
+    else:
+        assert [row["status"] for row in reply.json["items"]] == ["opened"] * deliveries

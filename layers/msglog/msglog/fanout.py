@@ -1,8 +1,8 @@
 """Independent DynamoDB requests at once, on threads a container keeps (with their connections).
 
 A 1,000-event webhook request reads 100 keys a BatchGetItem and writes 25 items a BatchWriteItem:
-one after the other, that is some 50 round trips; at once, the time of a few. Nothing run here may
-fan out again (the threads would wait on each other).
+one after the other, that is some 50 round trips; at once, the time of a few. What runs here and
+fans out again runs its calls in its own thread (the pool's threads must not wait on each other).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
+from threading import current_thread
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -20,17 +21,18 @@ R = TypeVar("R")
 BATCH_GET_MAX = 100  # keys per BatchGetItem
 BATCH_WRITE_MAX = 25  # items per BatchWriteItem
 WORKERS = 8  # under botocore's 10 pooled connections per client
+_PREFIX = "fanout"
 
 
 @cache
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="fanout")
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=_PREFIX)
 
 
 def each(call: Callable[[T], R], args: Sequence[T]) -> list[R]:
     """`call(arg)` for every arg, at once; the results in order. Every call ends before the first
     failure is raised: a retry of the whole finds no request of this attempt still running."""
-    if len(args) < 2:
+    if len(args) < 2 or current_thread().name.startswith(_PREFIX):
         return [call(arg) for arg in args]
     futures = [_pool().submit(call, arg) for arg in args]
     wait(futures)
@@ -44,6 +46,7 @@ def get_all(model: type[Model], wanted: Sequence[tuple[str, str]], *, consistent
         return list(model.batch_get(chunk, consistent_read=consistent,
                                     attributes_to_get=list(attributes) if attributes else None))
 
+    _connect(model)
     return [item for found in each(get, _chunks(wanted, BATCH_GET_MAX)) for item in found]
 
 
@@ -54,7 +57,13 @@ def save_all(model: type[Model], items: Sequence[Model]) -> None:
             for item in chunk:
                 batch.save(item)
 
+    _connect(model)
     each(save, _chunks(items, BATCH_WRITE_MAX))
+
+
+def _connect(model: type[Model]) -> None:
+    """The botocore client, made here if not yet: made first by the threads, it would be made by each."""
+    model._get_connection().connection.client  # noqa: B018 (a property that creates it)
 
 
 def _chunks(values: Sequence[T], size: int) -> list[Sequence[T]]:

@@ -122,8 +122,10 @@ def apply(changes: list[Change]) -> int:
         by_key[change.key] = merged(by_key.get(change.key), change)
     current = {(s.pk, s.sk): s for s in fanout.get_all(DeliveryStatus, list(by_key), consistent=True)}
     changed = [item for key, change in by_key.items() if (item := updated(current.get(key), change)) is not None]
-    fanout.save_all(DeliveryStatus, changed)
-    _forget_erased(list(by_key.values()))
+    try:
+        fanout.save_all(DeliveryStatus, changed)
+    finally:  # also when one chunk failed: the others are written, and may be of deliveries erased meanwhile
+        _forget_erased(list(by_key.values()))
     return len(changed)
 
 
@@ -198,11 +200,11 @@ def _shown(delivery: Delivery, status: DeliveryStatus | None) -> Delivery:
 def beside(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
     """A Query of a recipient's deliveries (`M#` keys), which returns each one's status item next to
     it (after it ascending, before it descending), as the deliveries with their status laid over them.
-    `limit` and `page_size` count deliveries: the Query is asked for twice as many items."""
+    `limit` and `page_size` count deliveries: a Query page asks for twice as many items, and the Query
+    itself has no limit (a status item whose delivery is gone must not use up a delivery's place)."""
 
     def run(*, limit: int | None = None, page_size: int | None = None, **kwargs: Any) -> Iterator[Any]:
-        items = query(limit=2 * limit + 1 if limit else None, page_size=2 * page_size + 1 if page_size else None,
-                      **kwargs)
+        items = query(page_size=2 * page_size + 1 if page_size else None, **kwargs)
         held: Any = None  # a delivery or a status item, until the next item shows whether it is its partner
         given = 0
         for item in items:
