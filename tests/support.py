@@ -153,7 +153,8 @@ class Faults:
     applied, and botocore retries it as it would in Lambda.
 
     `fail("PutItem", times=3)` makes the next three PutItem requests fail with throttling;
-    `code=` picks another error, `after=n` lets n requests through first. `calls` counts the
+    `code=` picks another error (`fields=` adds to its body, as DynamoDB's CancellationReasons), `after=n`
+    lets n requests through first. `calls` counts the
     requests per operation; `keys` lists the (operation, pk, sk) of the items DynamoDB requests name
     (one item's, and each a BatchGetItem reads or a BatchWriteItem writes).
     """
@@ -164,7 +165,7 @@ class Faults:
 
         # Retries still happen, without botocore's exponential sleeps.
         monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
-        self.plan: dict[str, list[str | None]] = {}
+        self.plan: dict[str, list[tuple[str, dict[str, Any]] | None]] = {}
         self.calls: dict[str, int] = {}
         self.keys: list[tuple[str, str, str]] = []
         original = BotocoreStubber.__call__
@@ -180,8 +181,8 @@ class Faults:
         monkeypatch.setattr(BotocoreStubber, "__call__", stub)
 
     def fail(self, operation: str, times: int = 1, code: str = "ProvisionedThroughputExceededException",
-             after: int = 0) -> None:
-        self.plan.setdefault(operation, []).extend([None] * after + [code] * times)
+             after: int = 0, fields: dict[str, Any] | None = None) -> None:
+        self.plan.setdefault(operation, []).extend([None] * after + [(code, fields or {})] * times)
 
     def _answer(self, event_name: str, request: Any) -> Any:
         from botocore.awsrequest import AWSResponse
@@ -197,14 +198,16 @@ class Faults:
                     for write in asked]
             self.keys += [(operation, key["pk"]["S"], key["sk"]["S"]) for key in named if "pk" in key and "sk" in key]
         queue = self.plan.get(operation)
-        code = queue.pop(0) if queue else None
-        if code is None:
+        planned = queue.pop(0) if queue else None
+        if planned is None:
             return None
+        code, fields = planned
         if service == "s3":
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
             return AWSResponse(request.url, 503 if code == "SlowDown" else 500, {"content-type": "application/xml"},
                                _Raw(body))
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected",
+                           **fields}).encode()
         return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
 
 

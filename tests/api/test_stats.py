@@ -91,6 +91,27 @@ def test_a_failure_count_that_cannot_be_written_is_parked_and_counted_once_on_re
     assert stats(api)["totals"]["email"]["failed"] == 1
 
 
+def test_a_failure_count_that_conflicts_with_another_writer_is_parked_and_counted_once_on_replay(api, monkeypatch):
+    """DynamoDB cancels a transaction that meets another on the same counter (TransactionConflict): a
+    passing condition, so the request is parked like a throttled one, not answered 500."""
+    api.setup_tenant("acme")
+    message_id = send(api)
+    faults = Faults(monkeypatch)
+    faults.fail("TransactWriteItems", code="TransactionCanceledException", fields={"CancellationReasons": [
+        {"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]})
+    assert api.mailgun(bounce("a@example.com", message_id)).status == 202
+    assert api.gateway.runtime.invoke("ReplayFunction", {}) == {"replayed": 1, "refused": 0, "failed": 0}
+    assert stats(api)["totals"]["email"]["failed"] == 1
+
+
+def test_a_failure_count_that_a_bad_value_cancels_is_not_parked(api, monkeypatch):
+    api.setup_tenant("acme")
+    message_id = send(api)
+    Faults(monkeypatch).fail("TransactWriteItems", code="TransactionCanceledException", fields={
+        "CancellationReasons": [{"Code": "None"}, {"Code": "ValidationError", "Message": "bad"}]})
+    assert api.mailgun(bounce("a@example.com", message_id)).status == 500
+
+
 def test_enterprise_sees_its_linked_customers_only(api):
     send(api, "school-a", addresses=("a@example.com", "b@example.com"))
     send(api, "school-b", channel="sms", addresses=("x",))

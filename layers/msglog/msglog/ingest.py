@@ -312,7 +312,12 @@ def _count_failures(failures: list[_Arrival]) -> None:
         earlier = key not in first or arrival.item.timestamp < first[key].item.timestamp
         if arrival.delivery.failed_at is None and earlier:
             first[key] = arrival
-    fanout.each(lambda arrival: stats.count_failure(arrival.delivery, arrival.item.timestamp), list(first.values()))
+    by_counter: dict[tuple[str, str], list[_Arrival]] = {}
+    for arrival in first.values():
+        by_counter.setdefault((arrival.delivery.stats_pk, arrival.delivery.stats_sk), []).append(arrival)
+    # one counter's transactions one after the other: at once, DynamoDB would cancel them as conflicting
+    fanout.each(lambda arrivals: [stats.count_failure(a.delivery, a.item.timestamp) for a in arrivals],
+                list(by_counter.values()))
 
 
 def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ REFUSED = "refused/"  # parked requests that storing refused for good: kept for 
 _TRANSIENT_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
                               "InternalServerError", "ServiceUnavailable", "TransactionConflictException",
                               "RequestThrottled", "KmsThrottled"})  # the last two: SQS (status changes)
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
 def transient(error: BaseException | None) -> bool:
@@ -35,9 +36,20 @@ def transient(error: BaseException | None) -> bool:
             return True
         if isinstance(error, ClientError):
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            return error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+            code = error.response.get("Error", {}).get("Code")
+            if code == "TransactionCanceledException":  # transient if a write of it was: another's, throttled
+                return bool(_TRANSIENT_REASONS & _cancellation_codes(error))
+            return code in _TRANSIENT_CODES or status >= 500
         error = error.__cause__ or error.__context__
     return False
+
+
+def _cancellation_codes(error: Any) -> set[str]:
+    """Why each write of a cancelled transaction failed: pynamodb's parsed reasons, else botocore's."""
+    parsed = getattr(error, "cancellation_reasons", None)
+    if parsed:
+        return {reason.code for reason in parsed if reason is not None}
+    return {reason.get("Code") for reason in error.response.get("CancellationReasons") or []}
 
 
 def park(tenant: str, provider: str, request: WebhookRequest, request_id: str | None) -> str:
