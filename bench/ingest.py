@@ -1,12 +1,12 @@
 """Figures 2 and 3: webhook ingest through the real handler, and what each event costs DynamoDB.
 
-A tenant with SendGrid and Mailgun credentials records two messages of 1,000 recipients each
+A tenant with SendGrid and Mailgun credentials records messages of 1,000 recipients each
 through the real API (person, family, role, name, two merge fields, a 40-character subject:
 the data model's "typical" delivery). Then, timed, warm (each function has served a request):
-  - one SendGrid POST of 1,000 `delivered` events, one per recipient of the first message;
-  - 1,000 Mailgun POSTs of one `delivered` event each, one per recipient of the second;
-  - the naive peer (bench.naive_peer) storing the same SendGrid events again (its own event
-    items; the same deliveries' status).
+  - ROUNDS times, each with its own message: one SendGrid POST of 1,000 `delivered` events, one
+    per recipient, then the naive peer (bench.naive_peer) storing the same events again (its own
+    event items; the same deliveries' status). The figure is the median round's ratio;
+  - 1,000 Mailgun POSTs of one `delivered` event each, one per recipient of another message.
 Each webhook run includes the status writer (StatusFunction) applying the changes its POSTs
 queued, delivered as Lambda's SQS event source would (local.queues): its time, requests and units.
 All through the local gateway to the real handler, against moto in server mode; every DynamoDB
@@ -74,11 +74,30 @@ class IngestRun:
         return (self.seconds - self.post_seconds) * 1000 / self.status_batches if self.status_batches else 0.0
 
 
+ROUNDS = 3  # SendGrid POST then peer, each round with its own message: the machine's moods hit both alike
+
+
 @dataclass
 class IngestFigures:
-    sendgrid: IngestRun
+    rounds: list[tuple[IngestRun, IngestRun]]  # (our SendGrid POST, the peer storing the same events), in order
     mailgun: IngestRun
-    peer: IngestRun
+
+    @staticmethod
+    def ratio(pair: tuple[IngestRun, IngestRun]) -> float:
+        return pair[0].events_per_second / pair[1].events_per_second
+
+    @property
+    def median(self) -> tuple[IngestRun, IngestRun]:
+        """The round whose ratio is the median of the rounds'."""
+        return sorted(self.rounds, key=self.ratio)[len(self.rounds) // 2]
+
+    @property
+    def sendgrid(self) -> IngestRun:
+        return self.median[0]
+
+    @property
+    def peer(self) -> IngestRun:
+        return self.median[1]
 
 
 def _token(tenant: str) -> str:
@@ -147,7 +166,7 @@ def run(aws: LocalAws) -> IngestFigures:
     signer = SendgridSigner()
     _call(aws, "PUT", "/v1/providers/sendgrid", {"public_key": signer.public_key}, token)
     _call(aws, "PUT", "/v1/providers/mailgun", {"signing_key": MAILGUN_KEY}, token)
-    sendgrid_message, sendgrid_to = _record(aws, token, "s", EVENTS)
+    sendgrid_messages = [_record(aws, token, f"s{n}", EVENTS) for n in range(ROUNDS)]
     mailgun_message, mailgun_to = _record(aws, token, "m", EVENTS)
     warm_message, warm_to = _record(aws, token, "w", 10)
     at = time.time()
@@ -159,20 +178,23 @@ def run(aws: LocalAws) -> IngestFigures:
     peer = NaivePeer(aws.table)
     peer.ingest(TENANT, [sendgrid_event(warm_to[6], warm_message, at)])
 
-    batch = signer.request(TENANT, [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to])
-    sendgrid, answers = _timed_posts(aws, f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, [batch])
+    rounds = []
+    for sendgrid_message, sendgrid_to in sendgrid_messages:
+        batch = signer.request(TENANT, [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to])
+        sendgrid, answers = _timed_posts(aws, f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, [batch])
+        if _stored(answers) != EVENTS:
+            raise RuntimeError(f"not every event was stored: SendGrid {_stored(answers)}")
+        # The peer stores the same events again: its own event items, the same deliveries (same size, same indexes).
+        events = [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to]
+        with METER.window() as window:
+            start = time.perf_counter()
+            peer.ingest(TENANT, events)
+            seconds = time.perf_counter() - start
+        rounds.append((sendgrid, IngestRun("naive peer: PutItem + UpdateItem per event", EVENTS, 0, seconds,
+                                           measure(window, aws.read_items), post_seconds=seconds)))
     # Signed as they are sent (a signature older than WEBHOOK_MAX_AGE_SECONDS is refused): an HMAC, microseconds.
     singles = (mailgun_request(TENANT, a, mailgun_message, at, SUBJECT) for a in mailgun_to)
     mailgun, more = _timed_posts(aws, f"Mailgun: {EVENTS:,} POSTs of 1 event", EVENTS, singles)
-    if _stored(answers) != EVENTS or _stored(more) != EVENTS:
-        raise RuntimeError(f"not every event was stored: SendGrid {_stored(answers)}, Mailgun {_stored(more)}")
-
-    # The peer stores the SendGrid events again: its own event items, the same deliveries (same size, same indexes).
-    events = [sendgrid_event(a, sendgrid_message, at) for a in sendgrid_to]
-    with METER.window() as window:
-        start = time.perf_counter()
-        peer.ingest(TENANT, events)
-        seconds = time.perf_counter() - start
-    naive = IngestRun("naive peer: PutItem + UpdateItem per event", EVENTS, 0, seconds, measure(window, aws.read_items),
-                      post_seconds=seconds)
-    return IngestFigures(sendgrid, mailgun, naive)
+    if _stored(more) != EVENTS:
+        raise RuntimeError(f"not every event was stored: Mailgun {_stored(more)}")
+    return IngestFigures(rounds, mailgun)
