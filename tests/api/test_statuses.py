@@ -168,16 +168,21 @@ def test_a_change_read_before_an_erasure_and_delivered_late_leaves_nothing(api):
     assert under(KID["address"]) == []
 
 
-def test_a_writer_that_failed_after_writing_removes_the_status_on_its_retry(api, monkeypatch):
-    """The status is written under the address after the erasure moved the delivery, then the writer
-    fails before it looks: its retry finds the item current and still removes it."""
-    from msglog import statuses
-
+def erased_with_a_status_queued(api) -> None:
+    """The kid's delivery is erased (moved) while the status change of its event waits in the queue."""
     api.setup_tenant("acme")
     message_id = api.record(recipients=[KID])
     api.settle = False
     api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
     assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1
+
+
+def test_a_writer_that_failed_after_writing_removes_the_status_on_its_retry(api, monkeypatch):
+    """The status is written under the address after the erasure moved the delivery, then the writer
+    fails before it looks: its retry finds the item current and still removes it."""
+    from msglog import statuses
+
+    erased_with_a_status_queued(api)
     looked = statuses._while_erasing
     failures = []
 
@@ -301,11 +306,7 @@ def test_a_writer_whose_write_fails_still_removes_what_it_wrote_for_an_erased_de
     dead-letter queue): the status written under the erased address is removed all the same."""
     from msglog import fanout, statuses
 
-    api.setup_tenant("acme")
-    message_id = api.record(recipients=[KID])
-    api.settle = False
-    api.mailgun(mailgun_event("delivered", KID["address"], message_id=message_id))
-    assert api.call("DELETE", "/v1/people/P1", auth=token()).json["erased"] == 1
+    erased_with_a_status_queued(api)
     save_all = fanout.save_all
 
     def written_then_failed(model, items):
