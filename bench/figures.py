@@ -163,15 +163,17 @@ def pages(report: Report, costs: list[PageCost], phases: list[PageCostPhase]) ->
         "(moto emptied first: nothing else in it) with the service's models and key builders (`bench/rows.py`). "
         "Each view's first page (limit 50, default order) through its real handler, warm; read units from the sizes "
         "of the items each Query returned, summed, and of each item a BatchGetItem returned, one by one (4 KB per "
-        "unit, eventually consistent: half). The page's RCU counts every read it made. Each of the address's "
+        "unit, eventually consistent: half). The page's RCU counts its Queries and BatchGetItems (a GetItem of the "
+        "tenant's settings, once a minute per container, is among the other requests). Each of the address's "
         "deliveries has a status item (the status writer's), which its Query returns beside it. Flat: the larger "
         f"tenant's page reads no more items and at most {FLAT:.2f}× the read units."),
         _table(["view", "rows in tenant", "shown", "Queries", "documented", "items read", "bytes read", "Query RCU",
-                "other requests (WCU)", "page RCU"],
+                "other requests (RCU, WCU)", "page RCU"],
                [[c.view, f"{c.rows_in_tenant:,}", c.shown, c.queries, c.documented_queries, f"{c.items_read:,}",
                  f"{sum(q['bytes'] for q in c.work.queries):,}", f"{c.query_read_units:g}",
                  (", ".join(f"{op} {n}" for op, n in c.work.operations.items() if op != "Query") or "none")
-                 + f" ({c.work.write_units:g})", f"{c.read_units:g}"] for c in costs]),
+                 + f" ({c.work.read_units - c.read_units:g}, {c.work.write_units:g})", f"{c.read_units:g}"]
+                for c in costs]),
     ]
     largest = phases[-1]
     if largest.rows < 100_000:

@@ -31,6 +31,7 @@ class Work:
     read_units: float = 0
     items_read: int = 0  # items a Query/Scan examined, or a Get returned
     writes_by_item: Counter = field(default_factory=Counter)  # "UpdateItem delivery" -> write units
+    reads_by_operation: Counter = field(default_factory=Counter)  # "BatchGetItem" -> read units
     written_sizes: dict[str, list[int]] = field(default_factory=dict)  # item type -> sizes of the items written
     queries: list[dict[str, Any]] = field(default_factory=list)  # per Query/Scan: index, items, bytes, units
 
@@ -169,13 +170,16 @@ def _price_read(call: Call, after: dict[Key, dict[str, Any]], work: Work) -> Non
         consistent = bool(params.get("ConsistentRead"))
         if call.operation in ("GetItem", "BatchGetItem"):
             asked = len(params["Keys"]) if "Keys" in params else 1
-            work.read_units += capacity.get_read_units(items, missing=asked - len(items), consistent=consistent)
+            units = capacity.get_read_units(items, missing=asked - len(items), consistent=consistent)
+            work.read_units += units
+            work.reads_by_operation[call.operation] += units
             work.items_read += len(items)
             continue
         examined = (call.response or {}).get("ScannedCount", len(items)) if call.operation == "Scan" else len(items)
         size = sum(capacity.item_size(item) for item in items)  # a filtered Scan: only a lower bound
         units = capacity.read_units(size, consistent=consistent and not params.get("IndexName"))
         work.read_units += units
+        work.reads_by_operation[call.operation] += units
         work.items_read += examined
         work.queries.append({"operation": call.operation, "index": params.get("IndexName") or "table",
                              "items": examined, "bytes": size, "read_units": units})
