@@ -84,9 +84,6 @@ def delivery_sk(message_id: str) -> str:
     return f"M#{message_id}"
 
 
-DELIVERY_PREFIX = "M#"
-
-
 def delivery_status_sk(message_id: str) -> str:
     """A delivery's status as its provider events raised it (msglog.statuses): it sorts right after the
     delivery (`M#<mid>`), so a Query of a recipient's deliveries returns each one's status beside it."""
