@@ -26,7 +26,7 @@ from typing import Any
 
 from local.template import ROOT, Function, functions
 
-ROUNDS = 5
+ROUNDS = 9  # this VM's speed varies ±15% from one process to the next: 5 rounds let verdicts flip
 EVENTS = ROOT / "events"
 WEBHOOKS = "WebhooksFunction"
 TARGETS = {WEBHOOKS: 1.35}

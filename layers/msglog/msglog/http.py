@@ -26,7 +26,7 @@ from msglog.csvrows import cell, flat
 from msglog.errors import BadRequest, FieldError
 from msglog.listing import ListQuery, Report
 from msglog.problems import PROBLEM, field_errors, for_error
-from msglog.schemas import Instant
+from msglog.fields import Instant
 from msglog.telemetry import logger, metrics, tracer
 
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]

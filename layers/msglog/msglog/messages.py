@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
@@ -19,11 +20,12 @@ from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import is_ulid, new_ulid
-from msglog.ingest import link_pending
 from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed
-from msglog.schemas import MessageIn, RecipientIn
 from msglog.status import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards, register
+
+if TYPE_CHECKING:  # the handler has validated the body; the log views that read messages never build it
+    from msglog.schemas import MessageIn, RecipientIn
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -164,6 +166,8 @@ def _write_recipients(tenant: str, message: Message, recipients: list[RecipientI
             ))
     fanout.save_all(Delivery, [item for pk, (item, _) in wanted.items() if pk not in existing])
     fanout.save_all(ProviderMessageLink, links)
+    from msglog.ingest import link_pending  # ingestion's code, only where recipients are written
+
     linked = link_pending(tenant, pending) if pending else {}
     return {"added": len(wanted) - len(existing), "updated": len(existing), "events_linked": len(linked)}
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from msglog.clock import in_range
+from msglog.fields import Instant
 from msglog.providers import strip_angle_brackets
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
@@ -29,14 +28,8 @@ Channel = Literal["email", "sms", "push"]
 Role = Literal["student", "guardian", "staff"]
 MessageStatus = Literal["scheduled", "sent", "error", "canceled"]
 Provider = Literal["mailgun", "sendgrid", "ses", "postmark", "twilio"]
-def _iso_text(value: object) -> object:
-    """Instants are ISO 8601 text; pydantic alone would also take numbers as Unix times."""
-    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\s*[+-]?[\d.eE+-]+\s*", value)):
-        raise ValueError("must be ISO 8601 with an offset, such as 2026-03-01T08:00:00Z")
-    return value
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(in_range)]
 # Merge-field values: what DynamoDB can store (38 significant digits, |x| < 1e126), bounded in size.
 def _storable(number: float) -> float:
     if number and abs(number) < 1e-128:  # DynamoDB's smallest magnitude is 1e-130
