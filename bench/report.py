@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -85,21 +83,8 @@ def _memory_gb() -> str:
         return "RAM unknown"
 
 
-def _loop_ms() -> float:
-    """A fixed loop of pure arithmetic, timed (median of 3): how fast this machine runs just now.
-    This VM has taken from 136 to 197 ms for it within minutes: runs compare only beside it."""
-    times = []
-    for _ in range(3):
-        start, total = time.perf_counter(), 0
-        for number in range(3_000_000):
-            total += number
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def machine() -> str:
     load = f", load average {os.getloadavg()[0]:.2f} at the start" if hasattr(os, "getloadavg") else ""
-    load += f", a loop of 3,000,000 additions {_loop_ms():.0f} ms (how fast it ran at the start)"
     return (f"{_cpu()} ({os.cpu_count()} cores, {platform.machine()}), {_memory_gb()}, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}, moto {version('moto')} (server mode), "
             f"botocore {version('botocore')}, pynamodb {version('pynamodb')}{load}")
