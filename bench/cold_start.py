@@ -26,7 +26,7 @@ from typing import Any
 
 from local.template import ROOT, Function, functions
 
-ROUNDS = 9  # this VM's speed varies ±15% from one process to the next: 5 rounds let verdicts flip
+ROUNDS = 9  # this VM's speed varies from one process to the next: with 5 rounds, verdicts flipped run to run
 EVENTS = ROOT / "events"
 WEBHOOKS = "WebhooksFunction"
 TARGETS = {WEBHOOKS: 1.35}

@@ -69,8 +69,9 @@ def cold_starts(report: Report, floor: ColdStart, starts: list[ColdStart]) -> No
         f"client. Median of {len(floor.wall_ms)} runs, interleaved (floor, then each function, round by round); "
         "X-Ray off (no daemon here). In-process times: the import of the handler module, and its first invocation. "
         f"Floor: **{floor.median_ms:.0f} ms** (runs: {', '.join(f'{w:.0f}' for w in floor.wall_ms)}). This machine's "
-        "speed varies from one process to the next (a loop of pure arithmetic: ±15%), so a ratio within about 0.1 "
-        "of its target can land on either side from run to run; the round-by-round ratios show the spread."),
+        "speed varies from one process to the next (the floor's runs) and from day to day, and the larger processes "
+        "slow down more than the floor, so a ratio within about 0.2 of its target can land on either side from run "
+        "to run; the round-by-round ratios show the spread."),
         _table(["function", "sample", "median", "× floor", "× floor, round by round", "import", "first invocation",
                 "answered",
                 "heaviest imports (self ms)"], rows),
