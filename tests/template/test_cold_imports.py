@@ -14,8 +14,9 @@ import pytest
 from local.template import ROOT, functions
 
 HEAVY = ("pydantic", "aws_lambda_powertools.event_handler", "msglog.schemas", "msglog.ingest")
-# Only the HTTP API's resolver functions carry powertools' validating event handler and pydantic;
-# only those reading a body build the request models; only those storing events load ingestion.
+# Only the HTTP API's resolver functions carry powertools' validating event handler; pydantic besides
+# them only where an input model parses the event (purge, ingestion health, operations); only the
+# functions reading a body build the request models; only those storing events load ingestion.
 NO_RESOLVER = {"WebhooksFunction", "ReplayFunction", "StatusFunction", "ExportFunction", "PurgeFunction",
                "IngestionHealthFunction", "OperationsFunction"}
 NO_PYDANTIC = {"WebhooksFunction", "ReplayFunction", "StatusFunction", "ExportFunction"}
