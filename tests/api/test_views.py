@@ -82,8 +82,7 @@ def test_cursor_is_bound_to_query_and_tamper_proof(api):
     assert api.get(f"/v1/messages?limit=2&cursor={cursor}").status == 200
     assert api.get(f"/v1/messages?limit=3&cursor={cursor}").fields == ["cursor"]  # another query
     assert api.get(f"/v1/messages?limit=2&status=sent&cursor={cursor}").fields == ["cursor"]
-    body, mac = cursor.split(".")
-    tampered = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1] + "." + mac
+    tampered = cursor[:20] + ("A" if cursor[20] != "A" else "B") + cursor[21:]
     assert api.get(f"/v1/messages?limit=2&cursor={tampered}").fields == ["cursor"]
     assert api.get(f"/v1/events?limit=2&cursor={cursor}").fields == ["cursor"]  # another view
 

@@ -1,14 +1,16 @@
 """Audit entries this service writes about its own changes (provider credentials, tenant settings,
 suppressions, purges): who changed what, and when. They land in the audit log (msglog.records),
-where no route can change or delete them."""
+where no route can change or delete them, marked as the service's own (msglog.provenance)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from msglog.provenance import SERVICE
+
 
 def record(tenant: str, *, actor: str, action: str, entity: str, details: dict[str, Any] | None = None) -> None:
     from msglog import records  # the audit log's writer; imported late, records imports the views
 
-    records.write(tenant, "audit", actor_id=actor, action=action, entity=entity,
+    records.write(tenant, "audit", actor_id=actor, action=action, entity=entity, source=SERVICE,
                   details={k: v for k, v in (details or {}).items() if v is not None} or None)

@@ -1,13 +1,23 @@
 """Who is calling, and what they may see.
 
 The HTTP API JWT authorizer hands the handler the token's claims, with list claims flattened to
-"[a b c]" strings. The tenant comes from the claims only (webhooks excepted: there the provider's
-signature proves the tenant).
+"[a b c]" strings: the elements joined by a space, nothing quoted. The tenant comes from the claims
+only (webhooks excepted: there the provider's signature proves the tenant).
+
+A flattened list is read one way only: split on single spaces, every element of its claim's shape
+(RIGHT_NAME, ORG_UNIT_ID; `*` alone). A value that could be read two ways — `["logs:sent admin"]`
+flattens exactly as `["logs:sent", "admin"]` — is a 401: an element with a space, comma, bracket
+or quote is not of the shape, and the bearer token itself (the one the authorizer verified) is
+read to see the elements before they were joined. That reading only ever refuses a call; what a
+caller may do comes from the authorizer's claims.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,21 +31,59 @@ RIGHTS = frozenset({
     "suppressions:read", "suppressions:write", "stats:read",
 })
 
+# Use with fullmatch (is_tenant_id): with match, "$" also matches before a final newline.
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+# A right's shape (SPEC: Rights): well-formed names this service does not know are ignored.
+RIGHT_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}(?::[a-z][a-z0-9-]{0,31}){0,3}")
+ORG_UNIT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+ALL_ORG_UNITS = "*"
 FAMILY_ROLES = frozenset({"student", "guardian"})
 STAFF_ROLES = frozenset({"staff"})
 
 
-def list_claim(value: Any) -> list[str]:
-    """A list claim as API Gateway delivers it: "[a b c]" (or a real list, or one bare value)."""
-    if value is None:
+def is_tenant_id(value: Any) -> bool:
+    return isinstance(value, str) and TENANT_ID.fullmatch(value) is not None
+
+
+def is_org_unit_id(value: str) -> bool:
+    return value == ALL_ORG_UNITS or ORG_UNIT_ID.fullmatch(value) is not None
+
+
+def is_right_name(value: str) -> bool:
+    return RIGHT_NAME.fullmatch(value) is not None
+
+
+def list_claim(value: Any, name: str, is_element: Callable[[str], bool]) -> list[str]:
+    """A list claim as the authorizer delivers it: "[a b c]", one bare value, or a real list (a direct
+    invocation); 401 unless every element passes `is_element` (so the list reads one way only)."""
+    if value is None or value == "":
         return []
     if isinstance(value, list):
-        return [str(v) for v in value]
-    text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    return [part.strip('"\',') for part in text.replace(",", " ").split() if part.strip('"\',')]
+        elements = value
+    elif isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        elements = value[1:-1].split(" ") if len(value) > 2 else []
+    else:
+        elements = [value]
+    if not all(isinstance(e, str) and is_element(e) for e in elements):
+        raise Unauthorized(f"the token's {name} claim is not a list of {name} as documented "
+                           "(no spaces, commas, brackets or quotes in an element)")
+    return elements
+
+
+def bearer_claims(authorization: str | None) -> dict[str, Any] | None:
+    """The claims inside the bearer token, as its issuer signed them — NOT verified here (the JWT
+    authorizer did that); None when there is no readable token. Only ever used to refuse a call."""
+    token = (authorization or "").strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, RecursionError):  # base64, UTF-8 and JSON errors are ValueErrors
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +95,23 @@ class Caller:
     org_units: frozenset[str]
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any] | None) -> Caller:
+    def from_claims(cls, claims: dict[str, Any] | None, signed: dict[str, Any] | None = None) -> Caller:
+        """The caller the authorizer's `claims` describe; `signed`: the bearer token's own claims
+        (bearer_claims), when the request carries it, so that a list whose flattening hid an
+        element with a space in it is refused (module docstring)."""
         claims = claims or {}
-        tenant = str(claims.get("tenant_id") or "")
-        if not TENANT_ID.match(tenant):
+        tenant = claims.get("tenant_id") or ""
+        if not is_tenant_id(tenant):
             raise Unauthorized("the token carries no valid tenant_id claim")
         sub = str(claims.get("sub") or "")
         if not sub:
             raise Unauthorized("the token carries no sub claim")
-        return cls(
-            sub=sub,
-            name=str(claims.get("name") or sub),
-            tenant=tenant,
-            rights=frozenset(list_claim(claims.get("rights"))) & RIGHTS,
-            org_units=frozenset(list_claim(claims.get("org_units"))),
-        )
+        rights = _list(claims, signed, "rights", is_right_name)
+        org_units = _list(claims, signed, "org_units", is_org_unit_id)
+        if ALL_ORG_UNITS in org_units and len(org_units) > 1:  # "[east *]" could be one unit's name
+            raise Unauthorized("the token's org_units claim holds * beside other org units: * stands alone")
+        return cls(sub=sub, name=str(claims.get("name") or sub), tenant=tenant, rights=rights & RIGHTS,
+                   org_units=org_units)
 
     def has(self, right: str) -> bool:
         return "admin" in self.rights or right in self.rights
@@ -125,3 +175,11 @@ def delivery_grants(caller: Caller) -> list[Grant]:
     if "logs:push" in rights:
         grants.append(Grant(channels=frozenset({"push"})))
     return grants
+
+
+def _list(claims: dict[str, Any], signed: dict[str, Any] | None, name: str,
+          is_element: Callable[[str], bool]) -> frozenset[str]:
+    elements = frozenset(list_claim(claims.get(name), name, is_element))
+    if signed is not None and frozenset(list_claim(signed.get(name), name, is_element)) != elements:
+        raise Unauthorized(f"the token's {name} claim reads differently from what the authorizer passed on")
+    return elements

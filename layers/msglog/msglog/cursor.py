@@ -1,8 +1,15 @@
 """Opaque, tamper-proof pagination cursors, bound to the tenant, the view and the query.
 
-A cursor is base64url(JSON) + "." + base64url(HMAC-SHA256). The signing keys live in one
-Secrets Manager secret: either a plain string, or {"current": k, "previous": [k, ...]} while a
-key is rotated (cursors signed with a previous key still read until they expire).
+A cursor is encrypted, not only signed: base64url(nonce ‖ AES-256-GCM(position, padded)). A page
+that stops at its examined-items budget resumes after the last item it examined, which may be one
+the caller may not see (another org unit's, a staff recipient's): its key — an address, a message
+id — must not be readable in the cursor the caller holds. The padding (to a multiple of 64 bytes)
+keeps the cursor's length from telling the key's.
+
+The keys live in one Secrets Manager secret: either a plain string, or {"current": k, "previous":
+[k, ...]} while a key is rotated (cursors made with a previous key still open until they expire).
+Each AES key is HMAC-SHA256(secret, "msglog cursor encryption"): the secret's own bytes are never
+the cipher's key, whatever their length.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 from typing import Any
 
@@ -19,10 +27,13 @@ from msglog.errors import invalid
 
 CURSOR_TTL_SECONDS = 24 * 3600
 _KEYS_TTL_SECONDS = 300
+_NONCE_BYTES = 12
+_PAD_TO = 64
+_KEY_CONTEXT = b"msglog cursor encryption"
 _keys_cache: tuple[float, list[bytes]] | None = None
 
 
-def _signing_keys() -> list[bytes]:
+def _encryption_keys() -> list[bytes]:
     """Current key first. Cached for five minutes so that a rotation reaches every container."""
     global _keys_cache
     if _keys_cache and _keys_cache[0] > time.monotonic():
@@ -35,11 +46,12 @@ def _signing_keys() -> list[bytes]:
     except ValueError:
         parsed = secret
     if isinstance(parsed, dict):
-        keys = [parsed["current"], *parsed.get("previous", [])]
+        secrets = [parsed["current"], *parsed.get("previous", [])]
     else:
-        keys = [str(parsed)]
-    _keys_cache = (time.monotonic() + _KEYS_TTL_SECONDS, [k.encode() for k in keys])
-    return _keys_cache[1]
+        secrets = [str(parsed)]
+    keys = [hmac.new(s.encode(), _KEY_CONTEXT, hashlib.sha256).digest() for s in secrets]
+    _keys_cache = (time.monotonic() + _KEYS_TTL_SECONDS, keys)
+    return keys
 
 
 def _b64(data: bytes) -> str:
@@ -56,23 +68,37 @@ def query_digest(query: dict[str, Any]) -> str:
 
 
 def encode(position: Any, *, tenant: str, view: str, query: dict[str, Any]) -> str:
+    # cryptography is imported here, as by the providers that use it: only a call that pages pays for it
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     payload = json.dumps(
         {"t": tenant, "v": view, "q": query_digest(query), "p": position, "x": int(time.time()) + CURSOR_TTL_SECONDS},
         separators=(",", ":"),
     ).encode()
-    mac = hmac.new(_signing_keys()[0], payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(mac)}"
+    payload += b" " * (-len(payload) % _PAD_TO)  # JSON reads trailing spaces as nothing
+    nonce = os.urandom(_NONCE_BYTES)
+    return _b64(nonce + AESGCM(_encryption_keys()[0]).encrypt(nonce, payload, None))
 
 
 def decode(cursor: str, *, tenant: str, view: str, query: dict[str, Any]) -> Any:
     """The position a cursor holds; 400 naming `cursor` if it was altered, expired or is foreign."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
-        body, mac = cursor.split(".", 1)
-        payload = _unb64(body)
-        given = _unb64(mac)
+        sealed = _unb64(cursor)
     except ValueError:
         raise invalid("cursor", "is not a cursor this service issued") from None
-    if not any(hmac.compare_digest(hmac.new(k, payload, hashlib.sha256).digest(), given) for k in _signing_keys()):
+    nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
+    payload = None
+    if len(nonce) == _NONCE_BYTES and ciphertext:
+        for key in _encryption_keys():
+            try:
+                payload = AESGCM(key).decrypt(nonce, ciphertext, None)
+                break
+            except InvalidTag:
+                continue
+    if payload is None:
         raise invalid("cursor", "is not a cursor this service issued")
     data = json.loads(payload)
     if data.get("x", 0) < time.time():

@@ -38,17 +38,20 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from msglog import ids, keys
-from msglog.auth import TENANT_ID, Caller
+from msglog.auth import Caller, is_tenant_id
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.csvrows import cell, flat
-from msglog.errors import DomainError, NotFound
+from msglog.errors import DomainError, Forbidden, NotFound
 from msglog.listing import ListQuery, Report
 from msglog.models import ExportJob, condition_failed
 from msglog.telemetry import logger, metrics
 
 KEPT = timedelta(days=7)  # the job item's TTL; the bucket expires the files after 7 days too
-LINK_SECONDS = 15 * 60  # a presigned link's life: fetched again from GET /v1/exports/{id} when needed
+# A presigned link's life: short, as it works for whoever holds it, whatever their rights by then
+# (GET /v1/exports/{id} checks them again before it makes each link).
+LINK_SECONDS = 5 * 60
+WRITE_ONLY_RIGHTS = frozenset({"messages:write", "events:write", "suppressions:write"})  # they shape no file
 
 # What each exportable view runs: (caller, query, arguments) -> one page, exactly as its route does.
 # Each imports its module when called: a function that serves one kind of view loads only that one.
@@ -110,6 +113,7 @@ def status(caller: Caller, export_id: str) -> dict[str, Any]:
     job = _job(caller.tenant, export_id) if ids.is_ulid(export_id) else None
     if job is None or job.owner != caller.sub or (job.expires_at and job.expires_at < now()):
         raise NotFound("no such export")
+    _still_entitled(caller, json.loads(job.caller))
     answer: dict[str, Any] = {
         "export_id": job.export_id, "status": job.status, "view": job.view, "rows": int(job.rows),
         "bytes": int(job.size), "created_at": job.created_at, "finished_at": job.finished_at,
@@ -128,6 +132,17 @@ def status(caller: Caller, export_id: str) -> dict[str, Any]:
     elif job.status == "failed":
         answer["error"] = job.error
     return answer
+
+
+def _still_entitled(caller: Caller, started_as: dict[str, Any]) -> None:
+    """The file shows what the starter's rights and org units showed then: it is theirs now only if
+    they still hold each of those rights that reads (403 naming the first one gone) and each of
+    those org units (else 404, as for anything outside one's scope)."""
+    lost = [right for right in started_as["rights"] if right not in WRITE_ONLY_RIGHTS and not caller.has(right)]
+    if lost:
+        raise Forbidden(f"this export was made with the right {lost[0]}, which you no longer hold")
+    if not all(caller.sees_org_unit(unit) for unit in started_as["org_units"]):  # "*" only for "*"
+        raise NotFound("no such export")
 
 
 def _job(tenant: str, export_id: str) -> ExportJob | None:
@@ -168,7 +183,7 @@ def run(message: dict[str, Any], *, message_id: str, time_left: Callable[[], int
     another run). Raises when the run fails otherwise: the message is retried, and on its last
     attempt the job is marked failed first."""
     tenant, export_id = str(message.get("tenant") or ""), str(message.get("export_id") or "")
-    job = _job(tenant, export_id) if ids.is_ulid(export_id) and TENANT_ID.match(tenant) else None
+    job = _job(tenant, export_id) if ids.is_ulid(export_id) and is_tenant_id(tenant) else None
     if job is None or job.status == "done":
         return "skipped"
     after_run = message.get("after_run")

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -20,7 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
 from msglog import problems
-from msglog.auth import TENANT_ID, Caller
+from msglog.auth import Caller, bearer_claims, is_tenant_id
 from msglog.config import config
 from msglog.csvrows import cell, flat
 from msglog.errors import BadRequest, FieldError
@@ -80,7 +81,7 @@ def entrypoint(app: APIGatewayHttpResolver, *, api_log: bool = True,
                json_only: bool = True) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler: structured logs with the request's correlation id, traces and metrics
     (neither the event nor the response body is ever logged or traced), bodies other than JSON
-    refused with 415 before anything parses them, and — for the JWT routes — one line in the
+    refused with 415 and JSON that is not an object with 400 before anything parses them, and — for the JWT routes — one line in the
     tenant's API request log per call."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False,
@@ -88,7 +89,7 @@ def entrypoint(app: APIGatewayHttpResolver, *, api_log: bool = True,
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response = (json_only and _not_json(event)) or app.resolve(event, context)
+        response = (json_only and _refused_body(event)) or app.resolve(event, context)
         if api_log:
             _log_call(event, int(response.get("statusCode") or 0))
         return response
@@ -96,15 +97,31 @@ def entrypoint(app: APIGatewayHttpResolver, *, api_log: bool = True,
     return handler
 
 
-def _not_json(event: dict[str, Any]) -> dict[str, Any] | None:
+def _refused_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if not event.get("body"):
         return None
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     media = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        return None
-    return problems.answer(415, problems.body(415, "Unsupported media type", "send the body as application/json",
-                                              [FieldError("Content-Type", "must be application/json")]), PROBLEM)
+    if not (media == "application/json" or media.endswith("+json")):
+        return problems.answer(415, problems.body(415, "Unsupported media type", "send the body as application/json",
+                                                  [FieldError("Content-Type", "must be application/json")]), PROBLEM)
+    if not _opens_an_object(event["body"], base64_encoded=bool(event.get("isBase64Encoded"))):
+        return problems.answer(400, problems.body(400, "Bad request", "the body must be a JSON object",
+                                                  [FieldError("body", "must be a JSON object")]), PROBLEM)
+    return None
+
+
+def _opens_an_object(body: str, *, base64_encoded: bool) -> bool:
+    """Every body this API documents is a JSON object; the resolver's validation would read a JSON
+    array's first element as the body. Its first character decides, without parsing it twice."""
+    if not base64_encoded:
+        return body[:4096].lstrip(" \t\r\n").startswith("{")
+    head = body[:4096]
+    try:
+        data = base64.b64decode(head[:len(head) // 4 * 4])
+    except ValueError:
+        return False
+    return data.lstrip(b" \t\r\n").startswith(b"{")
 
 
 def _log_call(event: dict[str, Any], status: int) -> None:
@@ -113,7 +130,7 @@ def _log_call(event: dict[str, Any], status: int) -> None:
     context = event.get("requestContext") or {}
     claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     tenant, sub = str(claims.get("tenant_id") or ""), str(claims.get("sub") or "")
-    if not TENANT_ID.match(tenant) or not sub:
+    if not is_tenant_id(tenant) or not sub:
         return  # no tenant to log to (the gateway's access log has these)
     request = context.get("http") or {}
     from msglog import records
@@ -129,7 +146,9 @@ def _log_call(event: dict[str, Any], status: int) -> None:
 
 
 def caller(app: APIGatewayHttpResolver) -> Caller:
-    who = Caller.from_claims(app.current_event.request_context.authorizer.jwt_claim)
+    event = app.current_event
+    who = Caller.from_claims(event.request_context.authorizer.jwt_claim,
+                             signed=bearer_claims(event.headers.get("authorization")))
     logger.append_keys(tenant_id=who.tenant, caller=who.sub)  # every later log line of this request
     return who
 

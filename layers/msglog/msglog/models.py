@@ -403,6 +403,7 @@ class LogRecord(Entity, discriminator="record"):
     state = UnicodeAttribute(null=True)
     city = UnicodeAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # who wrote it: "service", or "caller:<sub>" (msglog.provenance)
 
 
 class LoginSummary(Entity, discriminator="login-summary"):

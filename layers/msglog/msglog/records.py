@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from msglog import ids, keys, pages
+from msglog import ids, keys, pages, provenance
 from msglog.auth import Caller
 from msglog.clock import iso, now
-from msglog.errors import FieldError, Forbidden
+from msglog.errors import BadRequest, FieldError, Forbidden
 from msglog.listing import ListQuery
 from msglog.models import LoginSummary, LogRecord, condition_failed
 from msglog.tenants import feed_shards, settings
@@ -37,12 +37,13 @@ VIEWS = {"activity": ("activity", "logs:activity"), "audit": ("audit", "logs:aud
 
 
 def write(tenant: str, kind: str, *, at: datetime | None = None, client_id: str | None = None,
-          **fields: Any) -> tuple[str, bool]:
-    """Store one record; (its id, whether it is new). A client's retry (same id and time) is stored once."""
+          source: str = provenance.SERVICE, **fields: Any) -> tuple[str, bool]:
+    """Store one record; (its id, whether it is new). A client's retry (same id and time) is stored once.
+    `source`: who wrote it — the service, or the caller that posted it (provenance.posted_by)."""
     at = at or now()
     record_id = ids.derived_ulid(at, f"{kind}#{client_id}") if client_id else ids.new_ulid(at)
     item = LogRecord(keys.log_pk(tenant, kind, keys.shard_of(record_id, feed_shards(tenant))), record_id,
-                     kind=kind, record_id=record_id, at=iso(at),
+                     kind=kind, record_id=record_id, at=iso(at), source=source,
                      **{name: value for name, value in fields.items() if value not in (None, {}, "")})
     if item.entity:
         item.gsi1pk, item.gsi1sk = keys.log_entity_pk(tenant, kind, item.entity), record_id
@@ -62,20 +63,25 @@ def _actor(actor: Any) -> dict[str, Any]:
 
 
 def post_activity(caller: Caller, kind: str, body: ActivityIn) -> tuple[str, bool]:
-    """An activity or audit record posted by the SaaS (right events:write)."""
+    """An activity or audit record posted by the SaaS (right events:write): never one that reads as the
+    service's own (msglog.provenance)."""
     caller.require("events:write")
     if body.org_unit and not caller.sees_org_unit(body.org_unit):
         raise Forbidden("you can only record entries of your org units",
                         [FieldError("org_unit", "is not one of your org units")])
-    return write(caller.tenant, kind, at=body.at, client_id=body.id, ip=body.ip, action=body.action,
-                 entity=body.entity, org_unit=body.org_unit, details=body.details, **_actor(body.actor))
+    errors = provenance.client_entry_errors(body.action, body.at, kind=kind)
+    if errors:
+        raise BadRequest("the entry could be taken for one of this service's own", errors)
+    return write(caller.tenant, kind, at=body.at, client_id=body.id, source=provenance.posted_by(caller.sub),
+                 ip=body.ip, action=body.action, entity=body.entity, org_unit=body.org_unit, details=body.details,
+                 **_actor(body.actor))
 
 
 def post_panel(caller: Caller, body: PanelIn) -> tuple[str, bool]:
     caller.require("events:write")
     actor = body.actor
-    return write(caller.tenant, "panel", at=body.at, client_id=body.id, ip=body.ip, url=body.url,
-                 method=body.method, status=None if body.status is None else str(body.status),
+    return write(caller.tenant, "panel", at=body.at, client_id=body.id, source=provenance.posted_by(caller.sub),
+                 ip=body.ip, url=body.url, method=body.method, status=None if body.status is None else str(body.status),
                  user_agent=body.user_agent, details=body.details,
                  entity=f"user:{actor.id}" if actor and actor.id else None, **_actor(actor))
 
@@ -83,15 +89,16 @@ def post_panel(caller: Caller, body: PanelIn) -> tuple[str, bool]:
 def post_transaction(caller: Caller, body: TransactionIn) -> tuple[str, bool]:
     caller.require("admin")
     details = body.model_dump(include={"channel", "credits", "amount", "currency", "description"}, exclude_none=True)
-    return write(caller.tenant, "transaction", at=body.at, client_id=body.id, ip=body.ip, action=body.type,
-                 details=details, **_actor(body.actor))
+    return write(caller.tenant, "transaction", at=body.at, client_id=body.id, source=provenance.posted_by(caller.sub),
+                 ip=body.ip, action=body.type, details=details, **_actor(body.actor))
 
 
 def post_login(caller: Caller, body: LoginIn) -> tuple[str, bool]:
     caller.require("events:write")
     at = body.at or now()
-    record_id, new = write(caller.tenant, "login", at=at, client_id=body.id, ip=body.ip, status=body.status,
-                           user_agent=body.user_agent, country=body.country, state=body.state, city=body.city,
+    record_id, new = write(caller.tenant, "login", at=at, client_id=body.id, source=provenance.posted_by(caller.sub),
+                           ip=body.ip, status=body.status, user_agent=body.user_agent, country=body.country,
+                           state=body.state, city=body.city,
                            details=body.details, entity=f"user:{body.user.id}", **_actor(body.user))
     _remember_login(caller.tenant, body.user.id, body.status, iso(at))
     return record_id, new
@@ -134,7 +141,8 @@ def _show(kind: str) -> Callable[[LogRecord], dict[str, Any]]:
     def show(record: LogRecord) -> dict[str, Any]:
         row: dict[str, Any] = {"id": record.record_id, "at": record.at,
                                "actor": {"id": record.actor_id, "name": record.actor_name,
-                                         "email": record.actor_email}}
+                                         "email": record.actor_email},
+                               "source": record.source}  # None: written before records said who wrote them
         for name in _SHOWN[kind]:
             value = getattr(record, name)
             row["path" if name == "url" and kind == "api" else name] = value.as_dict() if name == "details" and value \
