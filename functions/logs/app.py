@@ -78,7 +78,7 @@ def ingestion_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, 
 
 @app.get("/v1/exports/<export_id>")
 def export_status(export_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
-    """A CSV export job of the caller's: status, rows so far, and when done a link (15 minutes) to the file."""
+    """A CSV export job of the caller's: status, rows so far, and when done a link (5 minutes) to the file."""
     from msglog import exports
 
     return exports.status(caller(app), export_id)
