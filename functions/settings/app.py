@@ -1,10 +1,10 @@
-"""Tenant settings and provider credentials (right: admin)."""
+"""Who the caller is (any valid token); tenant settings and provider credentials (right: admin)."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from msglog import tenants
+from msglog import auth, tenants
 from msglog.http import caller, create_app, entrypoint, parse
 from msglog.schemas import CREDENTIALS, Provider, TenantPatch
 
@@ -13,7 +13,7 @@ app = create_app()
 
 def _settings(item: Any) -> dict[str, Any]:
     return {
-        "tenant_id": item.tenant_id, "retention_months": item.retention_months, "privacy_mode": item.privacy_mode,
+        "tenant_id": item.tenant_id, "name": item.name, "retention_months": item.retention_months, "privacy_mode": item.privacy_mode,
         "time_zone": item.time_zone, "alert_email": item.alert_email, "log_retention_days": item.log_retention_days,
         "sms_stuck_minutes": item.sms_stuck_minutes, "customers": sorted(item.customers or ()),
         "updated_at": item.updated_at,
@@ -21,6 +21,17 @@ def _settings(item: Any) -> dict[str, Any]:
         "providers": {p.provider: {"keys": p.key_count, "updated_at": p.updated_at}
                       for p in tenants.configured_providers(item.tenant_id)},
     }
+
+
+@app.get("/v1/me")
+def get_me() -> dict[str, Any]:
+    """What a front end needs before its first screen: whose tenant, its time zone, and the views
+    the caller's rights open."""
+    who = caller(app)
+    item = tenants.settings(who.tenant)
+    return {"tenant_id": who.tenant, "tenant_name": item.name or who.tenant, "time_zone": item.time_zone or "UTC",
+            "sub": who.sub, "name": who.name, "rights": sorted(who.rights), "org_units": sorted(who.org_units),
+            "views": auth.views(who)}
 
 
 @app.get("/v1/tenant")

@@ -151,6 +151,28 @@ RECIPIENT_LOG_RIGHTS = (
 )
 
 
+# The views a front end can draw, and the rights that open each (any one of them; admin opens all).
+# `GET /v1/me` lists the caller's; tests/api/test_me.py holds it to what each view's route answers.
+VIEW_RIGHTS: dict[str, tuple[str, ...]] = {
+    "sent": ("logs:sent",),
+    "recipient": RECIPIENT_LOG_RIGHTS,
+    "events": ("logs:provider",),
+    "suppressions": ("suppressions:read", "suppressions:write"),
+    "stats": ("stats:read",),
+    "transactions": ("stats:read",),
+    "activity": ("logs:activity",),
+    "audit": ("logs:audit",),
+    "panel-log": ("logs:panel",),
+    "logins": ("logs:logins",),
+    "api-log": ("logs:api",),
+    "ingestion-log": ("logs:ingestion",),
+}
+
+
+def views(caller: Caller) -> list[str]:
+    return [view for view, rights in VIEW_RIGHTS.items() if any(caller.has(right) for right in rights)]
+
+
 def delivery_grants(caller: Caller) -> list[Grant]:
     """The recipient-log windows the caller's rights open (SPEC: Rights; seed 000 and 001)."""
     if "admin" in caller.rights:

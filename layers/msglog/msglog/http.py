@@ -74,7 +74,21 @@ def create_app() -> APIGatewayHttpResolver:
     def _no_route(_: Exception) -> Response:
         return problem(404, "Not found", "no such route")
 
+    app.use([_known_parameters_only])
     return app
+
+
+def _known_parameters_only(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response]) -> Response:
+    """A query parameter the route does not take is a 400 naming it: a typo (`custmer=`) would
+    otherwise answer rows the caller did not ask for, as if they were what it asked for."""
+    route = app.context.get("_route")
+    given = app.current_event.query_string_parameters or {}
+    if route is not None and given:
+        known = {field.alias for field in route.dependant.query_params}
+        if unknown := sorted(set(given) - known):
+            return problem(400, "Bad request", f"unknown query parameter: {', '.join(unknown)}",
+                           [FieldError(name, "is not a parameter of this route") for name in unknown])
+    return next_middleware(app)
 
 
 def entrypoint(app: APIGatewayHttpResolver, *, api_log: bool = True,

@@ -149,6 +149,7 @@ def update_if(model: type[Model], key: tuple[str, str], actions: list[Any], cond
 
 class TenantSettings(Entity, discriminator="tenant"):
     tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)  # the display name (an enterprise's roll-up shows customers by it)
     retention_months = NumberAttribute(default=24)
     privacy_mode = BooleanAttribute(default=False)
     time_zone = UnicodeAttribute(default="UTC")

@@ -107,6 +107,7 @@ class SuppressionIn(Strict):
 
 
 class TenantPatch(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     retention_months: Annotated[int, Field(ge=1, le=120)] | None = None
     privacy_mode: bool | None = None
     log_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
