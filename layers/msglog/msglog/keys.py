@@ -222,9 +222,9 @@ def erased_pk(tenant: str, link: str) -> str:
 ERASED_SK = "ERASED"
 
 
-# --- webhook replay protection (Mailgun tokens)
-def webhook_token_pk(tenant: str, provider: str, token: str) -> str:
-    return f"T#{tenant}#TOKEN#{provider}#{token}"
+# --- webhook replay protection: keyed by what the provider signs (Mailgun: timestamp + token, one string)
+def webhook_token_pk(tenant: str, provider: str, signed: str) -> str:
+    return f"T#{tenant}#TOKEN#{provider}#{signed}"
 
 
 TOKEN_SK = "TOKEN"

@@ -142,8 +142,8 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
     ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)
 
 
-def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None:
-    """A signed token may come again only with the same content (a retry), never with other content.
+def _remember_token(tenant: str, provider: str, signed: str, digest: str) -> None:
+    """What a provider signed may come again only with the same content (a retry), never with other content.
 
     A retry still goes on to store its events: the first attempt may have failed after this step.
     """
@@ -151,7 +151,7 @@ def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None
     # age limit, or for ever when the age check is off (else a captured signature could be reused).
     max_age = config().webhook_max_age_seconds
     expires = now() + max(TOKEN_TTL, 2 * timedelta(seconds=max_age)) if max_age else None
-    item = WebhookToken(keys.webhook_token_pk(tenant, provider, token), keys.TOKEN_SK, digest=digest,
+    item = WebhookToken(keys.webhook_token_pk(tenant, provider, signed), keys.TOKEN_SK, digest=digest,
                         expires_at=expires)
     try:
         item.save(condition=WebhookToken.pk.does_not_exist())
