@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.support import MAILGUN_KEY, mailgun_event, mailgun_signature, sendgrid_key, token
+from tests.support import MAILGUN_KEY, Faults, mailgun_event, mailgun_signature, sendgrid_key, token
 
 ADMIN = token(rights=["admin"])
 
@@ -109,3 +109,83 @@ def test_signed_timestamps_that_are_not_plain_unix_seconds_are_refused_like_stal
     assert suppressed(api) == [] and api.get("/v1/events", auth=ADMIN).json["items"] == []
     if max_age != "0":  # the same answer as a stale one
         assert post(str(int(time.time()) - 3600)).json == reply.json
+
+
+# ------------------------------------------------------------------ 3. who owns a provider message id
+SCHOOL_1 = token(rights=["messages:write"], org_units=("school-1",), sub="u-school-1")
+SCHOOL_2 = token(rights=["messages:write"], org_units=("school-2",), sub="u-school-2")
+CLAIMED = "recipients[0].provider_message_id"
+
+
+def record(api, writer, org_unit, recipients, **extra):
+    return api.post("/v1/messages", {"channel": "email", "org_unit": org_unit, "subject": f"News of {org_unit}",
+                                     "recipients": recipients, **extra}, auth=writer)
+
+
+def test_another_message_cannot_capture_a_recorded_provider_message_id(api):
+    api.setup_tenant("acme")
+    owner = record(api, SCHOOL_1, "school-1", [{"address": "pat@example.com", "provider_message_id": "pm-1@mg"}])
+    assert owner.status == 201
+    early = api.mailgun(mailgun_event("delivered", "kim@example.com", provider_message_id="pm-1@mg"))
+    assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}  # kim's delivery is not recorded yet: pending
+    capture = record(api, SCHOOL_2, "school-2", [{"address": "kim@example.com", "provider_message_id": "<pm-1@mg>"},
+                                                 {"address": "pat@example.com", "provider_message_id": "pm-1@mg"}])
+    assert capture.status == 409, capture.raw
+    assert capture.fields == [CLAIMED, "recipients[1].provider_message_id"]
+    assert owner.json["message_id"] not in capture.raw.decode()  # another unit's message is not named
+    assert [m["message_id"] for m in api.get("/v1/messages", auth=ADMIN).json["items"]] == [owner.json["message_id"]]
+    later = api.mailgun(mailgun_event("opened", "pat@example.com", provider_message_id="pm-1@mg"))
+    assert later.json["events"][0]["message_id"] == owner.json["message_id"]
+    kim = api.post(f"/v1/messages/{owner.json['message_id']}/recipients",
+                   {"recipients": [{"address": "kim@example.com", "provider_message_id": "pm-1@mg"}]}, auth=SCHOOL_1)
+    assert kim.status == 200 and kim.json["events_linked"] == 1
+    events = api.get("/v1/events", auth=ADMIN).json["items"]
+    assert {(e["recipient"], e["message_id"], e["subject"]) for e in events} == {
+        ("kim@example.com", owner.json["message_id"], "News of school-1"),
+        ("pat@example.com", owner.json["message_id"], "News of school-1")}
+
+
+def test_a_provider_message_id_cannot_be_attached_to_another_message_later(api):
+    api.setup_tenant("acme")
+    owner = record(api, SCHOOL_1, "school-1", [{"address": "pat@example.com", "provider_message_id": "pm-2@mg"}])
+    other = record(api, SCHOOL_2, "school-2", [{"address": "pat@example.com"}]).json["message_id"]
+    reply = api.post(f"/v1/messages/{other}/recipients",
+                     {"recipients": [{"address": "pat@example.com", "provider_message_id": "pm-2@mg"}]}, auth=SCHOOL_2)
+    assert reply.status == 409 and reply.fields == [CLAIMED], reply.raw
+    event = api.mailgun(mailgun_event("clicked", "pat@example.com", provider_message_id="pm-2@mg"))
+    assert event.json["events"][0]["message_id"] == owner.json["message_id"]
+    rows = {r["message_id"]: r for r in api.get("/v1/recipients/pat@example.com/messages", auth=ADMIN).json["items"]}
+    assert (rows[owner.json["message_id"]]["status"], rows[other]["status"]) == ("clicked", "queued")
+
+
+def test_the_owner_may_record_its_provider_message_id_again(api, monkeypatch):
+    api.setup_tenant("acme")
+    both = [{"address": "pat@example.com", "provider_message_id": "pm-3@mg"},
+            {"address": "kim@example.com", "provider_message_id": "pm-3@mg"}]  # one send to two: one id
+    faults = Faults(monkeypatch)
+    faults.fail("BatchWriteItem", code="ValidationException")  # the first attempt fails after its claim
+    keyed = {"channel": "email", "org_unit": "school-1", "recipients": both}
+    failed = api.post("/v1/messages", keyed, auth=SCHOOL_1, headers={"Idempotency-Key": "send-7"})
+    retried = api.post("/v1/messages", keyed, auth=SCHOOL_1, headers={"Idempotency-Key": "send-7"})
+    repeated = api.post("/v1/messages", keyed, auth=SCHOOL_1, headers={"Idempotency-Key": "send-7"})
+    assert (failed.status, retried.status, repeated.status) == (500, 201, 200), retried.raw
+    message_id = retried.json["message_id"]
+    assert repeated.json["message_id"] == message_id
+    attached = api.post(f"/v1/messages/{message_id}/recipients", {"recipients": both}, auth=SCHOOL_1)
+    assert attached.status == 200 and attached.json["updated"] == 2
+    another = api.post("/v1/messages", keyed, auth=SCHOOL_1)  # a new message (no key): not the owner
+    assert another.status == 409 and another.fields == [CLAIMED, "recipients[1].provider_message_id"]
+
+
+def test_a_claim_whose_message_was_never_recorded_is_taken_over(api):
+    from datetime import timedelta
+
+    from msglog import keys
+    from msglog.clock import iso, now
+    from msglog.models import ProviderMessageClaim
+
+    api.setup_tenant("acme")
+    ProviderMessageClaim(keys.provider_message_pk("acme", "pm-5@mg"), keys.CLAIM_SK, message_id="01JBXXXXXXXXXXXXXXXXXXXXXX",
+                         claimed_at=iso(now() - timedelta(hours=2))).save()  # a recording that failed half way
+    reply = record(api, SCHOOL_1, "school-1", [{"address": "pat@example.com", "provider_message_id": "pm-5@mg"}])
+    assert reply.status == 201, reply.raw

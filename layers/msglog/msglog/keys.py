@@ -189,6 +189,9 @@ def link_sk(recipient_key: str) -> str:
     return f"R#{recipient_key}"
 
 
+CLAIM_SK = "CLAIM"  # beside the links (`R#…`): which message owns the id (msglog.provider_ids)
+
+
 def pending_by_message(message_id: str, recipient_key: str) -> str:
     return f"MID#{message_id}#R#{recipient_key}"
 
