@@ -8,9 +8,19 @@ import json
 import time
 import uuid
 
+import boto3
 import pytest
 
-from tests.support import MAILGUN_KEY, Faults, mailgun_event, mailgun_signature, sendgrid_key, token
+from local.provision import physical_name
+from tests.support import (
+    MAILGUN_KEY,
+    Faults,
+    mailgun_event,
+    mailgun_signature,
+    sendgrid_key,
+    sendgrid_message,
+    token,
+)
 
 ADMIN = token(rights=["admin"])
 
@@ -109,6 +119,80 @@ def test_signed_timestamps_that_are_not_plain_unix_seconds_are_refused_like_stal
     assert suppressed(api) == [] and api.get("/v1/events", auth=ADMIN).json["items"] == []
     if max_age != "0":  # the same answer as a stale one
         assert post(str(int(time.time()) - 3600)).json == reply.json
+
+
+# ------------------------------------------------------------------ 2. what a stored event may hold
+def malformed_kept():
+    listed = boto3.client("s3").list_objects_v2(Bucket=physical_name("ParkedWebhooks").lower(), Prefix="malformed/")
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def test_one_oversized_field_in_a_signed_batch_is_kept_raw_and_the_rest_stored(api):
+    """The issue's case: a 450 KB `type` in one event of 60 made DynamoDB refuse the item — a 500 on every
+    retry, 59 events listed, statuses unchanged, no ingestion-log row."""
+    private, message_id, events = sendgrid_message(api, 60)
+    events[17] = {**events[17], "event": "bounce", "type": "x" * 450_000, "reason": "550 no such user"}
+    timestamp = str(int(time.time()))
+    first = sendgrid_signed(api, private, events, timestamp)
+    assert first.status == 200, first.raw[:500]
+    assert first.json["outcomes"] == {"LOG_OK": 59, "NOLOG_MALFORMED": 1}
+    assert first.json["malformed"] == [{"index": 17, "errors": [
+        {"field": "[17].type", "message": "is longer than 128 characters"}]}]
+    listed = api.get("/v1/events?limit=100", auth=ADMIN).json["items"]
+    assert sorted(e["recipient"] for e in listed) == sorted(f"p{n}@example.com" for n in range(60) if n != 17)
+    recipients = {r["address"]: r["status"] for r in api.get(f"/v1/messages/{message_id}", auth=ADMIN).json["recipients"]}
+    assert recipients.pop("p17@example.com") == "queued" and set(recipients.values()) == {"delivered"}
+    log = api.get("/v1/ingestion-log", auth=ADMIN).json["items"]
+    assert [row["outcomes"] for row in log] == [{"LOG_OK": 59, "NOLOG_MALFORMED": 1}]
+    kept = log[0]["malformed"][0]
+    assert (kept["index"], kept["fields"], len(kept["raw"])) == (17, "[17].type", 2000)
+    [key] = malformed_kept()
+    whole = boto3.client("s3").get_object(Bucket=physical_name("ParkedWebhooks").lower(), Key=key)["Body"].read()
+    assert kept["raw_key"] == key and json.loads(whole) == events[17]
+
+    retry = sendgrid_signed(api, private, events, timestamp)  # SendGrid's retry: the same request
+    assert retry.status == 200 and retry.json["outcomes"] == {"NOLOG_DUPLICATE": 59, "NOLOG_MALFORMED": 1}
+    assert len(api.get("/v1/events?limit=100", auth=ADMIN).json["items"]) == 59
+    assert malformed_kept() == [key]  # kept once
+
+
+def test_in_privacy_mode_an_oversized_item_is_not_kept(api):
+    private, _, events = sendgrid_message(api, 2)
+    assert api.call("PATCH", "/v1/tenant", {"privacy_mode": True}).status == 200
+    events[1] = {**events[1], "event": "x" * 10_000}
+    reply = sendgrid_signed(api, private, events, str(int(time.time())))
+    assert reply.json["outcomes"] == {"LOG_OK": 1, "NOLOG_MALFORMED": 1}
+    assert reply.json["malformed"][0]["errors"][0]["field"] == "[1].event"
+    assert malformed_kept() == []
+    assert "raw" not in api.get("/v1/ingestion-log", auth=ADMIN).json["items"][0]["malformed"][0]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"event": "x" * 450_000}, "event-data.event"),
+    ({"delivery-status": {"code": "5" * 450_000, "message": "no"}}, "event-data.delivery-status.code"),
+])
+def test_an_oversized_field_in_a_single_event_is_a_400_naming_it_every_time(api, change, field):
+    api.setup_tenant("acme")
+    data = {**bounce_of("pat@example.com"), **change}
+    for _ in range(2):  # the provider's retry meets the same answer, never a 500
+        reply = api.mailgun(data)
+        assert reply.status == 400 and reply.fields == [field], reply.raw[:500]
+    assert api.get("/v1/events", auth=ADMIN).json["items"] == [] and suppressed(api) == []
+
+
+def test_an_ingestion_record_of_long_subjects_stays_storable(aws):
+    """100 events whose subjects are 998 four-byte characters: listed in full, the record would pass
+    DynamoDB's 400 KB — and fail the same way on every retry."""
+    from msglog import ingestion_log
+    from msglog.ingest import Outcome
+    from msglog.models import IngestionRecord
+
+    outcomes = [Outcome(f"ses.m-{n}", "LOG_OK", event="delivered", subject="\U0001F600" * 998,
+                        recipient=f"p{n}@example.com") for n in range(100)]
+    ingestion_log.record("acme", "ses", "r-1", {"LOG_OK": 100}, outcomes)
+    [stored] = list(IngestionRecord.scan())
+    assert stored.outcomes.as_dict() == {"LOG_OK": 100}
+    assert 0 < len(stored.events) < 100 and stored.events[0]["subject"] == "\U0001F600" * 998
 
 
 # ------------------------------------------------------------------ 3. who owns a provider message id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -73,7 +74,7 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     if guard:
         _remember_token(tenant, provider, *guard(payload))
     events = [item for item in items if isinstance(item, ProviderEvent)]
-    malformed = [item for item in items if isinstance(item, Malformed)]
+    malformed = [_kept(tenant, provider, item) for item in items if isinstance(item, Malformed)]
     outcomes = ingest.store(tenant, events)
     suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)
@@ -89,6 +90,14 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
         "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
                       for m in malformed],
     }
+
+
+def _kept(tenant: str, provider: str, item: Malformed) -> Malformed:
+    """A malformed item longer than the ingestion log holds of it is kept whole (not in privacy mode,
+    where the log keeps no raw items either)."""
+    if len(item.raw) <= ingestion_log.MAX_RAW_CHARS or tenants.settings(tenant).privacy_mode:
+        return item
+    return replace(item, raw_key=parking.keep(tenant, provider, item.raw))
 
 
 def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:

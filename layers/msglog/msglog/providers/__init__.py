@@ -53,13 +53,22 @@ class ProviderEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# The most characters each stored text field of an event may hold, in one place: a longer one makes
+# the event malformed. DynamoDB refuses an item over 400 KB, and a provider's retry of a refused
+# item would meet the same refusal for ever. Free text (reason, subject) is cut where it is read (`text`).
+LIMITS = {"provider_event": 128, "event": 32, "event_id": 320, "recipient": 320, "channel": 16, "message_id": 26,
+          "provider_message_id": 256, "reason": 1000, "severity": 32, "error_code": 64, "subject": 998}
+EXTRA_LIMIT = 1000  # characters of each `extra` name and value together
+
+
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """An item of a batch that could not be read: reported and kept raw; the rest is stored."""
 
     index: int
     errors: list  # msglog.errors.FieldError
-    raw: str = ""  # the item as received (JSON), bounded
+    raw: str = ""  # the item as received (JSON), whole: the ingestion log keeps its start
+    raw_key: str | None = None  # where the whole of a longer one is kept (msglog.parking.keep)
 
 
 def json_body(request: WebhookRequest, kind: type, what: str) -> Any:
@@ -90,6 +99,20 @@ def check_age(timestamp: object, max_age_seconds: int, now: float | None = None)
     ahead = int(timestamp) - current
     if (abs(ahead) > max_age_seconds) if max_age_seconds else ahead > FUTURE_SKEW_SECONDS:
         raise Unauthorized(STALE)
+
+
+def bounded(event: ProviderEvent, problem: str, sources: dict[str, str] | None = None) -> ProviderEvent:
+    """`event` if each of its stored text fields is within LIMITS; else a 400 (`problem`) naming each
+    field too long as the provider calls it (`sources`: ProviderEvent field -> the provider's name)."""
+    from msglog.errors import BadRequest, FieldError
+
+    too_long = [(name, limit) for name, limit in LIMITS.items() if len(getattr(event, name) or "") > limit]
+    too_long += [(f"extra.{name[:64]}", EXTRA_LIMIT) for name, value in event.extra.items()
+                 if len(name) + len(value) > EXTRA_LIMIT]
+    if too_long:
+        raise BadRequest(problem, [FieldError((sources or {}).get(name, name), f"is longer than {limit} characters")
+                                   for name, limit in too_long])
+    return event
 
 
 def text(value: object, limit: int = 1000) -> str | None:

@@ -31,6 +31,7 @@ from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
     WebhookRequest,
+    bounded,
     check_age,
     json_body,
     our_message_id,
@@ -138,7 +139,7 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
     event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
     headers = _object(_object(data.get("message")).get("headers"))
     code = _code(data)
-    return ProviderEvent(
+    return bounded(ProviderEvent(
         provider=NAME,
         provider_event=name,
         event=event,
@@ -152,7 +153,8 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         severity=text(data.get("severity"), 32),
         error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
         subject=text(headers.get("subject"), 998),
-    )
+    ), "the Mailgun event is malformed", {"provider_event": "event-data.event",
+                                          "error_code": "event-data.delivery-status.code"})
 
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:
