@@ -140,7 +140,8 @@ def test_one_oversized_field_in_a_signed_batch_is_kept_raw_and_the_rest_stored(a
         {"field": "[17].type", "message": "is longer than 128 characters"}]}]
     listed = api.get("/v1/events?limit=100", auth=ADMIN).json["items"]
     assert sorted(e["recipient"] for e in listed) == sorted(f"p{n}@example.com" for n in range(60) if n != 17)
-    recipients = {r["address"]: r["status"] for r in api.get(f"/v1/messages/{message_id}", auth=ADMIN).json["recipients"]}
+    detail = api.get(f"/v1/messages/{message_id}", auth=ADMIN).json
+    recipients = {r["address"]: r["status"] for r in detail["recipients"]}
     assert recipients.pop("p17@example.com") == "queued" and set(recipients.values()) == {"delivered"}
     log = api.get("/v1/ingestion-log", auth=ADMIN).json["items"]
     assert [row["outcomes"] for row in log] == [{"LOG_OK": 59, "NOLOG_MALFORMED": 1}]
@@ -269,7 +270,8 @@ def test_a_claim_whose_message_was_never_recorded_is_taken_over(api):
     from msglog.models import ProviderMessageClaim
 
     api.setup_tenant("acme")
-    ProviderMessageClaim(keys.provider_message_pk("acme", "pm-5@mg"), keys.CLAIM_SK, message_id="01JBXXXXXXXXXXXXXXXXXXXXXX",
-                         claimed_at=iso(now() - timedelta(hours=2))).save()  # a recording that failed half way
+    never_recorded = "01JBXXXXXXXXXXXXXXXXXXXXXX"  # a recording that failed half way, two hours ago
+    ProviderMessageClaim(keys.provider_message_claim_pk("acme", "pm-5@mg"), keys.CLAIM_SK, message_id=never_recorded,
+                         claimed_at=iso(now() - timedelta(hours=2))).save()
     reply = record(api, SCHOOL_1, "school-1", [{"address": "pat@example.com", "provider_message_id": "pm-5@mg"}])
     assert reply.status == 201, reply.raw

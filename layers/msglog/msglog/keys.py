@@ -189,7 +189,13 @@ def link_sk(recipient_key: str) -> str:
     return f"R#{recipient_key}"
 
 
-CLAIM_SK = "CLAIM"  # beside the links (`R#…`): which message owns the id (msglog.provider_ids)
+def provider_message_claim_pk(tenant: str, provider_message_id: str) -> str:
+    """The message owning a provider message id (msglog.provider_ids). Keyed by a digest: a provider's id
+    may be one recipient's, and the claim outlives that recipient's erasure (as a tombstone does)."""
+    return f"T#{tenant}#PMIDCLAIM#{blake2b(provider_message_id.encode(), digest_size=16).hexdigest()}"
+
+
+CLAIM_SK = "CLAIM"
 
 
 def pending_by_message(message_id: str, recipient_key: str) -> str:

@@ -3,7 +3,7 @@
 Provider events without our message id find their delivery through the provider's message id (a
 link per id and recipient, msglog.ingest). Had a second message been able to record the same id, it
 would have taken over that id's later and pending events — with their subjects — whatever org unit
-either was recorded in. So each id is claimed once (`T#t#PMID#<id>` / `CLAIM`, a conditional put)
+either was recorded in. So each id is claimed once (`T#t#PMIDCLAIM#<digest>` / `CLAIM`, a conditional put)
 before anything of a message is written, and a claim by another message is a 409 naming the field.
 The owner claiming again (a retried request, a recipient added later) succeeds.
 """
@@ -42,7 +42,7 @@ def claim(tenant: str, message_id: str, channel: str, recipients: Sequence[Recip
             links[(keys.provider_message_pk(tenant, pmid), keys.link_sk(rkey))] = pmid
     if not fields:
         return
-    claims = {(keys.provider_message_pk(tenant, pmid), keys.CLAIM_SK): pmid for pmid in fields}
+    claims = {(keys.provider_message_claim_pk(tenant, pmid), keys.CLAIM_SK): pmid for pmid in fields}
     owners: dict[str, ProviderMessageClaim] = {}
     linked: dict[str, str] = {}  # ids recorded before claims existed: the message their link names
     for item in fanout.get_all(Entity, list(claims) + list(links), consistent=True):
@@ -84,7 +84,7 @@ def _recorded(tenant: str, message_id: str) -> bool:
 def _put(tenant: str, pmid: str, message_id: str, abandoned: ProviderMessageClaim | None) -> bool:
     """Claim `pmid` unless another message did meanwhile (or, taking over an abandoned claim, unless
     that claim changed); whether this message owns it now."""
-    item = ProviderMessageClaim(keys.provider_message_pk(tenant, pmid), keys.CLAIM_SK, message_id=message_id,
+    item = ProviderMessageClaim(keys.provider_message_claim_pk(tenant, pmid), keys.CLAIM_SK, message_id=message_id,
                                 claimed_at=iso(now()))
     if abandoned is None:
         condition = ProviderMessageClaim.pk.does_not_exist()
@@ -102,7 +102,7 @@ def _put(tenant: str, pmid: str, message_id: str, abandoned: ProviderMessageClai
 
 def _release(tenant: str, pmid: str, message_id: str) -> None:
     try:
-        ProviderMessageClaim(keys.provider_message_pk(tenant, pmid), keys.CLAIM_SK).delete(
+        ProviderMessageClaim(keys.provider_message_claim_pk(tenant, pmid), keys.CLAIM_SK).delete(
             condition=ProviderMessageClaim.message_id == message_id)
     except DeleteError as error:
         if not condition_failed(error):
