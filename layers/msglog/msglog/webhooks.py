@@ -74,7 +74,9 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     if guard:
         _remember_token(tenant, provider, *guard(payload))
     events = [item for item in items if isinstance(item, ProviderEvent)]
-    malformed = [_kept(tenant, provider, item) for item in items if isinstance(item, Malformed)]
+    malformed = [item for item in items if isinstance(item, Malformed)]
+    listed = ingestion_log.MAX_MALFORMED_KEPT  # the items the log lists: only theirs are kept whole
+    malformed = [_kept(tenant, provider, item) for item in malformed[:listed]] + malformed[listed:]
     outcomes = ingest.store(tenant, events)
     suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)
