@@ -35,7 +35,8 @@ GATEWAY_ANSWERS = {"401": "no valid token", "413": "the body is over API Gateway
                    "414": "the URL is too long", "429": "throttled: retry later"}
 WHY = {"400": "bad input: the fields at fault are named", "401": "no valid token (webhooks: not verified)",
        "403": "a right is missing", "404": "not found in the caller's tenant and scope",
-       "409": "the Idempotency-Key was used for another request", "413": "the body is too large",
+       "409": "the Idempotency-Key was used for another request, or a provider_message_id belongs to another "
+              "message (the fields are named)", "413": "the body is too large",
        "415": "the body is not application/json",
        "503": "the table is busy; retry"}
 RESUMABLE = {"DELETE /v1/people/{person_id}": "stopped within its time budget: repeat the request to carry on"}
@@ -103,7 +104,7 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
         codes += ["401", "403"]
     if key.startswith("POST /v1/webhooks/"):
         codes += ["401", "413"]
-    if key == "POST /v1/messages":
+    if key in ("POST /v1/messages", "POST /v1/messages/{id}/recipients"):
         codes.append("409")
     if "requestBody" in operation and not key.startswith("POST /v1/webhooks/"):
         codes.append("415")

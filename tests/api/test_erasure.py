@@ -234,7 +234,7 @@ def test_events_still_waiting_for_her_delivery_are_linked_and_moved_with_it(api,
     early = api.mailgun(mailgun_event("delivered", "kid.pupil@example.com", provider_message_id="kid-pm@mg.example"))
     assert early.json["outcomes"] == {"NOLOG_UNMATCHED": 1}  # before its message: parked under her address
     faults = Faults(monkeypatch)
-    faults.fail("BatchGetItem", times=50, after=1)  # recording links waiting events: that read outlasts the retries
+    faults.fail("BatchGetItem", times=50, after=2)  # recording links waiting events: that read outlasts the retries
     reply = api.post("/v1/messages", {"channel": "email", "subject": "Trip", "created_at": WHEN,
                                       "recipients": [{**KID, "provider_message_id": "kid-pm@mg.example"}]},
                      auth=token(rights=["messages:write"]))

@@ -126,11 +126,11 @@ def test_malformed_envelopes_are_bad_requests(body):
         mailgun.read(WebhookRequest(body=body, headers={}, url="https://x"))
 
 
-def test_replay_guard_binds_token_to_content():
+def test_replay_guard_binds_what_is_signed_to_content():
     body = MAILGUN["composed_webhook_bodies"]["delivered"]
     token, digest = mailgun.replay_guard(body)
     changed = copy.deepcopy(body)
     changed["event-data"]["event"] = "failed"
-    assert token == body["signature"]["token"]
+    assert token == str(body["signature"]["timestamp"]) + body["signature"]["token"]
     assert mailgun.replay_guard(changed) == (token, mailgun.replay_guard(changed)[1])
     assert mailgun.replay_guard(changed)[1] != digest

@@ -189,6 +189,15 @@ def link_sk(recipient_key: str) -> str:
     return f"R#{recipient_key}"
 
 
+def provider_message_claim_pk(tenant: str, provider_message_id: str) -> str:
+    """The message owning a provider message id (msglog.provider_ids). Keyed by a digest: a provider's id
+    may be one recipient's, and the claim outlives that recipient's erasure (as a tombstone does)."""
+    return f"T#{tenant}#PMIDCLAIM#{blake2b(provider_message_id.encode(), digest_size=16).hexdigest()}"
+
+
+CLAIM_SK = "CLAIM"
+
+
 def pending_by_message(message_id: str, recipient_key: str) -> str:
     return f"MID#{message_id}#R#{recipient_key}"
 
@@ -222,9 +231,9 @@ def erased_pk(tenant: str, link: str) -> str:
 ERASED_SK = "ERASED"
 
 
-# --- webhook replay protection (Mailgun tokens)
-def webhook_token_pk(tenant: str, provider: str, token: str) -> str:
-    return f"T#{tenant}#TOKEN#{provider}#{token}"
+# --- webhook replay protection: keyed by what the provider signs (Mailgun: timestamp + token, one string)
+def webhook_token_pk(tenant: str, provider: str, signed: str) -> str:
+    return f"T#{tenant}#TOKEN#{provider}#{signed}"
 
 
 TOKEN_SK = "TOKEN"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, fanout, keys, stats
+from msglog import bodies, fanout, keys, provider_ids, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -43,6 +43,7 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
         idem, message_id = _claim(caller.tenant, idempotency_key, message, message_id)
         if idem.completed:
             return message_id, False
+    provider_ids.claim(caller.tenant, message_id, message.channel, message.recipients)  # before anything is written
     tenant, shards = caller.tenant, feed_shards(caller.tenant)
     item = Message(
         keys.message_pk(tenant, message_id), keys.META_SK, message_id=message_id, channel=message.channel,
@@ -73,6 +74,7 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
     if not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     _check_addresses(message.channel, recipients, "recipients")
+    provider_ids.claim(caller.tenant, message_id, message.channel, recipients)
     written = _write_recipients(caller.tenant, message, recipients)
     stats.add_recipients(message, written["added"])
     return written

@@ -304,6 +304,13 @@ class ProviderMessageLink(Entity, discriminator="link"):
     recipient_key = UnicodeAttribute()
 
 
+class ProviderMessageClaim(Entity, discriminator="pmid-claim"):
+    """The message a provider message id belongs to: the first that recorded it (msglog.provider_ids)."""
+
+    message_id = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
+
+
 class PendingEvents(Entity, discriminator="pending"):
     """Events waiting for their message (or provider message id) to be recorded."""
 

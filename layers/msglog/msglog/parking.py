@@ -10,6 +10,7 @@ credentials or signature headers: it was verified before it was parked, and the 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from msglog.providers import WebhookRequest
 
 PREFIX = "parked/"
 REFUSED = "refused/"  # parked requests that storing refused for good: kept for a person to look at
+MALFORMED = "malformed/"  # malformed batch items too long for the ingestion log, kept whole (never replayed)
 _TRANSIENT_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
                               "InternalServerError", "ServiceUnavailable", "TransactionConflictException",
                               "RequestThrottled", "KmsThrottled"})  # the last two: SQS (status changes)
@@ -62,6 +64,17 @@ def park(tenant: str, provider: str, request: WebhookRequest, request_id: str | 
         "body": base64.b64encode(request.body).decode(),
     }
     client("s3").put_object(Bucket=config().parked_bucket, Key=key, Body=json.dumps(document).encode(),
+                            ContentType="application/json", ServerSideEncryption="AES256")
+    return key
+
+
+def keep(tenant: str, provider: str, raw: str) -> str:
+    """Keep a malformed batch item whole; its key. Named by its content: a provider's retry writes the
+    same object again, not a second one. Like parked requests, it expires with the bucket's rule."""
+    from msglog.aws import client
+
+    key = f"{MALFORMED}{tenant}/{provider}/{hashlib.sha256(raw.encode()).hexdigest()[:32]}.json"
+    client("s3").put_object(Bucket=config().parked_bucket, Key=key, Body=raw.encode(),
                             ContentType="application/json", ServerSideEncryption="AES256")
     return key
 

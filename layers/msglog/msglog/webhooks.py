@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError
 
 from msglog import arrivals, ingest, ingestion_log, keys, parking, providers, suppressions, tenants
-from msglog.auth import TENANT_ID
+from msglog.auth import is_tenant_id
 from msglog.clock import now
 from msglog.config import config
 from msglog.errors import DomainError, NotFound, Unauthorized
@@ -43,7 +44,7 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
         raise NotFound(f"no webhook for provider {provider!r}; one of: {', '.join(providers.PROVIDERS)}")
     try:
         payload = module.read(request)
-        credentials = tenants.credentials(tenant, provider) if TENANT_ID.match(tenant) else None
+        credentials = tenants.credentials(tenant, provider) if is_tenant_id(tenant) else None
         if not credentials:
             raise Unauthorized(BAD_SIGNATURE)
         module.verify(payload, credentials, request=request, max_age_seconds=config().webhook_max_age_seconds)
@@ -74,6 +75,8 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
         _remember_token(tenant, provider, *guard(payload))
     events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
+    listed = ingestion_log.MAX_MALFORMED_KEPT  # the items the log lists: only theirs are kept whole
+    malformed = [_kept(tenant, provider, item) for item in malformed[:listed]] + malformed[listed:]
     outcomes = ingest.store(tenant, events)
     suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)
@@ -89,6 +92,14 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
         "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
                       for m in malformed],
     }
+
+
+def _kept(tenant: str, provider: str, item: Malformed) -> Malformed:
+    """A malformed item longer than the ingestion log holds of it is kept whole (not in privacy mode,
+    where the log keeps no raw items either)."""
+    if len(item.raw) <= ingestion_log.MAX_RAW_CHARS or tenants.settings(tenant).privacy_mode:
+        return item
+    return replace(item, raw_key=parking.keep(tenant, provider, item.raw))
 
 
 def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:
@@ -129,7 +140,7 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
     """A refused request goes in the tenant's ingestion log — if there is such a tenant, and at most
     REFUSALS_LOGGED_PER_MINUTE a minute per tenant and provider in this container: anyone can post
     unsigned requests, and a flood of them must not turn into a flood of writes (the rest are counted)."""
-    if not TENANT_ID.match(tenant) or not tenants.credentials(tenant, provider):
+    if not is_tenant_id(tenant) or not tenants.credentials(tenant, provider):
         return
     started, logged = _refusals.get((tenant, provider), (0.0, 0))
     if time.monotonic() - started >= 60:
@@ -142,8 +153,8 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
     ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)
 
 
-def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None:
-    """A signed token may come again only with the same content (a retry), never with other content.
+def _remember_token(tenant: str, provider: str, signed: str, digest: str) -> None:
+    """What a provider signed may come again only with the same content (a retry), never with other content.
 
     A retry still goes on to store its events: the first attempt may have failed after this step.
     """
@@ -151,7 +162,7 @@ def _remember_token(tenant: str, provider: str, token: str, digest: str) -> None
     # age limit, or for ever when the age check is off (else a captured signature could be reused).
     max_age = config().webhook_max_age_seconds
     expires = now() + max(TOKEN_TTL, 2 * timedelta(seconds=max_age)) if max_age else None
-    item = WebhookToken(keys.webhook_token_pk(tenant, provider, token), keys.TOKEN_SK, digest=digest,
+    item = WebhookToken(keys.webhook_token_pk(tenant, provider, signed), keys.TOKEN_SK, digest=digest,
                         expires_at=expires)
     try:
         item.save(condition=WebhookToken.pk.does_not_exist())

@@ -4,11 +4,13 @@ A module offers:
   read(request) -> payload                     400 (BadRequest) when the envelope is malformed
   verify(payload, credentials, request=, max_age_seconds=)   401 when the signature does not hold
   events(payload) -> list[ProviderEvent]       400 when an event is malformed
-  replay_guard(payload) -> (token, digest) | None
+  replay_guard(payload) -> (what is signed, digest of the content) | None
 """
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module
@@ -18,6 +20,10 @@ from typing import Any
 PROVIDERS = ("mailgun", "postmark", "sendgrid", "ses", "twilio")
 # One answer for an unknown tenant and for any failed verification: tenants cannot be enumerated.
 UNVERIFIED = "the webhook signature or credentials could not be verified"
+# One answer for a stale, a malformed and an absurd signed timestamp: each is a signature not to honour.
+STALE = "the webhook timestamp is too old (or in the future)"
+SIGNED_TIME = re.compile(r"[0-9]{1,12}")  # Unix seconds as Mailgun and SendGrid sign them: digits only
+FUTURE_SKEW_SECONDS = 86_400  # with the age check off, a signed time may still be at most this far ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +53,22 @@ class ProviderEvent:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# The most characters each stored text field of an event may hold, in one place: a longer one makes
+# the event malformed. DynamoDB refuses an item over 400 KB, and a provider's retry of a refused
+# item would meet the same refusal for ever. Free text (reason, subject) is cut where it is read (`text`).
+LIMITS = {"provider_event": 128, "event": 32, "event_id": 320, "recipient": 320, "channel": 16, "message_id": 26,
+          "provider_message_id": 256, "reason": 1000, "severity": 32, "error_code": 64, "subject": 998}
+EXTRA_LIMIT = 1000  # characters of each `extra` name and value together
+
+
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """An item of a batch that could not be read: reported and kept raw; the rest is stored."""
 
     index: int
     errors: list  # msglog.errors.FieldError
-    raw: str = ""  # the item as received (JSON), bounded
+    raw: str = ""  # the item as received (JSON), whole: the ingestion log keeps its start
+    raw_key: str | None = None  # where the whole of a longer one is kept (msglog.parking.keep)
 
 
 def json_body(request: WebhookRequest, kind: type, what: str) -> Any:
@@ -71,20 +86,33 @@ def json_body(request: WebhookRequest, kind: type, what: str) -> Any:
     return payload
 
 
-def check_age(timestamp: str, max_age_seconds: int, now: float | None = None) -> None:
-    """The signed timestamp is at most `max_age_seconds` away from now (0: not checked); else 401."""
-    import time
-
+def check_age(timestamp: object, max_age_seconds: int, now: float | None = None) -> None:
+    """The signed timestamp is Unix seconds in decimal digits, at most `max_age_seconds` away from now
+    (0: its age is not checked, but it is at most a day ahead); else 401. Digits only, because
+    `float()` would also read "nan" (which no comparison refuses), "1e3", " 17…" and "17_0…": forms
+    that let one signed string be split into timestamp and token in more than one way."""
     from msglog.errors import Unauthorized
 
-    if not max_age_seconds:
-        return
-    try:
-        age = (now if now is not None else time.time()) - float(timestamp)
-    except ValueError:
-        raise Unauthorized(UNVERIFIED) from None
-    if abs(age) > max_age_seconds:
-        raise Unauthorized("the webhook timestamp is too old (or in the future)")
+    current = now if now is not None else time.time()
+    if not isinstance(timestamp, str) or not SIGNED_TIME.fullmatch(timestamp):
+        raise Unauthorized(STALE)
+    ahead = int(timestamp) - current
+    if (abs(ahead) > max_age_seconds) if max_age_seconds else ahead > FUTURE_SKEW_SECONDS:
+        raise Unauthorized(STALE)
+
+
+def bounded(event: ProviderEvent, problem: str, sources: dict[str, str] | None = None) -> ProviderEvent:
+    """`event` if each of its stored text fields is within LIMITS; else a 400 (`problem`) naming each
+    field too long as the provider calls it (`sources`: ProviderEvent field -> the provider's name)."""
+    from msglog.errors import BadRequest, FieldError
+
+    too_long = [(name, limit) for name, limit in LIMITS.items() if len(getattr(event, name) or "") > limit]
+    too_long += [(f"extra.{name[:64]}", EXTRA_LIMIT) for name, value in event.extra.items()
+                 if len(name) + len(value) > EXTRA_LIMIT]
+    if too_long:
+        raise BadRequest(problem, [FieldError((sources or {}).get(name, name), f"is longer than {limit} characters")
+                                   for name, limit in too_long])
+    return event
 
 
 def text(value: object, limit: int = 1000) -> str | None:

@@ -1,7 +1,11 @@
 """Mailgun webhooks (JSON: {"signature": {...}, "event-data": {...}}).
 
-Signature: hex HMAC-SHA256(signing key, timestamp + token); only those two are signed, so the
-token is also remembered (replay_guard) and a token seen again with other content is refused.
+Signature: hex HMAC-SHA256(signing key, timestamp + token); only those two are signed, so what
+they sign — the one string timestamp + token — is also remembered (replay_guard) and seen again with
+other content is refused. Remembering the token alone let a captured request be re-split (timestamp
+`ts + "e0"`, token `token[2:]`: the same signed string) and pass as fresh. Only the documented shapes
+are taken: a timestamp of decimal digits (msglog.providers.check_age) and a token of letters and
+digits (50 in Mailgun's own; hex in its docs, lower-case alphanumerics in mailgun-php's test vector).
 
 Event mapping onto SPEC's vocabulary (docs/providers.md):
   accepted → accepted · rejected → rejected · delivered → delivered ·
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from msglog.addresses import EMAIL
@@ -26,6 +31,7 @@ from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
     WebhookRequest,
+    bounded,
     check_age,
     json_body,
     our_message_id,
@@ -39,6 +45,7 @@ _SIMPLE = {
     "accepted": "accepted", "rejected": "rejected", "delivered": "delivered", "opened": "opened",
     "clicked": "clicked", "complained": "complained", "unsubscribed": "unsubscribed", "stored": "stored",
 }
+TOKEN = re.compile(r"[A-Za-z0-9]{1,256}")
 _SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-complaint", "old", "espblock"})
 
 
@@ -59,8 +66,8 @@ def check_signature(signature: Any, signing_keys: list[str], *, max_age_seconds:
     """Mailgun's scheme; any of the tenant's keys (two while one is rotated) may have signed."""
     if not isinstance(signature, dict):
         raise Unauthorized(BAD_SIGNATURE)
-    timestamp, token, given = (str(signature.get(k) or "") for k in ("timestamp", "token", "signature"))
-    if not (timestamp and token and given) or len(token) > 256 or len(given) > 128:
+    timestamp, token, given = _fields(signature)
+    if not (timestamp and given) or not TOKEN.fullmatch(token) or len(given) > 128:
         raise Unauthorized(BAD_SIGNATURE)
     message, given_bytes = (timestamp + token).encode(), given.lower().encode()  # bytes: any text compares
     if not any(
@@ -71,10 +78,18 @@ def check_signature(signature: Any, signing_keys: list[str], *, max_age_seconds:
     check_age(timestamp, max_age_seconds, now)
 
 
+def _fields(signature: dict[str, Any]) -> tuple[str, str, str]:
+    """timestamp, token and signature as text (Mailgun's own examples give the timestamp as a number)."""
+    timestamp, token, given = (str(signature.get(k) or "") for k in ("timestamp", "token", "signature"))
+    return timestamp, token, given
+
+
 def replay_guard(payload: dict[str, Any]) -> tuple[str, str]:
-    """The signed token and a digest of what it signs for: one token, one content."""
+    """What is signed (timestamp + token, however split) and a digest of the content it came with:
+    one signed string, one content."""
+    timestamp, token, _ = _fields(payload["signature"])
     content = json.dumps(payload["event-data"], sort_keys=True, separators=(",", ":"))
-    return str(payload["signature"]["token"]), hashlib.sha256(content.encode()).hexdigest()
+    return timestamp + token, hashlib.sha256(content.encode()).hexdigest()
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -124,7 +139,7 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
     event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
     headers = _object(_object(data.get("message")).get("headers"))
     code = _code(data)
-    return ProviderEvent(
+    return bounded(ProviderEvent(
         provider=NAME,
         provider_event=name,
         event=event,
@@ -138,7 +153,8 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         severity=text(data.get("severity"), 32),
         error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
         subject=text(headers.get("subject"), 998),
-    )
+    ), "the Mailgun event is malformed", {"provider_event": "event-data.event",
+                                          "error_code": "event-data.delivery-status.code"})
 
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:

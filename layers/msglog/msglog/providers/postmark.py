@@ -26,6 +26,7 @@ from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
     WebhookRequest,
+    bounded,
     bounded_id,
     iso_time,
     json_body,
@@ -112,7 +113,7 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
         event_id = f"postmark.{record}.{digest}"
     type_code = payload.get("TypeCode")
     failed = event in ("bounced", "failed", "deferred", "complained")
-    return ProviderEvent(
+    return bounded(ProviderEvent(
         provider=NAME,
         provider_event=f"{record}:{payload['Type']}" if record == "Bounce" and isinstance(payload.get("Type"), str)
         else record,
@@ -127,7 +128,7 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
         severity=severity,
         error_code=str(type_code) if isinstance(type_code, int) and failed else None,
         subject=text(payload.get("Subject"), 998),
-    )
+    ), "the Postmark record is malformed", {"provider_event": "Type"})
 
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:

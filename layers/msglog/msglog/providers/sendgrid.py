@@ -30,6 +30,7 @@ from msglog.providers import (
     Malformed,
     ProviderEvent,
     WebhookRequest,
+    bounded,
     check_age,
     json_body,
     our_message_id,
@@ -41,7 +42,6 @@ NAME = "sendgrid"
 SIGNATURE = "x-twilio-email-event-webhook-signature"
 TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
 MAX_EVENTS = 5000
-MAX_RAW_CHARS = 2000  # of a malformed item kept in the ingestion log
 _SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delivered", "open": "opened",
            "click": "clicked", "dropped": "dropped", "spamreport": "complained", "unsubscribe": "unsubscribed",
            "group_unsubscribe": "unsubscribed", "group_resubscribe": "unknown"}
@@ -111,7 +111,7 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         event = _SIMPLE.get(name, "unknown")
     failed = event in ("bounced", "failed", "dropped", "deferred")
     sg_message_id = data.get("sg_message_id")
-    return ProviderEvent(
+    return bounded(ProviderEvent(
         provider=NAME,
         provider_event=f"bounce:{data['type']}" if name == "bounce" and isinstance(data.get("type"), str) else name,
         event=event,
@@ -126,7 +126,7 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         severity=("temporary" if event == "deferred" else "permanent") if failed else None,
         error_code=text(data.get("status"), 32) if failed else None,
         subject=None,
-    )
+    ), "a SendGrid event is malformed", {"provider_event": f"{where}.type" if name == "bounce" else f"{where}.event"})
 
 
 def events(payload: list[Any]) -> list[ProviderEvent | Malformed]:
@@ -136,6 +136,5 @@ def events(payload: list[Any]) -> list[ProviderEvent | Malformed]:
         try:
             out.append(normalize(data, index))
         except BadRequest as problem:
-            raw = json.dumps(data, separators=(",", ":"), default=str)[:MAX_RAW_CHARS]
-            out.append(Malformed(index, problem.errors, raw))
+            out.append(Malformed(index, problem.errors, json.dumps(data, separators=(",", ":"), default=str)))
     return out

@@ -41,6 +41,7 @@ from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
     WebhookRequest,
+    bounded,
     bounded_id,
     iso_time,
     json_body,
@@ -226,7 +227,7 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
             raise BadRequest("the SES event is malformed", [FieldError("Message.recipients", "must be e-mail addresses")])
         detail = details.get(recipient.lower(), {})
         failed = event in ("bounced", "deferred", "failed", "rejected", "complained")
-        out.append(ProviderEvent(
+        out.append(bounded(ProviderEvent(
             provider=NAME,
             provider_event=f"{kind}:{part['bounceType']}" if kind == "Bounce" and part.get("bounceType") else kind,
             event=event,
@@ -240,7 +241,9 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
             severity={"bounced": "permanent", "failed": "permanent", "deferred": "temporary"}.get(event),
             error_code=detail.get("status") if isinstance(detail.get("status"), str) else None,
             subject=headers.get("subject")[:998] if isinstance(headers.get("subject"), str) else None,
-        ))
+        ), "the SES event is malformed", {
+            "provider_event": "Message.bounce.bounceType" if kind == "Bounce" else "Message.eventType",
+            "error_code": "Message.bounce.bouncedRecipients.status"}))
     return out
 
 

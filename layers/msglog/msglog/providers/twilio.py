@@ -25,7 +25,15 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from msglog.addresses import E164
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
-from msglog.providers import UNVERIFIED, ProviderEvent, WebhookRequest, bounded_id, our_message_id, provider_message_id
+from msglog.providers import (
+    UNVERIFIED,
+    ProviderEvent,
+    WebhookRequest,
+    bounded,
+    bounded_id,
+    our_message_id,
+    provider_message_id,
+)
 
 NAME = "twilio"
 _STATUS = {"queued": "queued", "accepted": "accepted", "scheduled": "scheduled", "sending": "sent", "sent": "sent",
@@ -110,7 +118,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
     event = _STATUS.get(status.lower(), "unknown")
     code = bounded_id(params.get("ErrorCode"), 16)
     failed = event in ("undelivered", "failed")
-    return ProviderEvent(
+    return bounded(ProviderEvent(
         provider=NAME,
         provider_event=status,
         event=event,
@@ -123,7 +131,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         reason=(_ERRORS.get(code, f"Twilio error {code}") if code else None) if failed or code else None,
         severity="permanent" if failed else None,
         error_code=code,
-    )
+    ), "the Twilio status callback is malformed", {"provider_event": "MessageStatus", "event_id": "MessageSid"})
 
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:
