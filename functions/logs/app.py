@@ -1,4 +1,4 @@
-"""The log views: sent messages, recipient log, message detail, provider event log, ingestion log;
+"""The log views: sent messages, sends, recipient log, message detail, provider event log, ingestion log;
 and the status of a CSV export job (GET /v1/exports/{id})."""
 
 from typing import Annotated, Any, Literal
@@ -30,6 +30,8 @@ app = create_app()
 DetailSort = Annotated[Literal["recipient", "status", "date"], Query(
     description="the recipients: recipient (key order, any number), status (precedence) or date (last activity): "
                 "these two for a message of at most 1,000 recipients")]
+SendChannel = Annotated[Literal["email", "sms", "push"] | None, Query(
+    description="the channel's sends; default: every channel your rights open")]
 DetailOrder = Annotated[Literal["asc", "desc"], Query(description="a to z, lowest status, oldest first by default")]
 
 
@@ -56,6 +58,16 @@ def recipient_log(recipient: Annotated[str, Path(max_length=320)], limit: Limit 
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, channel=channel, status=status)
     # The resolver matches the raw (still percent-encoded) path: "pat%40example.com" is "pat@example.com".
     return listing(format_, Report(caller(app), "recipient", (("recipient", unquote(recipient)),)), query, async_)
+
+
+@app.get("/v1/sends")
+def sends_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
+              order: Order = "desc", sort: Sort = "date", channel: SendChannel = None, status: Filter = None,
+              format_: Format = "json", async_: Async = None) -> Any:
+    """One row per send (delivery), tenant-wide, newest first (seed 004's SMS log): send id, date, message id,
+    campaign, address, gateway name, status, error; `channel` (default: every channel the caller's rights open)."""
+    query = list_query(limit, cursor, from_, to, q, order, sort=sort, channel=channel, status=status)
+    return listing(format_, Report(caller(app), "sends"), query, async_)
 
 
 @app.get("/v1/events")

@@ -18,7 +18,7 @@ def _settings(item: Any) -> dict[str, Any]:
         "sms_stuck_minutes": item.sms_stuck_minutes, "customers": sorted(item.customers or ()),
         "updated_at": item.updated_at,
         "updated_by": item.updated_by,
-        "providers": {p.provider: {"keys": p.key_count, "updated_at": p.updated_at}
+        "providers": {p.provider: {"name": p.name, "keys": p.key_count, "updated_at": p.updated_at}
                       for p in tenants.configured_providers(item.tenant_id)},
     }
 
@@ -54,9 +54,11 @@ def put_provider(provider: Annotated[Provider, Path()], body: Annotated[dict[str
     who.require("admin")
     given = parse(CREDENTIALS[provider], body).model_dump()
     keep_previous = bool(given.pop("keep_previous", False))
+    name = given.pop("name", None)  # not a secret: kept in clear beside them
     item = tenants.put_credentials(who, provider, given, keep_previous=keep_previous,
-                                   topic_arns=given.get("topic_arns"))
-    return {"provider": provider, "keys": item.key_count, "updated_at": item.updated_at, "updated_by": item.updated_by}
+                                   topic_arns=given.get("topic_arns"), name=name)
+    return {"provider": provider, "name": item.name, "keys": item.key_count, "updated_at": item.updated_at,
+            "updated_by": item.updated_by}
 
 
 handler = entrypoint(app)

@@ -30,8 +30,11 @@ Address = Annotated[str, Path(max_length=320, description="an e-mail address or 
 
 @app.get("/v1/suppressions")
 def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None, order: Order = "asc",
-                      reason: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
-    query = list_query(limit, cursor, None, None, q, order, reason=reason)
+                      reason: Filter = None, person_id: Filter = None, family_id: Filter = None,
+                      format_: Format = "json", async_: Async = None) -> Any:
+    """`person_id=` / `family_id=`: the addresses of that person's or family's latest deliveries that are
+    suppressed (seed 001's "Blacklisted Recipients"), in one page."""
+    query = list_query(limit, cursor, None, None, q, order, reason=reason, person_id=person_id, family_id=family_id)
     return listing(format_, Report(caller(app), "suppressions"), query, async_)
 
 

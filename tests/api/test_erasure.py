@@ -98,10 +98,12 @@ def test_the_person_is_gone_from_every_view_and_statuses_and_counts_stay(api, sc
         assert view(api, path).json["items"] == [], path
     family = view(api, "/v1/recipients/family:F1/messages").json["items"]
     assert [(r["address"], r["name"]) for r in family] == [("mum@example.com", "Pupil, Mum")]
-    for path in ["/v1/messages", "/v1/events", "/v1/recipients/family:F1/messages",
+    for path in ["/v1/messages", "/v1/events", "/v1/recipients/family:F1/messages", "/v1/sends", "/v1/sends?format=csv",
                  *[f"/v1/messages/{mid}" for mid in school.values()],
                  "/v1/events?format=csv", "/v1/recipients/family:F1/messages?format=csv", "/v1/messages?format=csv"]:
         assert traces(view(api, path)) == [], path
+    sends = view(api, "/v1/sends").json["items"]  # her sends stay in the log, under the pseudonym
+    assert sorted(row["address"].startswith("erased:") for row in sends) == [False, True, True, True]
     # statuses, event types and times, and the counts stay, anonymous
     assert view(api, STATS).json == before["stats"]
     after_events = view(api, "/v1/events?order=asc").json["items"]

@@ -11,6 +11,7 @@ from tests.support import token
 # One GET route per view GET /v1/me can list: the front end draws a view only when it opens.
 VIEW_ROUTES = {
     "sent": "/v1/messages", "recipient": "/v1/recipients/person:p-1/messages", "events": "/v1/events",
+    "sends": "/v1/sends",
     "suppressions": "/v1/suppressions", "stats": "/v1/stats", "transactions": "/v1/transactions",
     "activity": "/v1/activity", "audit": "/v1/audit", "panel-log": "/v1/panel-log", "logins": "/v1/logins",
     "api-log": "/v1/api-log", "ingestion-log": "/v1/ingestion-log",
@@ -23,7 +24,7 @@ def test_me_says_who_the_caller_is_and_the_tenant_s_time_zone(api):
     assert reply.status == 200
     assert reply.json == {"tenant_id": "acme", "tenant_name": "Acme School District", "time_zone": "America/Chicago",
                           "sub": "u-7", "name": "Lee", "rights": ["logs:sent"], "org_units": ["east", "west"],
-                          "views": ["sent"]}
+                          "views": ["sent", "sends"]}
 
 
 def test_a_tenant_without_a_name_shows_its_id(api):

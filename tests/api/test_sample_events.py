@@ -21,7 +21,7 @@ def test_the_samples_tell_a_story(api_with):
     assert invoke(runtime, "SettingsFunction", "settings-put-mailgun")[0] == 200
     assert invoke(runtime, "SettingsFunction", "settings-patch")[1]["time_zone"] == "America/Chicago"
     assert invoke(runtime, "SettingsFunction", "settings-get")[1]["providers"]["mailgun"]["keys"] == 1
-    assert invoke(runtime, "SettingsFunction", "settings-me")[1]["views"] == ["sent", "recipient"]
+    assert invoke(runtime, "SettingsFunction", "settings-me")[1]["views"] == ["sent", "recipient", "sends"]
     status, recorded = invoke(runtime, "MessagesFunction", "messages-record")
     assert status == 201
     assert invoke(runtime, "MessagesFunction", "messages-record") == (200, recorded)  # idempotent
@@ -31,6 +31,9 @@ def test_the_samples_tell_a_story(api_with):
     status, log = invoke(runtime, "LogsFunction", "logs-recipient")
     assert [(i["message_id"], i["status"]) for i in log["items"]] == [(recorded["message_id"], "delivered")]
     assert invoke(runtime, "LogsFunction", "logs-sent")[1]["items"][0]["message_id"] == recorded["message_id"]
+    send = invoke(runtime, "LogsFunction", "logs-sends")[1]["items"][0]
+    assert (send["message_id"], send["campaign"], send["gateway"], send["status"]) == (
+        recorded["message_id"], "Missing work", "mailgun", "delivered")
     assert invoke(runtime, "LogsFunction", "logs-events")[0] == 200
     assert [list(r["outcomes"]) for r in invoke(runtime, "LogsFunction", "logs-ingestion")[1]["items"]] == [["LOG_OK"]]
     assert invoke(runtime, "SuppressionsFunction", "suppressions-put")[1]["address"] == "parent@example.com"

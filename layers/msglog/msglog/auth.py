@@ -150,6 +150,10 @@ RECIPIENT_LOG_RIGHTS = (
     "logs:sms:family", "logs:sms:staff", "logs:push",
 )
 
+# The sends log (seed 004): every channel with logs:sent, else each channel a per-channel right opens.
+SENDS_RIGHTS = (
+    "logs:sent", "logs:email:family", "logs:email:staff", "logs:sms:family", "logs:sms:staff", "logs:push",
+)
 
 # The views a front end can draw, and the rights that open each (any one of them; admin opens all).
 # `GET /v1/me` lists the caller's; tests/api/test_me.py holds it to what each view's route answers.
@@ -157,6 +161,7 @@ VIEW_RIGHTS: dict[str, tuple[str, ...]] = {
     "sent": ("logs:sent",),
     "recipient": RECIPIENT_LOG_RIGHTS,
     "events": ("logs:provider",),
+    "sends": SENDS_RIGHTS,
     "suppressions": ("suppressions:read", "suppressions:write"),
     "stats": ("stats:read",),
     "transactions": ("stats:read",),
@@ -197,6 +202,14 @@ def delivery_grants(caller: Caller) -> list[Grant]:
     if "logs:push" in rights:
         grants.append(Grant(channels=frozenset({"push"})))
     return grants
+
+
+def send_grants(caller: Caller) -> list[Grant]:
+    """The sends log's windows: every send with logs:sent (as the sent log shows every message), else the
+    per-channel rights' windows (a `logs:sms:family` caller sees family-role SMS sends only)."""
+    if caller.has("logs:sent"):
+        return [Grant()]
+    return [grant for grant in delivery_grants(caller) if grant.channels is not None]
 
 
 def _list(claims: dict[str, Any], signed: dict[str, Any] | None, name: str,

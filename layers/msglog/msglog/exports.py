@@ -61,8 +61,8 @@ def _views(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str,
 
         if name == "recipient":
             return views.recipient_log(who, args["recipient"], query)
-        return {"sent": views.sent_log, "events": views.event_log, "ingestion": views.ingestion_log,
-                "suppressions": views.suppression_list}[name](who, query)
+        return {"sent": views.sent_log, "sends": views.sends_log, "events": views.event_log,
+                "ingestion": views.ingestion_log, "suppressions": views.suppression_list}[name](who, query)
 
     return page
 
@@ -78,12 +78,13 @@ def _records(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[st
     return page
 
 
-VIEWS = {**{name: _views(name) for name in ("sent", "recipient", "events", "ingestion", "suppressions")},
+VIEWS = {**{name: _views(name) for name in ("sent", "sends", "recipient", "events", "ingestion",
+                                             "suppressions")},
          **{name: _records(name) for name in ("activity", "audit", "panel", "logins", "api", "transactions")}}
-FILE_NAMES = {"sent": "sent-messages", "recipient": "recipient-log", "events": "provider-events",
-              "ingestion": "ingestion-log", "suppressions": "suppressions", "activity": "activity-log",
-              "audit": "audit-log", "panel": "panel-log", "logins": "login-log", "api": "api-log",
-              "transactions": "transactions"}
+FILE_NAMES = {"sent": "sent-messages", "sends": "sends-log", "recipient": "recipient-log",
+              "events": "provider-events", "ingestion": "ingestion-log", "suppressions": "suppressions",
+              "activity": "activity-log", "audit": "audit-log", "panel": "panel-log", "logins": "login-log",
+              "api": "api-log", "transactions": "transactions"}
 
 
 def page_of(report: Report) -> Callable[[ListQuery], dict[str, Any]]:

@@ -55,3 +55,8 @@ def ulid_time(value: str) -> datetime:
     for c in value:
         number = (number << 5) | _DECODE[c]
     return datetime.fromtimestamp((number >> _RANDOM_BITS) / 1000, tz=UTC)
+
+
+def send_id(message_id: str, recipient_key: str) -> str:
+    """A send's (a delivery's) id: its message's id, then a digest of its recipient, so sends sort by time."""
+    return f"{message_id}-{blake2b(recipient_key.encode(), digest_size=5).hexdigest()}"

@@ -119,6 +119,22 @@ def family_pk(tenant: str, family_id: str) -> str:
     return f"T#{tenant}#F#{family_id}"
 
 
+def sends_feed_pk(tenant: str, channel: str, shard: int) -> str:
+    """gsi3 (keys and type only, beside the bodies' due index): every delivery of a channel, tenant-wide, by
+    message (so by time); the shard is the recipient's, so one message to 50,000 spreads over the shards."""
+    return f"T#{tenant}#SENDS#{channel}#{shard}"
+
+
+def sends_feed_sk(message_id: str) -> str:
+    """The message id alone: no address in an index key (an erasure moves the delivery, the key goes with it)."""
+    return message_id
+
+
+def recipient_key_of(recipient_partition: str) -> str:
+    """The recipient key of a delivery's partition key (`recipient_pk`): what a keys-only index row names."""
+    return recipient_partition.partition("#R#")[2]
+
+
 def owner_sk(message_id: str) -> str:
     """gsi4/gsi5 order a person's or family's deliveries by message (so by time). Index keys need not
     be unique: the index row holds the table keys, and the address here would only cost bytes."""

@@ -53,6 +53,7 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
         scheduled_at=iso(message.scheduled_at) if message.scheduled_at else None,
         schedule_id=message.schedule_id, campaign=message.campaign, lists=message.lists,
         status=message.status, recorded_by=caller.sub,
+        has_body=bool(message.body and (message.body.text or message.body.html)),
         gsi1pk=keys.sent_feed_pk(tenant, keys.shard_of(message_id, shards)), gsi1sk=message_id,
     )
     item.stats_pk, item.stats_sk = stats.counter_key(tenant, item)
@@ -140,6 +141,8 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
         failed_at=message.created_at if stats.is_failure(status) else None,
         gsi6pk=keys.message_group_pk(tenant, message.message_id, rkey),
         gsi6sk=keys.group_delivery_sk(rkey),
+        gsi3pk=keys.sends_feed_pk(tenant, message.channel, keys.shard_of(rkey, feed_shards(tenant))),
+        gsi3sk=keys.sends_feed_sk(message.message_id),
     )
     if recipient.person_id:
         item.gsi4pk, item.gsi4sk = keys.person_pk(tenant, recipient.person_id), keys.owner_sk(message.message_id)

@@ -172,6 +172,7 @@ class RegisteredTenant(Entity, discriminator="registered-tenant"):
 
 class ProviderCredentials(Entity, discriminator="provider"):
     provider = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)  # the gateway name the tenant gave it, shown in the sends log (not secret)
     ciphertext = BinaryAttribute(legacy_encoding=False)  # KMS, encryption context: tenant + provider
     key_count = NumberAttribute(default=1)
     topic_arns = UnicodeSetAttribute(null=True)  # SES: not secret, kept in clear
@@ -204,6 +205,7 @@ class Message(Entity, discriminator="message"):
     campaign = UnicodeAttribute(null=True)
     lists = ListAttribute(of=UnicodeAttribute, null=True)
     status = UnicodeAttribute(default="sent")
+    has_body = BooleanAttribute(null=True)  # a body was recorded (None: recorded before this was kept)
     body_purged_at = UnicodeAttribute(null=True)
     body_erased_at = UnicodeAttribute(null=True)  # its only recipient was erased (msglog.erasure)
     recorded_by = UnicodeAttribute(null=True)

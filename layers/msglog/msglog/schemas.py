@@ -126,7 +126,12 @@ class TenantPatch(Strict):
         return zone
 
 
-class Rotation(Strict):
+class Gateway(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=120)] | None = Field(
+        None, description="the gateway name shown in the logs (default: the one given before, else the provider)")
+
+
+class Rotation(Gateway):
     keep_previous: bool = Field(False, description="keep the current credentials valid beside the new ones (rotation)")
 
 
@@ -159,7 +164,7 @@ class PostmarkCredentials(Rotation):
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 
 
-class SesCredentials(Strict):
+class SesCredentials(Gateway):
     topic_arns: Annotated[list[str], Field(min_length=1, max_length=20)]
 
     @field_validator("topic_arns")

@@ -38,8 +38,14 @@ def item_key(tenant: str, rkey: str) -> tuple[str, str]:
     return keys.suppression_pk(tenant, keys.shard_of(rkey, feed_shards(tenant))), rkey
 
 
+PROVIDER_ACTOR = "provider:"
+
+
 def show(item: Suppression) -> dict[str, Any]:
+    """`provider`: the provider whose event suppressed the address (None when an administrator did)."""
+    by_provider = item.created_by.startswith(PROVIDER_ACTOR)
     return {"address": item.address, "reason": item.reason, "detail": item.detail, "source": item.source,
+            "provider": item.created_by.removeprefix(PROVIDER_ACTOR) if by_provider else None,
             "created_at": item.created_at, "created_by": item.created_by}
 
 
@@ -58,7 +64,7 @@ def add_from_events(tenant: str, events: list[ProviderEvent]) -> int:
         reason = reason_for(event)
         at = iso(event.timestamp) if event.timestamp else iso(now())
         if reason and _add(tenant, event.recipient, reason, detail=event.reason, source=event.event_id,
-                           actor=f"provider:{event.provider}", unless_reset_after=at):
+                           actor=f"{PROVIDER_ACTOR}{event.provider}", unless_reset_after=at):
             added += 1
     return added
 

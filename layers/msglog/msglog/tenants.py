@@ -86,9 +86,10 @@ def _context(tenant: str, provider: str) -> dict[str, str]:
 
 
 def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, keep_previous: bool,
-                    topic_arns: list[str] | None = None) -> ProviderCredentials:
+                    topic_arns: list[str] | None = None, name: str | None = None) -> ProviderCredentials:
     """Store `secret` as the provider's current credentials; with keep_previous the old ones stay
-    accepted too (key rotation: both verify until the next change)."""
+    accepted too (key rotation: both verify until the next change). `name`: the gateway name the logs
+    show (None keeps the one given before: a key rotation need not repeat it)."""
     from msglog.aws import client
 
     versions = [secret]
@@ -99,8 +100,10 @@ def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, ke
         Plaintext=json.dumps({"versions": versions}).encode(),
         EncryptionContext=_context(caller.tenant, provider),
     )["CiphertextBlob"]
+    if name is None:
+        name = _gateway_name(caller.tenant, provider)
     item = ProviderCredentials(
-        keys.tenant_pk(caller.tenant), keys.provider_sk(provider), provider=provider, ciphertext=blob,
+        keys.tenant_pk(caller.tenant), keys.provider_sk(provider), provider=provider, name=name, ciphertext=blob,
         key_count=len(versions), topic_arns=set(topic_arns) if topic_arns else None,
         updated_at=iso(now()), updated_by=caller.sub,
     )
@@ -108,8 +111,17 @@ def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, ke
     _credentials_cache.pop((caller.tenant, provider), None)
     register(caller.tenant)
     audit.record(caller.tenant, actor=caller.sub, action="provider.credentials_changed", entity=f"provider:{provider}",
-                 details={"keys": len(versions), "kept_previous": keep_previous})  # never the secret itself
+                 details={"keys": len(versions), "kept_previous": keep_previous,  # never the secret itself
+                          **({"name": name} if name else {})})
     return item
+
+
+def _gateway_name(tenant: str, provider: str) -> str | None:
+    try:
+        return ProviderCredentials.get(keys.tenant_pk(tenant), keys.provider_sk(provider),
+                                       attributes_to_get=["name"]).name
+    except ProviderCredentials.DoesNotExist:
+        return None
 
 
 def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict[str, Any]] | None:

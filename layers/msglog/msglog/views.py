@@ -15,18 +15,19 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import bodies, cursor, ids, keys, pages, statuses
+from msglog import bodies, cursor, fanout, ids, keys, pages, rows, statuses
 from msglog.addresses import key_of_any
-from msglog.auth import RECIPIENT_LOG_RIGHTS, Caller, Grant, delivery_grants
+from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, delivery_grants, send_grants
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.errors import BadRequest, FieldError, Forbidden, NotFound, invalid
 from msglog.messages import get_message
 from msglog.models import Delivery, DeliveryEvent, Entity, IngestionRecord, Message, MessageBody, Suppression
+from msglog.suppressions import item_key
 from msglog.suppressions import show as _show_suppression
 from msglog.listing import ListQuery
 from msglog.status import rank
-from msglog.tenants import feed_shards, settings
+from msglog.tenants import configured_providers, feed_shards, settings
 
 BUDGET = 500
 DETAIL_EVENTS = 100
@@ -35,18 +36,24 @@ MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × BUDGET per shard) fo
 
 def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
                keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
-               sorts: dict[str, SortKey] | None = None) -> dict[str, Any]:
-    """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`)."""
+               sorts: dict[str, SortKey] | None = None,
+               finish: Callable[[list[Any], list[dict[str, Any]]], Any] | None = None) -> dict[str, Any]:
+    """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`);
+    `finish(items, rows)` adds to the page's rows what they need beyond their items (msglog.rows)."""
     if query.sort != "date" and query.sort not in (sorts or {}):
         raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
     position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
     if query.sort != "date":
         items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
-        next_cursor = cursor.encode(position, tenant=caller.tenant, view=view, query=query.bound()) if position else None
-        return {"items": [show(item) for item in items], "next_cursor": next_cursor, "examined": examined}
-    page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position, budget=BUDGET)
-    next_cursor = cursor.encode(page.position, tenant=caller.tenant, view=view, query=query.bound()) if page.position else None
-    return {"items": [show(item) for item in page.items], "next_cursor": next_cursor, "examined": page.examined}
+    else:
+        page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
+                          budget=BUDGET)
+        items, position, examined = page.items, page.position, page.examined
+    shown = [show(item) for item in items]
+    if finish and items:
+        finish(items, shown)
+    next_cursor = cursor.encode(position, tenant=caller.tenant, view=view, query=query.bound()) if position else None
+    return {"items": shown, "next_cursor": next_cursor, "examined": examined}
 
 
 # ------------------------------------------------------------------ sort=recipient|status
@@ -122,7 +129,7 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
 
     # A message has many recipients: no recipient order here (the detail sorts its own recipients).
     return serve_page(caller, "sent", query, sources, keep, _show_message,
-                      sorts={"status": lambda m: [m.status or "", m.message_id]})
+                      sorts={"status": lambda m: [m.status or "", m.message_id]}, finish=rows.of_messages)
 
 
 # ------------------------------------------------------------------ recipient log
@@ -217,7 +224,71 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         )
 
     return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller),
-                      sorts=DELIVERY_SORTS)
+                      sorts=DELIVERY_SORTS, finish=partial(rows.of_deliveries, tenant))
+
+
+# ------------------------------------------------------------------ sends log (seed 004)
+CHANNELS = ("email", "sms", "push")
+
+
+def _show_send(d: Delivery) -> dict[str, Any]:
+    """A send's own columns; `campaign` and `gateway` come from its message (`_finish_sends`)."""
+    row: dict[str, Any] = {
+        "send_id": ids.send_id(d.message_id, d.recipient_key), "created_at": d.created_at,
+        "message_id": d.message_id, "campaign": None, "channel": d.channel, "address": d.address, "gateway": None,
+        "status": d.status, "error": d.status_reason if rank(d.status) == 5 else None,
+        "person_id": d.person_id, "family_id": d.family_id, "role": d.role, "org_unit": d.org_unit,
+    }
+    if d.erased_at:
+        row["erased_at"] = d.erased_at
+    return row
+
+
+def _finish_sends(tenant: str, deliveries: list[Delivery], shown: list[dict[str, Any]]) -> None:
+    """Campaign and gateway name from the page's messages (read with the rows' other needs: msglog.rows),
+    the names from one Query of the tenant's provider settings (pattern 2)."""
+    messages = rows.of_deliveries(tenant, deliveries, shown)
+    names = {p.provider: p.name for p in configured_providers(tenant) if p.name}
+    for delivery, row in zip(deliveries, shown, strict=True):
+        message = messages.get(delivery.message_id)
+        if message is not None:
+            row["campaign"] = message.campaign
+            row["gateway"] = names.get(message.provider or "") or message.provider
+
+
+def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    """Every send (delivery) of a channel, tenant-wide, newest first (seed 004's SMS log): per channel and
+    feed shard one Query of gsi3 over the time range (`T#t#SENDS#<channel>#<s>`, keys only), each page of
+    keys then read from the table with the deliveries' status items (one BatchGetItem per 50: as the
+    person and family logs). No `channel`: every channel the caller's rights open. Rights, roles and org
+    units, `status` and `q` are bounded filters."""
+    caller.require(*SENDS_RIGHTS)
+    grants = send_grants(caller)
+    channel = query.filter("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise invalid("channel", "is email, sms or push")
+    opened = [c for c in CHANNELS if any(g.channels is None or c in g.channels for g in grants)]
+    if channel is not None and channel not in opened:
+        raise Forbidden(f"no right of yours opens the {channel} sends log")
+    tenant = caller.tenant
+    low, high = ids.bounds(query.start, query.end)
+    sources = [
+        pages.Source(f"{c}{shard}", statuses.hydrated(partial(
+            Delivery.gsi3.query, keys.sends_feed_pk(tenant, c, shard), Delivery.gsi3sk.between(low, high))),
+                     ("pk", "sk", "gsi3pk", "gsi3sk"), "gsi3sk")
+        for c in ([channel] if channel else opened) for shard in range(feed_shards(tenant))
+    ]
+    f = query.filter
+
+    def keep(d: Delivery) -> bool:
+        return (
+            isinstance(d, Delivery)
+            and _visible(caller, grants, d, d.role, d.sender_id) and equals(f("status"), d.status)
+            and matches_text(query.q, d.address, d.status, d.status_reason, d.subject, d.name, d.category)
+        )
+
+    return serve_page(caller, "sends", query, sources, keep, _show_send, sorts=DELIVERY_SORTS,
+                      finish=partial(_finish_sends, tenant))
 
 
 # ------------------------------------------------------------------ provider event log
@@ -424,13 +495,43 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
 # ------------------------------------------------------------------ suppression list
 def suppression_list(caller: Caller, query: ListQuery) -> dict[str, Any]:
     """Suppressed addresses in address order (one Query per shard, merged); reason and `q` are
-    bounded filters."""
+    bounded filters. `person_id=` / `family_id=`: that person's or family's (`_suppressions_of`)."""
     caller.require("suppressions:read", "suppressions:write")
-    sources = [pages.Source(f"s{shard}", partial(Suppression.query, keys.suppression_pk(caller.tenant, shard)),
-                            ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
+    f = query.filter
 
     def keep(item: Suppression) -> bool:
-        return isinstance(item, Suppression) and not item.reset_at and equals(query.filter("reason"), item.reason) \
+        return isinstance(item, Suppression) and not item.reset_at and equals(f("reason"), item.reason) \
             and matches_text(query.q, item.address, item.reason, item.detail)
 
+    if f("person_id") or f("family_id"):
+        return _suppressions_of(caller, query, keep)
+    sources = [pages.Source(f"s{shard}", partial(Suppression.query, keys.suppression_pk(caller.tenant, shard)),
+                            ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
     return serve_page(caller, "suppressions", query, sources, keep, _show_suppression)
+
+
+OWNER_DELIVERIES = 500  # a person's or family's latest deliveries whose addresses a suppression lookup checks
+
+
+def _suppressions_of(caller: Caller, query: ListQuery, keep: Callable[[Any], bool]) -> dict[str, Any]:
+    """A person's or family's "Blacklisted Recipients" (seed 001): the addresses of their latest
+    OWNER_DELIVERIES deliveries (one Query of gsi4 or gsi5, keys only: the address key is in the table's
+    partition key), then one BatchGetItem of those addresses' suppression items. One page, in address
+    order; no cursor."""
+    person, family = query.filter("person_id"), query.filter("family_id")
+    if person and family:
+        raise invalid("family_id", "give person_id or family_id, not both")
+    if "#" in (person or family or ""):
+        raise invalid("person_id" if person else "family_id", "is not an id (no #)")
+    tenant = caller.tenant
+    index, pk = ((Delivery.gsi4, keys.person_pk(tenant, person)) if person
+                 else (Delivery.gsi5, keys.family_pk(tenant, family or "")))
+    if query.cursor:
+        raise invalid("cursor", "a person's or family's suppressions come in one page")
+    addresses = {keys.recipient_key_of(row.pk) for row in index.query(pk, scan_index_forward=False,
+                                                                      limit=OWNER_DELIVERIES)}
+    wanted = [item_key(tenant, rkey) for rkey in sorted(addresses) if not rkey.startswith(keys.ERASED_PREFIX)]
+    found = sorted((item for item in fanout.get_all(Suppression, wanted) if keep(item)), key=lambda item: item.sk,
+                   reverse=query.descending)
+    return {"items": [_show_suppression(item) for item in found[:query.limit]], "next_cursor": None,
+            "examined": len(addresses)}
