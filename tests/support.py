@@ -206,6 +206,10 @@ class Faults:
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
             return AWSResponse(request.url, 503 if code == "SlowDown" else 500, {"content-type": "application/xml"},
                                _Raw(body))
+        if service == "sns":  # the query protocol: an XML error document
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error>"
+                    "<RequestId>injected</RequestId></ErrorResponse>").encode()
+            return AWSResponse(request.url, 400, {"content-type": "text/xml"}, _Raw(body))
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected",
                            **fields}).encode()
         return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
