@@ -89,10 +89,12 @@ def _subscribe(tenant: str, address: str, *, new: bool) -> str:
         if code == "InvalidParameter":
             raise invalid("alert_email", "is not an address Amazon SNS can send to") from None
         if code in QUOTA_ERRORS:
-            logger.error("alert address refused: an Amazon SNS quota is reached", extra={"tenant_id": tenant, "code": code})
-            raise Unavailable("alert_email: the alert address cannot be subscribed now (an Amazon SNS quota of this "
-                              "service is reached; its operators are told); the settings are unchanged, try again later",
-                              [FieldError("alert_email", "cannot be subscribed now")], code="ALERTS_QUOTA") from None
+            logger.error("alert address refused: an Amazon SNS quota is reached",
+                         extra={"tenant_id": tenant, "code": code})
+            raise Unavailable("alert_email: the alert address cannot be subscribed now (an Amazon SNS quota of "
+                              "this service is reached; its operators are told); the settings are unchanged, "
+                              "try again later", [FieldError("alert_email", "cannot be subscribed now")],
+                              code="ALERTS_QUOTA") from None
         raise
 
 
