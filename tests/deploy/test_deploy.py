@@ -138,8 +138,8 @@ def test_no_concurrency_is_reserved_unless_prod_asks(deployed, stage):
     assert {k: v for k, v in reserved.items() if v not in (None, "0", 0)} == {}
 
 
-def test_prod_reserves_webhook_concurrency_and_the_readme_says_to_check_the_quota():
-    assert int(_overrides("prod")["WebhookConcurrency"]) > 0
+def test_prod_sets_its_webhook_concurrency_and_the_readme_says_to_check_the_quota():
+    assert "WebhookConcurrency" in _overrides("prod")  # a choice made for prod, against its account's quota
     assert "Concurrent executions" in (ROOT / "README.md").read_text()  # the quota's name in Service Quotas
 
 
