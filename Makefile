@@ -51,7 +51,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz
-	$(VENV)/bin/python -m pytest tests --ignore=tests/deploy
+	$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls
 
 ## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
 fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed

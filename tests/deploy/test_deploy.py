@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from local.template import ROOT, functions
+from tests.deploy.roles import allowed, refs
 from tests.support import AwsCalls, Faults, mailgun_event, reset_function_state, token
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -40,28 +41,6 @@ def deployed() -> dict[str, Any]:
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def _refs(value: Any) -> set[str]:
-    """The logical ids (and pseudo parameters) a value refers to: Ref, GetAtt, and ${…} of Sub."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for name, arg in value.items():
-            if name == "Ref":
-                found.add(arg)
-            elif name == "Fn::GetAtt":
-                found.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
-            elif name == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
-                if not isinstance(arg, str):
-                    found |= _refs(arg[1])
-            else:
-                found |= _refs(arg)
-    elif isinstance(value, list):
-        for item in value:
-            found |= _refs(item)
-    return found
 
 
 # ------------------------------------------------------------------ names: dev and prod in one account
@@ -85,11 +64,11 @@ def test_every_account_unique_name_derives_from_the_stack_name(deployed):
         if prop and prop in resource.get("Properties", {}):
             named[logical_id] = resource["Properties"][prop]
     assert {"Dashboard", "ProviderKeyAlias", "PurgeFunctionHourly"} <= set(named)  # the check sees them
-    fixed = {logical_id: name for logical_id, name in named.items() if "AWS::StackName" not in _refs(name)}
+    fixed = {logical_id: name for logical_id, name in named.items() if "AWS::StackName" not in refs(name)}
     assert fixed == {}, "named without the stack name: a second stack in the account collides"
     # the topics made at run time (one per alert address) too
     variables = deployed["Resources"]["IngestionHealthFunction"]["Properties"]["Environment"]["Variables"]
-    assert "AWS::StackName" in _refs(variables["ALERT_TOPIC_PREFIX"])
+    assert "AWS::StackName" in refs(variables["ALERT_TOPIC_PREFIX"])
 
 
 # ------------------------------------------------------------------ concurrency: a new account's quota
@@ -164,11 +143,11 @@ def test_every_alarm_publishes_to_a_topic_cloudwatch_can_use(deployed):
                    for a in alarm["Properties"].get(field, [])]
         assert actions, name
         for action in actions:
-            [topic] = _refs(action) & set(topics)
+            [topic] = refs(action) & set(topics)
             key = topics[topic]["Properties"].get("KmsMasterKeyId")
             if key is None:
                 continue  # unencrypted: CloudWatch publishes
-            [key_id] = _refs(key) & set(keys) or [f"not a key of the template: {key!r}"]
+            [key_id] = refs(key) & set(keys) or [f"not a key of the template: {key!r}"]
             assert key_id in keys, (name, topic, key_id)
             statements = keys[key_id]["Properties"]["KeyPolicy"]["Statement"]
             for needed in ("kms:Decrypt", "kms:GenerateDataKey"):
@@ -182,7 +161,7 @@ def test_every_log_group_has_a_retention_and_every_function_logs_to_one(deployed
     for name, function in _of_type(deployed, "AWS::Lambda::Function").items():
         # without its own group, Lambda makes /aws/lambda/<name> on first use, kept forever
         target = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
-        assert target is not None and _refs(target) & set(groups), name
+        assert target is not None and refs(target) & set(groups), name
 
 
 # ------------------------------------------------------------------ the identity provider is the operator's
@@ -300,31 +279,6 @@ def test_make_help_lists_every_target_with_one_line():
 # SES subscription confirmation (tests/api/test_webhooks.py).
 RARE = {"WebhooksFunction": {"dynamodb:DeleteItem", "sns:ConfirmSubscription"},
         "ReplayFunction": {"dynamodb:DeleteItem", "sns:ConfirmSubscription", "s3:PutObject"}}
-
-
-def _resource_kind(resource: Any) -> str:
-    if "Table" in _refs(resource):
-        return "index" if "/index/" in json.dumps(resource) else "table"
-    return "other"
-
-
-def allowed(template: dict[str, Any], logical_id: str) -> set[tuple[str, str]]:
-    """(action, table|index|"") pairs the function's role allows, from its inline policies as
-    deployed (SAM's policy templates expanded by the transform). The rest is Lambda's own use, not
-    the code's: managed policies (logs, X-Ray, queue polling), failed-run destinations."""
-    [role] = _refs(template["Resources"][logical_id]["Properties"]["Role"])
-    out = set()
-    for policy in template["Resources"][role]["Properties"].get("Policies", []):
-        if not re.fullmatch(rf"{role}Policy\d+", policy["PolicyName"]):  # the template's own are <Role>Policy<n>
-            continue
-        for statement in policy["PolicyDocument"]["Statement"]:
-            assert statement["Effect"] == "Allow"
-            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            assert "*" not in targets, (logical_id, statement)
-            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
-                for target in targets:
-                    out.add((action, _resource_kind(target) if action.startswith("dynamodb:") else ""))
-    return out
 
 
 def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypatch):
