@@ -1,10 +1,11 @@
-# Message Log Service: make run | make test | make invoke FUNCTION=<LogicalId> EVENT=<file> | make bench
+# Message Log Service: make run | make test | make invoke FUNCTION=<LogicalId> EVENT=<file> | make bench | make help
 SHELL := /bin/bash
 PYTHON_VERSION := 3.13
 PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION)) $(wildcard /usr/local/bin/python$(PYTHON_VERSION) /usr/bin/python$(PYTHON_VERSION)))
 VENV := .venv
 SAM_VENV := .venvs/sam
 FUZZ_VENV := .venvs/schemathesis
+CHECKOV_VENV := .venvs/checkov
 PORT ?= 3000
 export PORT
 export PYTHONPATH := $(CURDIR)/layers/msglog:$(CURDIR)
@@ -28,6 +29,13 @@ $(FUZZ_VENV)/.installed: requirements-fuzz.txt
 	$(FUZZ_VENV)/bin/pip install --quiet -r requirements-fuzz.txt
 	touch $@
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -39,11 +47,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
-## test: every test — template checks (sam validate/build), schemathesis, then pytest last so its summary ends the log
-test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed
-	$(MAKE) --no-print-directory template
+## test: every test — template checks (sam validate/build, deploy-check), schemathesis, then pytest last so its summary ends the log
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz
-	$(VENV)/bin/python -m pytest tests
+	$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls
 
 ## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
 fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed
@@ -55,6 +63,19 @@ template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build --cached --parallel
 	@echo "template: validate, lint and build passed"
+
+## deploy-check: builds (make template), then what fails only in AWS: checkov, and tests/deploy on the built template
+deploy-check: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(MAKE) --no-print-directory template
+	$(SAM_VENV)/bin/python tests/deploy/transform.py .aws-sam/build/template.yaml .aws-sam/build/cloudformation.json
+	$(CHECKOV_VENV)/bin/checkov --file .aws-sam/build/template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(VENV)/bin/python -m pytest tests/deploy -q
+
+## help: every target, one line each
+help:
+	@sed -n 's/^## \([^:]*\): \(.*\)/\1\t\2/p' $(firstword $(MAKEFILE_LIST)) | awk -F'\t' '{printf "  make %-34s %s\n", $$1, $$2}'
+
+.PHONY: deploy-check help
 
 ## openapi: regenerate the OpenAPI document from the handlers (served at /v1/openapi.json)
 openapi: $(VENV)/.installed
@@ -92,5 +113,6 @@ health-check: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m bench
 
+## clean: remove the virtualenvs, the build and the local stack's state
 clean:
 	rm -rf $(VENV) .venvs .aws-sam .local .pytest_cache

@@ -1,9 +1,15 @@
 """`python -m bench` (make bench): run every benchmark, print the figures, write bench/RESULTS.md."""
 
+import argparse
 import sys
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run every benchmark (make bench), print the figures and write bench/RESULTS.md, "
+                    "replacing the one there. It takes minutes and the machine's cores: run it alone.")
+    parser.parse_args(argv)  # --help prints this and exits; anything else is refused before a run starts
     from bench.local_aws import prepare_environment
 
     prepare_environment()  # before msglog is imported: its models read the table name at import

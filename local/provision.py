@@ -87,7 +87,8 @@ def create(session: Any, overrides: dict[str, str] | None = None) -> dict[str, s
                 session.client("s3").put_bucket_versioning(Bucket=bucket, VersioningConfiguration=versioning)
             refs[logical_id], refs[f"{logical_id}.Arn"] = bucket, f"arn:aws:s3:::{bucket}"
         elif kind == "AWS::SNS::Topic":  # Ref is the topic's ARN
-            attributes = {"KmsMasterKeyId": props["KmsMasterKeyId"]} if props.get("KmsMasterKeyId") else {}
+            key = resolve(props.get("KmsMasterKeyId"), refs, params)  # an alias, or a key of the template
+            attributes = {"KmsMasterKeyId": key} if key else {}
             arn = session.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
             refs[logical_id], refs[f"{logical_id}.TopicArn"], refs[f"{logical_id}.TopicName"] = arn, arn, name
         elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL

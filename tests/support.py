@@ -206,6 +206,10 @@ class Faults:
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
             return AWSResponse(request.url, 503 if code == "SlowDown" else 500, {"content-type": "application/xml"},
                                _Raw(body))
+        if service == "sns":  # the query protocol: an XML error document
+            body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error>"
+                    "<RequestId>injected</RequestId></ErrorResponse>").encode()
+            return AWSResponse(request.url, 400, {"content-type": "text/xml"}, _Raw(body))
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected",
                            **fields}).encode()
         return AWSResponse(request.url, 400, {"content-type": "application/x-amz-json-1.0"}, _Raw(body))
@@ -226,6 +230,21 @@ IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket",  # API operations whose IAM 
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
+def iam_actions(event_name: str, request: Any) -> list[tuple[str, str]]:
+    """The IAM actions a botocore request needs, each with its resource kind ("table" | "index" | "")."""
+    _, service, operation = event_name.split(".", 2)
+    if operation == "TransactWriteItems":  # IAM authorises each write of a transaction
+        return [(f"dynamodb:{TRANSACT_ACTIONS[next(iter(write))]}", "table")
+                for write in json.loads(request.body)["TransactItems"]]
+    resource = ""
+    if service == "dynamodb":
+        body = json.loads(request.body or b"{}")
+        resource = "index" if body.get("IndexName") else "table"
+    iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
+    action = f"{iam_service}:{operation}"
+    return [(IAM_ACTIONS.get(action, action), resource)]
+
+
 class AwsCalls:
     """Records which function (the one the local runtime is invoking) made which AWS call, on which
     resource — to hold against the function's IAM policy in template.yaml."""
@@ -242,18 +261,7 @@ class AwsCalls:
         def record(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
             function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
             if self.enabled and function:
-                _, service, operation = event_name.split(".", 2)
-                resource = ""
-                if service == "dynamodb":
-                    body = json.loads(request.body or b"{}")
-                    resource = "index" if body.get("IndexName") else "table"
-                iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
-                if operation == "TransactWriteItems":  # IAM authorises each write of a transaction
-                    for write in json.loads(request.body)["TransactItems"]:
-                        calls.add((function, f"dynamodb:{TRANSACT_ACTIONS[next(iter(write))]}", "table"))
-                    return original(self, event_name, request, **kwargs)
-                action = f"{iam_service}:{operation}"
-                calls.add((function, IAM_ACTIONS.get(action, action), resource))
+                calls.update((function, action, resource) for action, resource in iam_actions(event_name, request))
             return original(self, event_name, request, **kwargs)
 
         monkeypatch.setattr(BotocoreStubber, "__call__", record)

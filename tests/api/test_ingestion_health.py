@@ -5,7 +5,7 @@ tenant's own alert address, and in its ingestion log — and its recovery is rec
 The clock cannot be moved back, so the days of traffic before a silence are written the way the
 webhook path writes them (`arrivals.add`, per hour); what happens next goes through the real
 webhooks, settings and check handlers. SQS queues stand in for the alert addresses: each is
-subscribed with the filter policy the service gave that address's subscription.
+subscribed to the topic the service subscribed that address to.
 """
 
 from __future__ import annotations
@@ -49,23 +49,27 @@ def later(hours: float) -> str:
     return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
 
 
-def subscriptions(topic: str) -> dict[str, dict]:
-    """The topic's e-mail subscriptions: address -> attributes."""
+def subscriptions() -> dict[str, dict]:
+    """The account's e-mail subscriptions: address -> attributes (TopicArn, FilterPolicy if any, ...)."""
     sns = boto3.client("sns")
-    listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    listed = [s for page in sns.get_paginator("list_subscriptions").paginate() for s in page["Subscriptions"]]
     return {s["Endpoint"]: sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]
             for s in listed if s["Protocol"] == "email"}
 
 
 class Inbox:
-    """A queue that receives what the topic delivers to `address` (its subscription's filter policy),
-    or everything (no address: an operator's queue)."""
+    """A queue that receives what SNS delivers to `address` (subscribed as the service subscribed it:
+    same topic, same filter if any), or everything on the operators' topic (no address)."""
 
     def __init__(self, topic: str, address: str | None = None) -> None:
         self.sqs = boto3.client("sqs")
         self.url = self.sqs.create_queue(QueueName=f"inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        attributes = {"FilterPolicy": subscriptions(topic)[address]["FilterPolicy"]} if address else {}
+        attributes = {}
+        if address:
+            service_made = subscriptions()[address]
+            topic = service_made["TopicArn"]
+            attributes = {"FilterPolicy": service_made["FilterPolicy"]} if "FilterPolicy" in service_made else {}
         boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes)
 
     def read(self) -> list[dict]:
@@ -242,14 +246,14 @@ def test_each_tenant_s_alert_goes_to_its_own_address_only(api, topic):
 
 
 def test_patching_the_alert_address_subscribes_it_and_releases_the_previous_one(api, topic):
-    assert subscriptions(topic) == {}
+    assert subscriptions() == {}
     assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@acme.example"}).status == 200
-    assert list(subscriptions(topic)) == ["ops@acme.example"]
+    assert list(subscriptions()) == ["ops@acme.example"]
     assert api.get("/v1/tenant").json["alert_email"] == "ops@acme.example"
     assert api.call("PATCH", "/v1/tenant", {"alert_email": "it@acme.example"}).status == 200
-    assert list(subscriptions(topic)) == ["it@acme.example"]
+    assert list(subscriptions()) == ["it@acme.example"]
     assert api.call("PATCH", "/v1/tenant", {"time_zone": "Europe/Paris"}).status == 200  # other settings: no change
-    assert list(subscriptions(topic)) == ["it@acme.example"]
+    assert list(subscriptions()) == ["it@acme.example"]
     # the new address gets the alerts; the previous one none
     api.setup_tenant("acme")
     traffic("acme", steady_until(this_hour() - 4 * HOUR))
@@ -262,23 +266,23 @@ def test_tenants_sharing_an_address_share_its_subscription(api, topic):
     subscription, which goes only when the last school stops using it."""
     for tenant, address in (("acme", "desk@district.example"), ("beta", "Desk@District.example")):
         assert api.call("PATCH", "/v1/tenant", {"alert_email": address}, auth=token(tenant)).status == 200
-    assert list(subscriptions(topic)) == ["desk@district.example"]
+    assert list(subscriptions()) == ["desk@district.example"]
     desk = Inbox(topic, "desk@district.example")
     assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@acme.example"}, auth=token("acme")).status == 200
-    assert sorted(subscriptions(topic)) == ["desk@district.example", "ops@acme.example"]  # beta still uses it
+    assert sorted(subscriptions()) == ["desk@district.example", "ops@acme.example"]  # beta still uses it
     for tenant in ("acme", "beta"):
         api.setup_tenant(tenant)
         traffic(tenant, steady_until(this_hour() - 4 * HOUR))
     assert check(api)["opened"] == 2
     assert [attribute(n, "tenant_id") for n in desk.read()] == ["beta"]  # acme's alert went to its new address
     assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@beta.example"}, auth=token("beta")).status == 200
-    assert sorted(subscriptions(topic)) == ["ops@acme.example", "ops@beta.example"]
+    assert sorted(subscriptions()) == ["ops@acme.example", "ops@beta.example"]
 
 
 def test_onboarding_with_an_alert_address_subscribes_it(api, topic):
     api.gateway.runtime.invoke("OperationsFunction", {"command": "onboard-tenant", "tenant": "lakeside",
                                                       "alert_email": "it@lakeside.example"})
-    assert list(subscriptions(topic)) == ["it@lakeside.example"]
+    assert list(subscriptions()) == ["it@lakeside.example"]
 
 
 # ------------------------------------------------------------------ the webhook path
@@ -325,3 +329,66 @@ def test_bad_input_is_refused_naming_the_field(api):
                          "grace_hours"), ({"colour": "red"}, "colour")):
         with pytest.raises(ValueError, match=field):
             check(api, **event)
+
+
+# ------------------------------------------------------------------ many tenants, and SNS's quotas
+# Amazon SNS refuses a topic's 201st filter policy; moto does not, so the fixture below does, scaled
+# down to 5 (what is proved does not depend on the number: no topic's filters grow with the tenants).
+SNS_FILTER_POLICIES_PER_TOPIC = 5
+
+
+@pytest.fixture
+def sns_filter_policy_quota(monkeypatch):
+    """moto refusing a topic's filter policy past the quota, as Amazon SNS does past 200."""
+    from moto.sns.exceptions import SNSException
+    from moto.sns.models import SNSBackend
+
+    class FilterPolicyLimitExceeded(SNSException):
+        code = "FilterPolicyLimitExceeded"
+        message = "Filter policy limit exceeded"
+
+    set_attribute = SNSBackend.set_subscription_attributes
+
+    def limited(self, arn, name, value):
+        if name == "FilterPolicy" and value:
+            topic = self.subscriptions[arn].topic.arn
+            filtered = [s for s in self.subscriptions.values()
+                        if s.topic.arn == topic and s.arn != arn and s.attributes.get("FilterPolicy")]
+            if len(filtered) >= SNS_FILTER_POLICIES_PER_TOPIC:
+                raise FilterPolicyLimitExceeded()
+        return set_attribute(self, arn, name, value)
+
+    monkeypatch.setattr(SNSBackend, "set_subscription_attributes", limited)
+
+
+def test_alert_addresses_past_sns_s_filter_policy_quota_are_subscribed_like_the_first(api, topic,
+                                                                                      sns_filter_policy_quota):
+    """Thousands of tenants may each have an alert address: none is refused for SNS's filter
+    policies per topic (the 201st used to get a 500), and each gets only its own tenant's alerts."""
+    count = SNS_FILTER_POLICIES_PER_TOPIC + 1
+    for n in range(count):
+        reply = api.call("PATCH", "/v1/tenant", {"alert_email": f"ops@school-{n}.example"}, auth=token(f"school-{n}"))
+        assert reply.status == 200, (n, reply.raw)
+    assert len(subscriptions()) == count
+    last = f"school-{count - 1}"
+    inbox, neighbour = Inbox(topic, f"ops@{last}.example"), Inbox(topic, "ops@school-0.example")
+    api.setup_tenant(last)
+    traffic(last, steady_until(this_hour() - 4 * HOUR))
+    assert check(api)["opened"] == 1
+    assert [attribute(n, "tenant_id") for n in inbox.read()] == [last]
+    assert neighbour.read() == []
+
+
+@pytest.mark.parametrize(("operation", "code"), [("CreateTopic", "TopicLimitExceeded"),
+                                                 ("Subscribe", "SubscriptionLimitExceeded")])
+def test_an_sns_quota_reached_is_a_clear_503_and_changes_nothing(api, monkeypatch, operation, code):
+    assert api.call("PATCH", "/v1/tenant", {"alert_email": "ops@acme.example"}).status == 200
+    Faults(monkeypatch).fail(operation, code=code)
+    reply = api.call("PATCH", "/v1/tenant", {"alert_email": "it@acme.example", "time_zone": "Europe/Paris"})
+    assert reply.status == 503, reply.raw
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in reply.json["errors"]] == ["alert_email"]
+    assert "quota" in reply.json["detail"]
+    settings = api.get("/v1/tenant").json
+    assert settings["alert_email"] == "ops@acme.example" and settings.get("time_zone") != "Europe/Paris"
+    assert list(subscriptions()) == ["ops@acme.example"]  # the previous address still gets the alerts

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from local.template import ROOT, functions, http_api, load, resources, routes
-from tests.support import AwsCalls, Faults, mailgun_event, reset_function_state, token
 
 TEMPLATE = load()
 FUNCTIONS = functions()
@@ -89,13 +87,6 @@ def test_layer_dependencies_are_pinned():
 
 # ------------------------------------------------------------------ least privilege
 SAM_POLICY_TEMPLATES = {"AWSSecretsManagerGetSecretValuePolicy": {"secretsmanager:GetSecretValue"}}
-# Granted for paths the flow below does not take, each exercised elsewhere: a message recorded
-# while a webhook for it is being stored (the webhook then links the events it parked), and an
-# SES subscription confirmation (tests/api/test_webhooks.py).
-RARE = {"WebhooksFunction": {"dynamodb:DeleteItem", "sns:ConfirmSubscription"},
-        "ReplayFunction": {"dynamodb:DeleteItem", "sns:ConfirmSubscription", "s3:PutObject"}}
-
-
 def _resource_kind(resource) -> str:
     text = str(resource)
     if "Table.Arn" in text or "'Table', 'Arn'" in text:
@@ -131,108 +122,6 @@ def test_no_wildcards_and_no_scans(logical_id):
     for policy in resources()[logical_id]["Properties"].get("Policies", []):
         for statement in (policy.get("Statement", []) if isinstance(policy, dict) else []):
             assert statement["Resource"] != "*", logical_id
-
-
-def test_functions_use_only_what_their_policies_allow(api_with, monkeypatch):
-    """Every AWS call the functions make in a full run of the slice is allowed by their own
-    policy — and every allowed action is used (nothing granted just in case)."""
-    import moto.s3.models
-
-    # export jobs in chunks of a page, one page per run, joined from parts of a few bytes (moto: as 5 MiB ones);
-    # every webhook's status changes queued for the status writer (a few are otherwise updated at once)
-    api = api_with(EXPORT_CHUNK_BYTES="1", EXPORT_RESERVE_SECONDS="100000", EXPORT_PART_BYTES="1",
-                   STATUS_DIRECT_MAX="0")
-    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    calls = AwsCalls(monkeypatch)
-    # Locally the functions share one process and its caches; in AWS each has its own. Start
-    # every invocation cold, so that each call is attributed to the function that needs it.
-    from local.runtime import Runtime
-
-    invoke = Runtime.invoke
-    monkeypatch.setattr(Runtime, "invoke", lambda self, *a: (reset_function_state(), invoke(self, *a))[1])
-    api.get("/v1/health", auth=None)
-    api.call("PATCH", "/v1/tenant", {"time_zone": "Europe/Paris"})
-    for address in ("ops@acme.example", "it@acme.example"):  # subscribed; the previous one unsubscribed
-        assert api.call("PATCH", "/v1/tenant", {"alert_email": address}).status == 200
-    api.setup_tenant("acme")
-    api.call("PUT", "/v1/providers/mailgun", {"signing_key": "key-rotated-0001", "keep_previous": True})
-    api.get("/v1/tenant")
-    early = api.mailgun(mailgun_event("delivered", "a@example.com", provider_message_id="pm@mg"))
-    assert early.status == 200
-    message_id = api.record(body={"text": "hi"}, recipients=[{"address": "a@example.com", "person_id": "P1",
-                                                               "family_id": "F1", "provider_message_id": "pm@mg"}])
-    api.post(f"/v1/messages/{message_id}/recipients", {"recipients": [{"address": "a@example.com", "name": "A"},
-                                                                      {"address": "b@example.com"}]},
-             auth=token(rights=["messages:write"]))
-    assert api.post("/v1/messages", {"channel": "email", "recipients": [{"address": "c@example.com"}]},
-                    auth=token(rights=["messages:write"]), headers={"Idempotency-Key": "k"}).status == 201
-    for event in ("opened", "opened"):
-        api.mailgun(mailgun_event(event, "b@example.com", message_id=message_id, event_id="same-event"))
-    api.mailgun(mailgun_event("clicked", "c@example.com", provider_message_id="unknown@mg"))
-    for path in ["/v1/messages?limit=1", f"/v1/messages/{message_id}", "/v1/recipients/a@example.com/messages",
-                 "/v1/recipients/person:P1/messages", "/v1/recipients/family:F1/messages", "/v1/events",
-                 "/v1/events?recipient=a@example.com", f"/v1/events?message_id={message_id}"]:
-        reply = api.get(path)
-        assert reply.status == 200, path
-        if reply.json.get("next_cursor"):
-            assert api.get(f"{path}&cursor={reply.json['next_cursor']}").status == 200
-    faults = Faults(monkeypatch)  # DynamoDB refuses two webhooks' writes: they are parked, then replayed
-    faults.fail("BatchWriteItem", times=100)
-    assert api.mailgun(mailgun_event("delivered", "a@example.com", message_id=message_id)).status == 202
-    assert api.mailgun(mailgun_event("delivered", "early@example.com", provider_message_id="pm-early")).status == 202
-    faults.plan.clear()
-    assert api.gateway.runtime.invoke("ReplayFunction", {"limit": 10}) == {"replayed": 2, "refused": 0, "failed": 0}
-    for address in ("x@example.com", "y@example.com"):
-        api.call("PUT", f"/v1/suppressions/{address}", {"reason": "manual"})
-    api.get("/v1/suppressions/x@example.com")
-    listed = api.get("/v1/suppressions?limit=1").json
-    api.get(f"/v1/suppressions?limit=1&cursor={listed['next_cursor']}")
-    api.call("DELETE", "/v1/suppressions/x@example.com")
-    api.post("/v1/activity", {"action": "enrolment requested", "entity": "family:F1"})
-    api.post("/v1/logins", {"status": "success", "user": {"id": "ann"}})
-    api.get("/v1/activity?entity=family:F1")
-    api.get("/v1/logins")
-    api_log = api.get("/v1/api-log?limit=1").json
-    api.get(f"/v1/api-log?limit=1&cursor={api_log['next_cursor']}")
-    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "acme",
-                                                      "customers": ["school-a"]})
-    for address in ("it@school-a.example", "desk@school-a.example"):
-        api.gateway.runtime.invoke("OperationsFunction", {"command": "onboard-tenant", "tenant": "school-a",
-                                                          "alert_email": address})
-    # ingestion health: acme's Mailgun webhooks (above) stop, then come back; thresholds lowered to this
-    # short history, and `now` (the check's clock) moved on
-    from msglog import arrivals
-
-    health = {"min_active_hours": 1, "min_events": 1}
-    soon = datetime.now(UTC) + timedelta(hours=5)
-    assert api.gateway.runtime.invoke("IngestionHealthFunction", {**health, "now": soon.isoformat()})["opened"] == 1
-    arrivals.add("acme", "mailgun", arrivals.hour_of(soon), 1, 1)
-    assert api.gateway.runtime.invoke("IngestionHealthFunction", {**health, "now": soon.isoformat()})["recovered"] == 1
-    api.post("/v1/transactions", {"type": "top-up", "credits": 10})
-    api.post("/v1/transactions", {"type": "top-up", "credits": 20})
-    api.get("/v1/stats?group=customer")
-    listed = api.get("/v1/transactions?limit=1").json
-    api.get(f"/v1/transactions?limit=1&cursor={listed['next_cursor']}")
-    # a large body sent long ago (a backfill): kept in S3, read back, then purged with its object
-    old = api.record(created_at="2020-01-02T03:04:05Z", body={"html": "<p>" + "x" * 120_000 + "</p>"})
-    assert api.get(f"/v1/messages/{old}").json["body"]["html"].startswith("<p>x")
-    assert api.gateway.runtime.invoke("PurgeFunction", {"dry_run": False})["purged"] == 1
-    # erasure: P1 (a shared message, events, a provider-message-id link) and P9 (a large body only they received)
-    api.record(body={"html": "<p>" + "z" * 120_000 + "</p>"}, recipients=[{"address": "e@example.com", "person_id": "P9"}])
-    assert api.call("DELETE", "/v1/people/P1").json["complete"] is True
-    assert api.call("DELETE", "/v1/people/P9").json["bodies_deleted"] == 1
-    # CSV export jobs started by each function that serves lists, run from the queue, and their links
-    exports = [api.get(f"{path}?format=csv&limit=1&async=true").json["href"]
-               for path in ("/v1/messages", "/v1/logins", "/v1/transactions", "/v1/suppressions")]
-    assert api.pump() > len(exports)
-    assert all(api.get(href).json["url"] for href in exports)
-    used = calls.by_function()
-    for logical_id in FUNCTIONS:
-        granted = allowed(logical_id)
-        assert used.get(logical_id, set()) <= granted, (logical_id, used.get(logical_id, set()) - granted)
-        unused = {action for action, _ in granted} - {action for action, _ in used.get(logical_id, set())}
-        unused -= RARE.get(logical_id, set())
-        assert not unused, (logical_id, "granted but never used", unused)
 
 
 def test_samconfig_has_dev_and_prod_and_lints():

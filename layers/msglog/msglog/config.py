@@ -18,6 +18,7 @@ class Config:
     parked_bucket: str
     body_bucket: str
     alerts_topic_arn: str = ""  # ingestion-health alerts (msglog.alerts)
+    alert_topic_prefix: str = "message-log-alert-"  # each alert address's own topic: this, then its digest
     export_bucket: str = "message-log-exports"
     export_queue_url: str = ""
     status_queue_url: str = ""  # StatusChanges (msglog.statuses)
@@ -45,6 +46,7 @@ def config() -> Config:
         parked_bucket=env.get("PARKED_BUCKET", "message-log-parked"),
         body_bucket=env.get("BODY_BUCKET", "message-log-bodies"),
         alerts_topic_arn=env.get("ALERTS_TOPIC_ARN", ""),
+        alert_topic_prefix=env.get("ALERT_TOPIC_PREFIX", "message-log-alert-"),
         export_bucket=env.get("EXPORT_BUCKET", "message-log-exports"),
         export_queue_url=env.get("EXPORT_QUEUE_URL", ""),
         status_queue_url=env.get("STATUS_QUEUE_URL", ""),

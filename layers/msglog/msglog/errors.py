@@ -50,5 +50,9 @@ class UnsupportedMediaType(DomainError):
     status, title = 415, "Unsupported media type"
 
 
+class Unavailable(DomainError):
+    status, title = 503, "Service unavailable"
+
+
 def invalid(field: str, message: str) -> BadRequest:
     return BadRequest(f"{field}: {message}", [FieldError(field, message)])
