@@ -27,7 +27,8 @@ MAX_ROUNDS = 1_000  # drain(): a function that keeps queueing work for itself st
 
 
 class Pump:
-    def __init__(self, runtime: Runtime | Environments, session: Any | None = None, functions: frozenset[str] | None = None):
+    def __init__(self, runtime: Runtime | Environments, session: Any | None = None,
+                 functions: frozenset[str] | None = None):
         """`functions`: only the queues of these functions (default: every queue)."""
         import boto3
 

@@ -9,7 +9,6 @@ once from CLIENTS threads released together; the end states (counters, statuses,
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -88,6 +88,12 @@ def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
         return list(clients.map(run, calls))
 
 
+def send_one(base: str, events: list[dict[str, Any]]) -> requests.Response:
+    """One of `events` (each client takes its own) in a signed Mailgun webhook."""
+    return requests.post(f"{base}/v1/webhooks/mailgun/{TENANT}", json=mailgun_payload(events.pop(), key=MAILGUN_KEY),
+                         timeout=120)
+
+
 def in_series(calls: list[Callable[[], Any]]) -> list[Any]:
     return [call() for call in calls]
 
@@ -130,8 +136,8 @@ def test_identical_recipient_additions_count_once(base):
         reply = record(base, campaign, [{"address": "first@example.com"}])
         assert reply.status_code == 201, reply.text
         message_id = reply.json()["message_id"]
-        post = lambda: requests.post(f"{base}/v1/messages/{message_id}/recipients", json={"recipients": added},  # noqa: E731
-                                     headers=_auth(("messages:write",)), timeout=120)
+        post = partial(requests.post, f"{base}/v1/messages/{message_id}/recipients", json={"recipients": added},
+                       headers=_auth(("messages:write",)), timeout=120)
         replies = run([post] * CLIENTS)
         assert [r.status_code for r in replies] == [200] * CLIENTS, [r.text for r in replies]
         ends[name] = (counts(base, campaign), sum(r.json()["added"] for r in replies),
@@ -147,12 +153,11 @@ def test_recording_racing_events_keeps_every_status_the_events_raised(base):
     for name, run in (("series", in_series), ("at once", at_once)):
         reply = record(base, f"linking {name} {uuid.uuid4().hex[:8]}", [{"address": "first@example.com"}])
         message_id = reply.json()["message_id"]
-        post = lambda: requests.post(f"{base}/v1/messages/{message_id}/recipients", json={"recipients": added},  # noqa: E731
-                                     headers=_auth(("messages:write",)), timeout=120)
+        post = partial(requests.post, f"{base}/v1/messages/{message_id}/recipients", json={"recipients": added},
+                       headers=_auth(("messages:write",)), timeout=120)
         events = [mailgun_event("delivered", r["address"], message_id=message_id, event_id=f"{name}-{r['address']}")
                   for r in added]
-        webhook = lambda: requests.post(f"{base}/v1/webhooks/mailgun/{TENANT}", timeout=120,  # noqa: E731
-                                        json=mailgun_payload(events.pop(), key=MAILGUN_KEY))
+        webhook = partial(send_one, base, events)
         replies = run([post] * 4 + [webhook] * len(events))
         assert {r.status_code for r in replies} == {200}, [r.text for r in replies]
         expected = {r["address"]: "delivered" for r in added} | {"first@example.com": "queued"}
@@ -166,7 +171,7 @@ def test_one_idempotency_key_from_many_clients_records_one_message(base):
     for name, run in (("series", in_series), ("at once", at_once)):
         campaign, key = f"idempotent {name} {uuid.uuid4().hex[:8]}", uuid.uuid4().hex
         recipients = [{"address": f"idem-{n}@example.com"} for n in range(5)]
-        replies = run([lambda: record(base, campaign, recipients, **{"Idempotency-Key": key})] * CLIENTS)  # noqa: B023
+        replies = run([partial(record, base, campaign, recipients, **{"Idempotency-Key": key})] * CLIENTS)
         assert {r.status_code for r in replies} <= {200, 201}, [r.text for r in replies]
         assert [r.status_code for r in replies].count(201) == 1
         message_ids = {r.json()["message_id"] for r in replies}
@@ -184,7 +189,7 @@ def test_webhook_retries_at_once_store_one_event_count_one_failure_and_suppress_
         message_id = record(base, campaign, [{"address": address}]).json()["message_id"]
         bounce = mailgun_event("failed", address, message_id=message_id, severity="permanent", reason="bounce")
         payload = mailgun_payload(bounce, key=MAILGUN_KEY)
-        post = lambda: requests.post(f"{base}/v1/webhooks/mailgun/{TENANT}", json=payload, timeout=120)  # noqa: E731, B023
+        post = partial(requests.post, f"{base}/v1/webhooks/mailgun/{TENANT}", json=payload, timeout=120)
         replies = run([post] * CLIENTS)
         assert [r.status_code for r in replies] == [200] * CLIENTS, [r.text for r in replies]
         outcomes = sorted(code for r in replies for code, n in r.json()["outcomes"].items() for _ in range(n))
@@ -210,9 +215,8 @@ def test_erasure_racing_ingestion_leaves_nothing_of_the_address(base):
         message_id = reply.json()["message_id"]
         events = [mailgun_event(kind, address, message_id=message_id) for kind in
                   ("delivered", "opened", "clicked", "opened", "clicked", "opened", "clicked")]
-        webhook = lambda: requests.post(f"{base}/v1/webhooks/mailgun/{TENANT}", timeout=120,  # noqa: E731
-                                        json=mailgun_payload(events.pop(), key=MAILGUN_KEY))  # noqa: B023
-        erase = lambda: requests.delete(f"{base}/v1/people/{person}", headers=_auth(), timeout=120)  # noqa: E731, B023
+        webhook = partial(send_one, base, events)
+        erase = partial(requests.delete, f"{base}/v1/people/{person}", headers=_auth(), timeout=120)
         replies = run([webhook] * len(events) + [erase])
         assert [r.status_code for r in replies] == [200] * len(replies), [r.text for r in replies]
         if run is in_series:  # the events were stored before the erasure: it had them to erase
