@@ -146,7 +146,7 @@ def main() -> None:
         print(f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr)
         sys.exit(1)
     stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides,
-                  concurrency=int(os.environ.get("LOCAL_CONCURRENCY", "4")),
+                  concurrency=max(1, int(os.environ.get("LOCAL_CONCURRENCY", "4"))),
                   throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")))
     print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
     stack.start()
