@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 comma := ,
 
-.PHONY: run test fuzz template openapi invoke replay onboard link-customers unlink-customers purge-dry-run health-check bench clean
+.PHONY: run test fuzz fuzz-long template openapi invoke replay onboard link-customers unlink-customers purge-dry-run health-check bench clean
 
 $(VENV)/.installed: requirements-dev.txt layers/msglog/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -56,6 +56,10 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKO
 ## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
 fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed
 	$(VENV)/bin/python -m local.fuzz $(FUZZ_VENV)/bin/st
+
+## fuzz-long: the same, outside `make test`: 10,000+ requests, as several rights sets (FUZZ_EXAMPLES per operation, 100)
+fuzz-long: $(VENV)/.installed $(FUZZ_VENV)/.installed
+	$(VENV)/bin/python -m local.fuzz $(FUZZ_VENV)/bin/st --long
 
 ## template: sam validate --lint, cfn-lint and sam build (no Docker)
 template: $(SAM_VENV)/.installed

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from local.provision import physical_name
+from local.environments import Environments
 from local.runtime import Runtime
 from local.template import ACCOUNT_ID, REGION, QueueEvent, queue_events
 
@@ -26,7 +27,8 @@ MAX_ROUNDS = 1_000  # drain(): a function that keeps queueing work for itself st
 
 
 class Pump:
-    def __init__(self, runtime: Runtime, session: Any | None = None, functions: frozenset[str] | None = None):
+    def __init__(self, runtime: Runtime | Environments, session: Any | None = None,
+                 functions: frozenset[str] | None = None):
         """`functions`: only the queues of these functions (default: every queue)."""
         import boto3
 

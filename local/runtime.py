@@ -65,8 +65,8 @@ class Runtime:
     """
 
     def __init__(self, environments: dict[str, dict[str, str]], extra_env: dict[str, str] | None = None,
-                 output: TextIO | None = None):
-        self._functions = functions()
+                 output: TextIO | None = None, only: dict[str, Function] | None = None):
+        self._functions = only or functions()
         self._environments = environments
         self._extra = extra_env or {}
         self._output = output or sys.stderr

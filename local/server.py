@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local import apigw
+from local.environments import Environments, Throttled
 from local.runtime import Runtime
 from local.template import http_api, parameters, resolve, routes
 
@@ -31,7 +32,7 @@ def _gateway_error(status: int, message: str) -> tuple[int, dict[str, str], byte
 
 
 class Gateway:
-    def __init__(self, runtime: Runtime, parameter_overrides: dict[str, str] | None = None):
+    def __init__(self, runtime: Runtime | Environments, parameter_overrides: dict[str, str] | None = None):
         self.runtime = runtime
         self.matchers = [apigw.Matcher.of(route) for route in routes()]
         params = parameters(overrides=parameter_overrides)
@@ -88,6 +89,9 @@ class Gateway:
                                   path_parameters=path_parameters, claims=claims, source_ip=source_ip)
         try:
             result = self.runtime.invoke(route.function, event)
+        except Throttled:  # Lambda refused the invocation (the function is at its concurrency)
+            log.warning("function %s throttled", route.function)
+            return _gateway_error(429, "Too Many Requests")
         except Exception:  # a function crash is API Gateway's 500, as in AWS
             log.error("function %s failed:\n%s", route.function, traceback.format_exc())
             return _gateway_error(500, "Internal Server Error")

@@ -5,7 +5,9 @@
     SEED=0             start without demo data
     DEMO_MESSAGES      how many demo messages to seed (240)
     LOG_LEVEL          the functions' log level (WARNING locally)
-Ctrl-C stops the server and moto.
+    LOCAL_CONCURRENCY  execution environments (processes) per function, at most (4)
+    LOCAL_THROTTLE_SECONDS  how long a request waits for a busy function before its 429 (60)
+Ctrl-C stops the server, the functions' processes and moto.
 """
 
 from __future__ import annotations
@@ -60,24 +62,26 @@ class Stack:
     moto_port: int
     seed: bool = True
     overrides: dict[str, str] = field(default_factory=dict)
+    concurrency: int = 4
+    throttle_seconds: float = 60.0
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from local.motoserver import AtomicMotoServer
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto = AtomicMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         os.environ.update(aws_environment(self.moto_port))
         import boto3
 
         from local import provision
-        from local.runtime import Runtime
+        from local.environments import Environments
         from local.server import Gateway, serve
 
         refs = provision.create(boto3.Session())
         STATE_DIR.mkdir(exist_ok=True)
-        self._log = functions_log(self.port).open("a", buffering=1)
-        self.runtime = Runtime(environments(refs, self.overrides), extra_env=function_extras(self.port),
-                               output=self._log)
+        self.runtime = Environments(environments(refs, self.overrides), extra_env=function_extras(self.port),
+                                    log_path=str(functions_log(self.port)), concurrency=self.concurrency,
+                                    wait_seconds=self.throttle_seconds)
         self.gateway = Gateway(self.runtime, self.overrides)
         state_file(self.port).write_text(json.dumps(
             {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
@@ -99,8 +103,8 @@ class Stack:
         self._poller.stop()
         self._server.shutdown()
         self._server.server_close()
+        self.runtime.close()
         self._moto.stop()
-        self._log.close()
         state_file(self.port).unlink(missing_ok=True)
 
 
@@ -141,7 +145,9 @@ def main() -> None:
     for busy in (p for p in (port, moto_port) if not _port_free(p)):
         print(f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr)
         sys.exit(1)
-    stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides)
+    stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides,
+                  concurrency=max(1, int(os.environ.get("LOCAL_CONCURRENCY", "4"))),
+                  throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")))
     print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
     stack.start()
     print(_banner(port, getattr(stack, "demo", None)), flush=True)

@@ -38,7 +38,7 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
     created = message.created_at or now()
     message_id = new_ulid(created)
     _check_addresses(message.channel, message.recipients, "recipients")
-    idem = None
+    idem, claimed = None, message_id
     if idempotency_key:
         idem, message_id = _claim(caller.tenant, idempotency_key, message, message_id)
         if idem.completed:
@@ -61,12 +61,13 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
     if message.body and (message.body.text or message.body.html):
         # due by the send date (created_at, which a backfill sets in the past), not by the id's time
         bodies.store(tenant, message_id, item.created_at, message.body.text, message.body.html, shards)
-    _write_recipients(tenant, item, message.recipients)
+    # a message id this call claimed is its own; one claimed earlier may be another client's, writing at once
+    _write_recipients(tenant, item, message.recipients, fresh=message_id == claimed)
     failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
-    stats.save_counted(item, recipients=len(message.recipients), failed=failed)
+    created = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
     if idem:
         idem.update(actions=[IdempotencyRecord.completed.set(True)])
-    return message_id, True
+    return message_id, created
 
 
 def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn]) -> dict[str, int]:
@@ -151,9 +152,12 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
     return item
 
 
-def _write_recipients(tenant: str, message: Message, recipients: list[RecipientIn]) -> dict[str, int]:
-    """New deliveries are batch-written; ones already recorded only get the fields now given,
-    so a status that events have raised is never reset."""
+def _write_recipients(tenant: str, message: Message, recipients: list[RecipientIn],
+                      fresh: bool = False) -> dict[str, int]:
+    """New deliveries are written only where none is (conditional puts; batch-written when the
+    message is `fresh`, its id this call's own); ones already recorded only get the fields now given,
+    so a status that events have raised is never reset, and a delivery that several clients add at
+    once is added (and counted) once."""
     wanted = {}
     for recipient in recipients:
         item = _delivery(tenant, message, recipient)
@@ -169,12 +173,32 @@ def _write_recipients(tenant: str, message: Message, recipients: list[RecipientI
                 keys.provider_message_pk(tenant, recipient.provider_message_id), keys.link_sk(item.recipient_key),
                 message_id=message.message_id, recipient_key=item.recipient_key,
             ))
-    fanout.save_all(Delivery, [item for pk, (item, _) in wanted.items() if pk not in existing])
+    new = [item for pk, (item, _) in wanted.items() if pk not in existing]
+    if fresh:
+        fanout.save_all(Delivery, new)
+    else:
+        for pk in _put_new(new):  # added meanwhile by another client: only the fields now given
+            existing.add(pk)
+            _update_recipient(*wanted[pk])
     fanout.save_all(ProviderMessageLink, links)
     from msglog.ingest import link_pending  # ingestion's code, only where recipients are written
 
     linked = link_pending(tenant, pending) if pending else {}
     return {"added": len(wanted) - len(existing), "updated": len(existing), "events_linked": len(linked)}
+
+
+def _put_new(items: list[Delivery]) -> list[str]:
+    """Each delivery put unless one is there already; the keys (pk) of those that were."""
+    def put(item: Delivery) -> str | None:
+        try:
+            item.save(condition=Delivery.pk.does_not_exist())
+        except PutError as error:
+            if not condition_failed(error):
+                raise
+            return item.pk
+        return None
+
+    return [pk for pk in fanout.each(put, items) if pk]
 
 
 def _update_recipient(item: Delivery, recipient: RecipientIn) -> None:

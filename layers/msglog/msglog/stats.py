@@ -56,8 +56,9 @@ def _already_done(error: TransactWriteError) -> bool:
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
-def save_counted(message: Message, recipients: int, failed: int) -> None:
-    """Store the message and add it to its counter, both or neither; storing it again adds nothing."""
+def save_counted(message: Message, recipients: int, failed: int) -> bool:
+    """Store the message and add it to its counter, both or neither; storing it again adds nothing.
+    Whether this call stored it."""
     day, channel, campaign = message.stats_sk.split("#", 2)
     actions = [_TYPED, StatsCounter.messages.add(1), StatsCounter.recipients.add(recipients),
                StatsCounter.day.set(day), StatsCounter.channel.set(channel), StatsCounter.campaign.set(campaign)]
@@ -75,6 +76,8 @@ def save_counted(message: Message, recipients: int, failed: int) -> None:
     except TransactWriteError as error:
         if not _already_done(error):
             raise
+        return False
+    return True
 
 
 def add_recipients(message: Message, count: int) -> None:
