@@ -185,7 +185,7 @@ CREDENTIALS: dict[str, type[Strict]] = {
 # ---------------------------------------------------------------- the SaaS's own log records
 Entity = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^#\s]+$",
                               description="what the record is about: family:12, student:7, staff:3, user:ann")]
-Details = Annotated[dict[Annotated[str, Field(max_length=100)], FieldValue], Field(max_length=50)]
+Details = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], FieldValue], Field(max_length=50)]
 Ip = Annotated[str, Field(max_length=45, pattern=r"^[0-9A-Fa-f:.]+$")]
 
 
