@@ -190,3 +190,11 @@ def test_the_customer_roll_up_of_statistics_shows_customers_by_name(api):
     assert [(i["customer"], i["customer_name"]) for i in rollup["items"]] == [
         ("school-a", "Adams Elementary"), ("school-b", "school-b")]
     assert stats(api, "customer=*", tenant="district")["totals"]["email"]["recipients"] == 2
+
+
+def test_a_roll_up_of_too_many_customers_is_refused_naming_customer(api):
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": [f"school-{n}" for n in range(51)]})
+    reply = api.get("/v1/transactions?customer=*", auth=token("district", ["stats:read"]))
+    assert reply.status == 400 and reply.fields == ["customer"] and "name one customer" in reply.json["detail"]
+    assert api.get("/v1/transactions?customer=school-7", auth=token("district", ["stats:read"])).status == 200
