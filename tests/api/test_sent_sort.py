@@ -163,3 +163,25 @@ def test_more_than_a_thousand_messages_sort_in_both_orders_with_the_default_boun
     for order in ("asc", "desc"):
         items, _ = walk(api, f"/v1/messages?sort=subject&order={order}&limit=200")
         assert [i["message_id"] for i in items] == expected(recorded, "subject", order), order
+
+
+def test_messages_recorded_before_the_index_get_their_copies_from_the_operator_command(api):
+    from msglog import keys
+    from msglog.models import SortedMessage
+
+    recorded = [{"subject": f"S{n % 4}", "message_id": api.record(subject=f"S{n % 4}", recipients=[])}
+                for n in range(9)]
+    for m in recorded:  # as before gsi7: META only
+        for column in keys.SENT_SORT_COLUMNS:
+            SortedMessage(keys.message_pk("acme", m["message_id"]), keys.sent_sort_item_sk(column)).delete()
+    assert walk(api, "/v1/messages?sort=subject")[0] == []
+    after, calls = None, 0
+    while True:
+        done = api.gateway.runtime.invoke("OperationsFunction", {"command": "index-sent-sorts", "tenant": "acme",
+                                                                 "limit": 2, "after": after})
+        calls += 1
+        if not (after := done["next"]):
+            break
+    assert calls >= 5
+    items, _ = walk(api, "/v1/messages?sort=subject&order=asc&limit=4")
+    assert [i["message_id"] for i in items] == expected(recorded, "subject", "asc")

@@ -4,8 +4,9 @@ Filters that are key conditions: time range (`from`/`to`), recipient, message. E
 (status, category, org unit, sender, channel, event, provider, `q`, rights and org-unit scope)
 is a bounded filter: a page examines at most `page_budget` (500) items per source and says how many it
 examined, so a rare filter value costs more pages, never an unbounded read. `sort=date` is each
-view's key order; `sort=recipient|status`, where a view offers it (`sorts`), reads the whole range
-up to a bound and sorts it (`sorted_page`); elsewhere it is a 400 naming `sort`.
+view's key order; the sent log's other columns have an index of their own (msglog.sent_sorts);
+`sort=recipient|status` and the like, where a view offers them (`sorts`), read the whole range up to
+a bound and sort it (`sorted_page`); elsewhere a sort is a 400 naming `sort`.
 """
 
 from __future__ import annotations
