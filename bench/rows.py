@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from msglog import keys
+from msglog import keys, sent_sorts
 from msglog.clock import iso
 from msglog.ids import new_ulid
 from msglog.models import Delivery, DeliveryEvent, DeliveryStatus, IngestionRecord, Message, Suppression
@@ -32,6 +32,12 @@ def message(tenant: str, created: datetime, shards: int) -> dict[str, Any]:
         campaign="Missing work", lists=["Grade 9"], status="sent", recorded_by="dmatthews",
         gsi1pk=keys.sent_feed_pk(tenant, keys.shard_of(mid, shards)), gsi1sk=mid,
     ).serialize()
+
+
+def message_with_copies(tenant: str, created: datetime, shards: int) -> list[dict[str, Any]]:
+    """A sent message as msglog.messages.record writes it: META (gsi1) and its copy per sortable column (gsi7)."""
+    meta = Message.from_raw_data(message(tenant, created, shards))
+    return [meta.serialize(), *(copy.serialize() for copy in sent_sorts.copies(tenant, meta, shards))]
 
 
 def delivery(tenant: str, address: str, created: datetime, n: int) -> list[dict[str, Any]]:

@@ -27,6 +27,13 @@ from msglog.http import (
 from msglog.listing import ListQuery, Report
 
 app = create_app()
+SentSort = Annotated[Literal["date", "created_at", "scheduled_at", "status", "category", "org_unit", "subject", "sender",
+                             "schedule_id"], Query(
+    description="created_at (= date), or any other column: any size of date range, pages of bounded cost "
+                "(docs/data-model.md, 4 and 4b)")]
+EventSort = Annotated[Literal["date", "recipient", "status", "person_id", "subject"], Query(
+    description="date: the key order; recipient, status (precedence), person_id, subject: within one message_id, "
+                "one recipient, or a from/to holding at most 1,000 events; beyond that a 400 naming sort")]
 DetailSort = Annotated[Literal["recipient", "status", "date"], Query(
     description="the recipients: recipient (key order, any number), status (precedence) or date (last activity): "
                 "these two for a message of at most 1,000 recipients")]
@@ -37,7 +44,7 @@ DetailOrder = Annotated[Literal["asc", "desc"], Query(description="a to z, lowes
 
 @app.get("/v1/messages")
 def sent_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
-             order: Order = "desc", sort: Sort = "date", status: Filter = None, category: Filter = None,
+             order: Order = "desc", sort: SentSort = "date", status: Filter = None, category: Filter = None,
              org_unit: Filter = None, sender: Filter = None, channel: Filter = None, format_: Format = "json",
              async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, status=status, category=category,
@@ -72,7 +79,7 @@ def sends_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
 
 @app.get("/v1/events")
 def event_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To = None, q: Search = None,
-              order: Order = "desc", sort: Sort = "date", event: Filter = None, provider: Filter = None,
+              order: Order = "desc", sort: EventSort = "date", event: Filter = None, provider: Filter = None,
               channel: Filter = None, recipient: Filter = None, message_id: Filter = None,
               format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, event=event, provider=provider, channel=channel,

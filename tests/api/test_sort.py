@@ -1,4 +1,5 @@
-"""sort=recipient|status where a view can do it with bounded cost (README: sort per view), 400 elsewhere."""
+"""sort=recipient|status where a view can do it with bounded cost (README: sort per view), 400 elsewhere. The sent
+log's own sorts (any size of range): tests/api/test_sent_sort.py."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def test_a_sort_over_more_items_than_its_bound_is_refused(api_with):
     assert narrowed.status == 200 and len(narrowed.json["items"]) == 1
 
 
-@pytest.mark.parametrize("path", ["/v1/messages?sort=recipient", "/v1/activity?sort=status", "/v1/audit?sort=recipient",
+@pytest.mark.parametrize("path", ["/v1/activity?sort=status", "/v1/audit?sort=recipient",
                                   "/v1/panel-log?sort=status", "/v1/logins?sort=status", "/v1/api-log?sort=status",
                                   "/v1/ingestion-log?sort=recipient", "/v1/transactions?sort=status"])
 def test_views_that_cannot_sort_so_say_which_field(api, path):
@@ -144,3 +145,69 @@ def test_a_narrow_right_sorts_only_what_it_sees(api):
     assert [i["subject"] for i in items] == ["sender-1"]
     items, _ = walk(api, "/v1/recipients/mum@example.com/messages?sort=recipient", auth=teacher)
     assert items == []
+
+
+@pytest.fixture
+def events(api_with):
+    """Two messages' events (three recipients with person ids, subjects told apart by case), the bound at 8."""
+    api = api_with(SORT_MAX_ITEMS="8")
+    api.setup_tenant("acme")
+    t = time.time()
+    first = api.record(subject="bus delay", recipients=[
+        {"address": "cy@example.com", "person_id": "p-30"}, {"address": "al@example.com", "person_id": "P-10"},
+        {"address": "bo@example.com", "person_id": "p-20"}])
+    second = api.record(subject="Absence", recipients=[{"address": "al@example.com", "person_id": "P-10"}])
+    for n, (address, message_id, event) in enumerate([
+            ("cy@example.com", first, "delivered"), ("al@example.com", first, "delivered"),
+            ("bo@example.com", first, "opened"), ("al@example.com", second, "delivered"),
+            ("al@example.com", first, "opened"), ("al@example.com", second, "clicked")]):
+        api.mailgun(mailgun_event(event, address, message_id=message_id, at=t + n,
+                                  subject="bus delay" if message_id == first else "Absence"))
+    return api, first, second
+
+
+def test_the_event_log_sorts_by_person_and_subject_within_a_message_or_a_recipient(events):
+    api, first, _ = events
+    in_message, _ = walk(api, f"/v1/events?sort=person_id&order=asc&limit=2&message_id={first}")
+    assert [(e["person_id"], e["event"]) for e in in_message] == [
+        ("P-10", "delivered"), ("P-10", "opened"), ("p-20", "opened"), ("p-30", "delivered")]
+    descending, _ = walk(api, f"/v1/events?sort=person_id&order=desc&limit=3&message_id={first}")
+    assert [(e["person_id"], e["event"]) for e in descending] == [
+        ("p-30", "delivered"), ("p-20", "opened"), ("P-10", "opened"), ("P-10", "delivered")]
+    by_subject, _ = walk(api, "/v1/events?sort=subject&order=asc&limit=2&recipient=al@example.com")
+    assert [(e["subject"], e["event"]) for e in by_subject] == [
+        ("Absence", "delivered"), ("Absence", "clicked"), ("bus delay", "delivered"), ("bus delay", "opened")]
+
+
+def test_the_event_log_sorts_a_narrow_range_and_refuses_a_wider_one_naming_sort(events):
+    api, _, _ = events
+    everything, _ = walk(api, "/v1/events?sort=subject&order=desc&limit=4")  # 6 events: within the bound
+    assert [e["subject"] for e in everything] == ["bus delay"] * 4 + ["Absence"] * 2
+    for n in range(3):  # 9 events: more than the bound of 8
+        api.mailgun(mailgun_event("clicked", "bo@example.com", at=time.time() + 10 + n))
+    reply = api.get("/v1/events?sort=person_id")
+    assert reply.status == 400 and reply.fields == ["sort"]
+    assert "message_id" in reply.json["detail"] and "narrow from/to" in reply.json["errors"][0]["message"]
+    assert api.get("/v1/events?sort=colour").fields == ["sort"]
+
+
+def test_search_matches_any_text_a_row_shows(api):
+    api.setup_tenant("acme")
+    first = api.record(subject="Bus delay", org_unit="lincoln-high", sender={"id": "t1", "name": "Matthews, Dexter"},
+                       schedule_id="sched-77",
+                       recipients=[{"address": "Kid@Example.com", "name": "Kid, Jo", "role": "student"}])
+    second = api.record(subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}])
+    for q, subjects in [("lincoln", ["Bus delay"]), ("dexter", ["Bus delay"]), ("SCHED-77", ["Bus delay"]),
+                        ("t1", ["Bus delay"])]:
+        items, _ = walk(api, f"/v1/messages?q={q}")
+        assert [i["subject"] for i in items] == subjects, q
+    for q, subjects in [("west", ["Other"]), ("student", ["Bus delay"]), ("kid, jo", ["Other", "Bus delay"])]:
+        items, _ = walk(api, f"/v1/recipients/kid@example.com/messages?q={q}")
+        assert [i["subject"] for i in items] == subjects, q
+    t = time.time()
+    api.mailgun(mailgun_event("failed", "kid@example.com", message_id=first, at=t, severity="temporary",
+                              reason="generic", **{"delivery-status": {"message": "Mailbox full"}}))
+    api.mailgun(mailgun_event("delivered", "kid@example.com", message_id=second, at=t + 1))
+    for q, count in [("mailbox", 1), ("mailgun", 2)]:  # the reason; the provider
+        items, _ = walk(api, f"/v1/events?q={q}")
+        assert len(items) == count, (q, items)

@@ -152,3 +152,49 @@ def test_bad_stats_requests_name_the_field(api):
     assert api.get("/v1/stats?group=week", auth=READER).fields == ["group"]
     assert api.get("/v1/stats?channel=fax", auth=READER).fields == ["channel"]
     assert api.get("/v1/stats", auth=token(rights=["logs:sent"])).status == 403
+
+
+def test_an_enterprise_rolls_up_every_linked_customers_transactions_shown_by_name(api):
+    for tenant, n in (("school-a", 3), ("school-b", 2), ("school-c", 1)):
+        for i in range(n):
+            assert api.post("/v1/transactions", {"type": "package", "credits": 100 * (i + 1), "id": f"{tenant}-{i}",
+                                                 "at": f"2026-03-0{i + 1}T{10 + n}:00:00Z"},
+                            auth=token(tenant)).status == 201
+    assert api.call("PATCH", "/v1/tenant", {"name": "Adams Elementary"}, auth=token("school-a")).status == 200
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": ["school-a", "school-b"]})
+    district = token("district", ["stats:read"])
+    rows, cursor = [], None
+    while True:  # pages of two, merged by time over both customers' shards
+        reply = api.get("/v1/transactions?customer=*&limit=2&order=asc" + (f"&cursor={cursor}" if cursor else ""),
+                        auth=district)
+        assert reply.status == 200, reply.json
+        rows += reply.json["items"]
+        if not (cursor := reply.json["next_cursor"]):
+            break
+    assert [(r["customer"], r["customer_name"], r["credits"]) for r in rows] == [
+        ("school-b", "school-b", 100), ("school-a", "Adams Elementary", 100), ("school-b", "school-b", 200),
+        ("school-a", "Adams Elementary", 200), ("school-a", "Adams Elementary", 300)]  # by time; school-c is not linked
+    assert api.get("/v1/transactions?customer=*", auth=token("school-c", ["stats:read"])).status == 404
+    csv = api.get("/v1/transactions?customer=*&format=csv", auth=district)
+    assert csv.status == 200 and b"Adams Elementary" in csv.raw
+
+
+def test_the_customer_roll_up_of_statistics_shows_customers_by_name(api):
+    send(api, "school-a")
+    send(api, "school-b")
+    assert api.call("PATCH", "/v1/tenant", {"name": "Adams Elementary"}, auth=token("school-a")).status == 200
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": ["school-a", "school-b"]})
+    rollup = stats(api, "group=customer", tenant="district")
+    assert [(i["customer"], i["customer_name"]) for i in rollup["items"]] == [
+        ("school-a", "Adams Elementary"), ("school-b", "school-b")]
+    assert stats(api, "customer=*", tenant="district")["totals"]["email"]["recipients"] == 2
+
+
+def test_a_roll_up_of_too_many_customers_is_refused_naming_customer(api):
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": [f"school-{n}" for n in range(51)]})
+    reply = api.get("/v1/transactions?customer=*", auth=token("district", ["stats:read"]))
+    assert reply.status == 400 and reply.fields == ["customer"] and "name one customer" in reply.json["detail"]
+    assert api.get("/v1/transactions?customer=school-7", auth=token("district", ["stats:read"])).status == 200

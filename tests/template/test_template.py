@@ -26,7 +26,7 @@ def test_table_indexes_match_the_models():
                                                                      key=lambda a: not a.is_hash_key)],
                                         index.Meta.projection.projection_type,
                                         getattr(index.Meta.projection, "non_key_attributes", None))
-                for index in (Entity.gsi1, Entity.gsi2, Entity.gsi3, Entity.gsi4, Entity.gsi5, Entity.gsi6)}
+                for index in (Entity.gsi1, Entity.gsi2, Entity.gsi3, Entity.gsi4, Entity.gsi5, Entity.gsi6, Entity.gsi7)}
     assert declared == modelled
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

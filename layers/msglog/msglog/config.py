@@ -31,6 +31,7 @@ class Config:
     export_reserve_seconds: float = 120  # an export run stops this long before its time is up
     export_max_receives: int = 3  # the ExportJobs queue's maxReceiveCount: the last attempt marks the job failed
     sort_max_items: int = 1_000  # sort=recipient|status reads the whole range: at most this many items
+    page_budget: int = 500  # items a list page examines per source (Query) at most: a rare filter costs pages, not reads
 
 
 @cache
@@ -59,4 +60,5 @@ def config() -> Config:
         export_reserve_seconds=float(env.get("EXPORT_RESERVE_SECONDS", "120")),
         export_max_receives=int(env.get("EXPORT_MAX_RECEIVES", "3")),
         sort_max_items=int(env.get("SORT_MAX_ITEMS", "1000")),
+        page_budget=int(env.get("PAGE_BUDGET", "500")),
     )

@@ -71,9 +71,9 @@ def _records(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[st
     def page(who: Caller, query: ListQuery, args: dict[str, str]) -> dict[str, Any]:
         from msglog import records, stats
 
-        # An enterprise's transactions report may be a linked customer's (checked again at every page).
-        tenant = stats.readable_tenant(who, query.filter("customer")) if name == "transactions" else None
-        return records.view(who, name, query, tenant=tenant)
+        # An enterprise's transactions report may be a linked customer's, or all of theirs (checked at every page).
+        tenants = stats.readable_tenants(who, query.filter("customer")) if name == "transactions" else None
+        return records.view(who, name, query, tenants=tenants)
 
     return page
 

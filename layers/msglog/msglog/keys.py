@@ -21,6 +21,11 @@ def tenant_pk(tenant: str) -> str:
     return f"T#{tenant}"
 
 
+def tenant_of(pk: str) -> str:
+    """The tenant a tenant's partition key belongs to (`T#<tenant>#…`; tenant ids hold no `#`)."""
+    return pk.split("#", 2)[1]
+
+
 # --- tenant partition: settings and provider credentials
 SETTINGS_SK = "SETTINGS"
 
@@ -49,6 +54,39 @@ BODY_SK = "BODY"
 def sent_feed_pk(tenant: str, shard: int) -> str:
     """gsi1: the sent-message log, sorted by message id (= creation time)."""
     return f"T#{tenant}#SENT#{shard}"
+
+
+# --- the sent log's other orders (msglog.sent_sorts): one copy of the message per sortable column, in gsi7,
+# partitioned by tenant, column and the message's feed shard, sorted by the column's value, then the message id
+SENT_SORT_COLUMNS = ("scheduled_at", "status", "category", "org_unit", "subject", "sender", "schedule_id")
+SORT_VALUE_END = "\x1f"  # below every character a sortable value keeps: "ab" sorts before "ab c" and "abc"
+SORT_VALUE_MAX = 200  # characters: a GSI sort key holds at most 1,024 bytes
+
+
+def sent_sort_pk(tenant: str, column: str, shard: int) -> str:
+    """gsi7: the sent log in the order of one column, one partition per feed shard."""
+    return f"T#{tenant}#SORT#{column}#{shard}"
+
+
+def sent_sort_item_sk(column: str) -> str:
+    """The copy sits in its message's own partition, beside META."""
+    return f"SORT#{column}"
+
+
+def sent_sort_prefix(value: str) -> str:
+    """Every gsi7 key of one value: a filter on the sorted column is a key condition (begins_with)."""
+    return sortable(value) + SORT_VALUE_END
+
+
+def sent_sort_sk(value: str, message_id: str) -> str:
+    return sent_sort_prefix(value) + message_id
+
+
+def sortable(value: str) -> str:
+    """A value as it orders: case-folded, control characters as spaces, at most SORT_VALUE_MAX characters
+    (longer ones tie there and follow their message ids). All digits: zero-padded, so 9 sorts before 10."""
+    text = "".join(c if c >= " " else " " for c in value.casefold())[:SORT_VALUE_MAX]
+    return text.zfill(20) if text.isdigit() and len(text) <= 20 else text
 
 
 def body_due_pk(tenant: str, shard: int) -> str:

@@ -23,7 +23,7 @@ class ListQuery:
     q: str | None = None
     order: str = "desc"
     filters: tuple[tuple[str, str], ...] = ()
-    sort: str = "date"  # date: the view's key order; recipient, status: where the view offers them (msglog.views)
+    sort: str = "date"  # date: the view's key order; others where the view offers them (msglog.views, msglog.sent_sorts)
 
     def bound(self) -> dict[str, Any]:
         """What a cursor is bound to: everything but the cursor itself."""

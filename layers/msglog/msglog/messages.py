@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, fanout, keys, provider_ids, stats
+from msglog import bodies, fanout, keys, provider_ids, sent_sorts, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -65,6 +65,7 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
     _write_recipients(tenant, item, message.recipients, fresh=message_id == claimed)
     failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
     created = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
+    sent_sorts.save(tenant, item, shards)  # the sent log's other orders, once META is there
     if idem:
         idem.update(actions=[IdempotencyRecord.completed.set(True)])
     return message_id, created

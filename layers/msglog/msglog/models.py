@@ -93,6 +93,18 @@ class Gsi6(GlobalSecondaryIndex):
     gsi6sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi7(GlobalSecondaryIndex):
+    """The sent log in another column's order (msglog.sent_sorts): copies of messages, whole, so a page is one
+    Query per shard and no second read."""
+
+    class Meta:
+        index_name = "gsi7"
+        projection = AllProjection()
+
+    gsi7pk = UnicodeAttribute(hash_key=True)
+    gsi7sk = UnicodeAttribute(range_key=True)
+
+
 class Entity(Model):
     class Meta:
         table_name = os.environ.get("TABLE_NAME", "message-log")
@@ -114,6 +126,8 @@ class Entity(Model):
     gsi5sk = UnicodeAttribute(null=True)
     gsi6pk = UnicodeAttribute(null=True)
     gsi6sk = UnicodeAttribute(null=True)
+    gsi7pk = UnicodeAttribute(null=True)
+    gsi7sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     gsi1 = Gsi1()
@@ -122,6 +136,7 @@ class Entity(Model):
     gsi4 = Gsi4()
     gsi5 = Gsi5()
     gsi6 = Gsi6()
+    gsi7 = Gsi7()
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
@@ -211,6 +226,11 @@ class Message(Entity, discriminator="message"):
     recorded_by = UnicodeAttribute(null=True)
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter it counts in (msglog.stats)
     stats_sk = UnicodeAttribute(null=True)
+
+
+class SortedMessage(Message, discriminator="message-sort"):
+    """A copy of a message in the order of one of its columns (`SORT#<column>` beside META; gsi7). Rewritten
+    from META whenever a column it sorts or shows changes (msglog.sent_sorts.restate)."""
 
 
 class MessageBody(Entity, discriminator="body"):

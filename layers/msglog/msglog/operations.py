@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, field_validator
 
-from msglog import alerts, audit, tenants
+from msglog import alerts, audit, sent_sorts, tenants
 from msglog.auth import TENANT_ID
 from msglog.schemas import Strict, TenantPatch
 
@@ -33,11 +33,26 @@ class Link(Strict):
         return sorted(set(customers))
 
 
-Command = TypeAdapter(Annotated[Onboard | Link, Field(discriminator="command")])
+class IndexSentSorts(Strict):
+    """Write the sent log's sort copies (gsi7) of messages recorded before the index existed: call again with
+    `after` = the answer's `next` until it is null."""
+
+    command: Literal["index-sent-sorts"]
+    tenant: TenantId
+    after: dict[str, Any] | None = None
+    limit: Annotated[int, Field(ge=1, le=5000)] = 1000
+
+
+Command = TypeAdapter(Annotated[Onboard | Link | IndexSentSorts, Field(discriminator="command")])
 
 
 def run(event: Any) -> dict[str, Any]:
     command = Command.validate_python(event)
+    if isinstance(command, IndexSentSorts):
+        done = sent_sorts.backfill(command.tenant, command.after, command.limit)
+        audit.record(command.tenant, actor="operator", action="tenant.sent_sorts_indexed", entity="tenant",
+                     details={"written": str(done["written"]), "complete": str(done["next"] is None)})
+        return done
     if isinstance(command, Onboard):
         changes = command.model_dump(exclude={"command", "tenant"}, exclude_none=True)
         item = tenants.settings(command.tenant, fresh=True)

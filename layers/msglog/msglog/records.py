@@ -23,7 +23,7 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, FieldError, Forbidden
 from msglog.listing import ListQuery
 from msglog.models import LoginSummary, LogRecord, condition_failed
-from msglog.tenants import feed_shards, settings
+from msglog.tenants import display_name, feed_shards, settings
 from msglog.views import equals, matches_text, serve_page
 
 if TYPE_CHECKING:  # bodies the handler validated; every API call's log line comes through here, without them
@@ -162,21 +162,14 @@ def _entity(kind: str, query: ListQuery) -> str | None:
     return f"user:{user}" if user else query.filter("entity")
 
 
-def view(caller: Caller, name: str, query: ListQuery, tenant: str | None = None) -> dict[str, Any]:
-    """One page of a log; `tenant`: an enterprise reading a linked customer's (the caller checked the link)."""
+def view(caller: Caller, name: str, query: ListQuery, tenants: list[str] | None = None) -> dict[str, Any]:
+    """One page of a log; `tenants`: an enterprise reading one linked customer's, or several at once, merged by
+    time (the caller checked the links); each row then says whose it is, by name."""
     kind, right = VIEWS[name]
     caller.require(right)
     low, high = ids.bounds(query.start, query.end)
     entity = _entity(kind, query)
-    tenant = tenant or caller.tenant
-    if entity:
-        sources = [pages.Source("e", partial(LogRecord.gsi1.query, keys.log_entity_pk(tenant, kind, entity),
-                                             LogRecord.gsi1sk.between(low, high)),
-                                ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")]
-    else:
-        sources = [pages.Source(f"s{shard}", partial(LogRecord.query, keys.log_pk(tenant, kind, shard),
-                                                     LogRecord.sk.between(low, high)), ("pk", "sk"), "sk")
-                   for shard in range(feed_shards(tenant))]
+    sources = [source for tenant in tenants or [caller.tenant] for source in _sources(tenant, kind, entity, low, high)]
     f = query.filter
 
     def keep(r: LogRecord) -> bool:
@@ -190,10 +183,34 @@ def view(caller: Caller, name: str, query: ListQuery, tenant: str | None = None)
                              r.status, r.country, r.state, r.city, r.details and str(r.details.as_dict()))
         )
 
-    page = serve_page(caller, f"log:{name}", query, sources, keep, _show(kind))
+    show = _show(kind)
+    if tenants:
+        show = _of_customer(show)
+    page = serve_page(caller, f"log:{name}", query, sources, keep, show)
     if kind == "login":
-        _with_last_logins(tenant, page["items"])
+        _with_last_logins(caller.tenant, page["items"])
     return page
+
+
+def _sources(tenant: str, kind: str, entity: str | None, low: str, high: str) -> list[pages.Source]:
+    """One tenant's Queries: an entity's records (gsi1), or the feed's shards. Named by tenant, so that several
+    tenants' merge in one cursor."""
+    if entity:
+        return [pages.Source(f"{tenant}/e", partial(LogRecord.gsi1.query, keys.log_entity_pk(tenant, kind, entity),
+                                                    LogRecord.gsi1sk.between(low, high)),
+                             ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")]
+    return [pages.Source(f"{tenant}/s{shard}", partial(LogRecord.query, keys.log_pk(tenant, kind, shard),
+                                                       LogRecord.sk.between(low, high)), ("pk", "sk"), "sk")
+            for shard in range(feed_shards(tenant))]
+
+
+def _of_customer(show: Callable[[LogRecord], dict[str, Any]]) -> Callable[[LogRecord], dict[str, Any]]:
+    """Rows of linked customers say whose they are: `customer` (the tenant id) and `customer_name`."""
+    def shown(record: LogRecord) -> dict[str, Any]:
+        tenant = keys.tenant_of(record.pk)
+        return {**show(record), "customer": tenant, "customer_name": display_name(tenant)}
+
+    return shown
 
 
 def _with_last_logins(tenant: str, rows: list[dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ from msglog.auth import Caller
 from msglog.errors import NotFound, invalid
 from msglog.models import Delivery, Entity, Message, StatsCounter
 from msglog.status import rank
-from msglog.tenants import settings
+from msglog.tenants import display_name, settings
 
 FAILURE_RANK = 5  # bounced, failed, dropped, rejected, undelivered, canceled
 MAX_DAYS = 366
@@ -122,20 +122,33 @@ def _months(first: date, last: date) -> list[str]:
     return months
 
 
+ALL_CUSTOMERS = "*"  # customer=*: every linked customer at once (the enterprise roll-up)
+ROLLUP_MAX_CUSTOMERS = 50  # a roll-up of transactions reads feed_shards Queries per customer and page
+
+
 def _tenants(caller: Caller, customer: str | None, group: str) -> list[str]:
     """The caller's tenant, or the customer tenants operations linked to it (enterprise roll-up)."""
     if customer is None and group != "customer":
         return [caller.tenant]
     linked = sorted(settings(caller.tenant).customers or ())
-    if customer is None:
+    if customer is None or customer == ALL_CUSTOMERS:
         return linked
     if customer not in linked:
         raise NotFound("no such customer of this tenant")
     return [customer]
 
 
-def readable_tenant(caller: Caller, customer: str | None) -> str:
-    return _tenants(caller, customer, "day")[0]
+def readable_tenants(caller: Caller, customer: str | None) -> list[str]:
+    """Whose records a log of the caller's shows: its own, one linked customer's, or (`*`) every linked
+    customer's (at most ROLLUP_MAX_CUSTOMERS: each costs its own Queries on every page)."""
+    tenants = _tenants(caller, customer, "day")
+    if customer == ALL_CUSTOMERS:
+        if not tenants:
+            raise NotFound("this tenant has no linked customers")
+        if len(tenants) > ROLLUP_MAX_CUSTOMERS:
+            raise invalid("customer", f"customer=* rolls up at most {ROLLUP_MAX_CUSTOMERS} linked customers and this "
+                                      f"tenant has {len(tenants)}: name one customer")
+    return tenants
 
 
 def _counters(tenants: Iterable[str], first: date, last: date) -> Iterable[tuple[str, StatsCounter]]:
@@ -183,7 +196,8 @@ def view(caller: Caller, *, start: datetime | None, end: datetime | None, group:
                           "sent_by": sorted(set().union(*(c.senders or set() for c in counters))),
                           "lists": sorted(set().union(*(c.lists or set() for c in counters)))})
         else:
-            items.append({"date" if group == "day" else "customer": key, "channels": _by_channel(counters)})
+            row = {"date" if group == "day" else "customer": key, "channels": _by_channel(counters)}
+            items.append(row if group == "day" else {**row, "customer_name": display_name(key)})
     order = {"day": lambda i: i["date"], "customer": lambda i: i["customer"],
              "campaign": lambda i: (i["last_date"], i["campaign"])}[group]
     items.sort(key=order, reverse=group != "customer")

@@ -44,3 +44,8 @@ def precedence(event: str, at: str, event_id: str = "") -> str:
 def supersedes(event: str, at: str, event_id: str, current: str | None) -> bool:
     """Whether `event` replaces a status whose precedence string is `current` (None: no status)."""
     return rank(event) > 0 and (current is None or precedence(event, at, event_id) > current)
+
+
+def message_rank(status: str) -> int:
+    """A message's own status (scheduled, queued, sent, error, canceled) in the same precedence: an error is a failure."""
+    return rank("failed" if status == "error" else status)

@@ -41,6 +41,11 @@ def settings(tenant: str, *, fresh: bool = False) -> TenantSettings:
     return item
 
 
+def display_name(tenant: str) -> str:
+    """How a tenant is shown to another (an enterprise's linked customers): its name (PATCH /v1/tenant), else its id."""
+    return settings(tenant).name or tenant
+
+
 def feed_shards(tenant: str) -> int:
     return int(settings(tenant).feed_shards or keys.DEFAULT_FEED_SHARDS)
 

@@ -2,20 +2,22 @@
 
 Filters that are key conditions: time range (`from`/`to`), recipient, message. Everything else
 (status, category, org unit, sender, channel, event, provider, `q`, rights and org-unit scope)
-is a bounded filter: a page examines at most BUDGET items per source and says how many it
+is a bounded filter: a page examines at most `page_budget` (500) items per source and says how many it
 examined, so a rare filter value costs more pages, never an unbounded read. `sort=date` is each
-view's key order; `sort=recipient|status`, where a view offers it (`sorts`), reads the whole range
-up to a bound and sorts it (`sorted_page`); elsewhere it is a 400 naming `sort`.
+view's key order; the sent log's other columns have an index of their own (msglog.sent_sorts);
+`sort=recipient|status` and the like, where a view offers them (`sorts`), read the whole range up to
+a bound and sort it (`sorted_page`); elsewhere a sort is a 400 naming `sort`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import bodies, cursor, fanout, ids, keys, pages, rows, statuses
+from msglog import bodies, cursor, fanout, ids, keys, pages, rows, sent_sorts, statuses
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, delivery_grants, send_grants
 from msglog.clock import iso, now
@@ -29,26 +31,40 @@ from msglog.listing import ListQuery
 from msglog.status import rank
 from msglog.tenants import configured_providers, feed_shards, settings
 
-BUDGET = 500
 DETAIL_EVENTS = 100
-MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × BUDGET per shard) for a recipient it shows
+MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × page_budget per shard) for a recipient it shows
+
+
+Finish = Callable[[list[Any], list[dict[str, Any]]], Any]  # adds to a page's rows what their items do not hold
 
 
 def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
                keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
                sorts: dict[str, SortKey] | None = None,
-               finish: Callable[[list[Any], list[dict[str, Any]]], Any] | None = None) -> dict[str, Any]:
+               finish: Finish | None = None) -> dict[str, Any]:
     """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`);
     `finish(items, rows)` adds to the page's rows what they need beyond their items (msglog.rows)."""
     if query.sort != "date" and query.sort not in (sorts or {}):
         raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
+    if query.sort == "date":
+        return key_order_page(caller, view, query, sources, keep, show, finish)
     position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
-    if query.sort != "date":
-        items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
-    else:
-        page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
-                          budget=BUDGET)
-        items, position, examined = page.items, page.position, page.examined
+    items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
+    return _page(caller, view, query, items, position, examined, show, finish)
+
+
+def key_order_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
+                   keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
+                   finish: Finish | None = None) -> dict[str, Any]:
+    """One page in the sources' own key order (each a Query, merged): any number of items, `page_budget` a source."""
+    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
+                      budget=config().page_budget)
+    return _page(caller, view, query, page.items, page.position, page.examined, show, finish)
+
+
+def _page(caller: Caller, view: str, query: ListQuery, items: list[Any], position: Any, examined: int,
+          show: Callable[[Any], dict[str, Any]], finish: Finish | None) -> dict[str, Any]:
     shown = [show(item) for item in items]
     if finish and items:
         finish(items, shown)
@@ -71,7 +87,8 @@ def sorted_page(sources: list[pages.Source], keep: Callable[[Any], bool], key: S
     items, examined, complete = pages.read_all(sources, cap=cap)
     if not complete:
         raise BadRequest(f"sort={query.sort} reads every item of the range, at most {cap:,}, and this range holds "
-                         "more: narrow from/to, or sort by date",
+                         "more: narrow from/to (or name one message_id or recipient where the view takes them), "
+                         "or sort by date",
                          [FieldError("sort", f"needs a range of at most {cap:,} items; narrow from/to")])
     ranked = sorted(((key(item) + [item.pk, item.sk], item) for item in items if keep(item)),
                     key=lambda pair: pair[0], reverse=query.descending)
@@ -87,6 +104,22 @@ def matches_text(q: str | None, *values: Any) -> bool:
         return True
     needle = q.casefold()
     return any(needle in str(v).casefold() for v in values if v is not None)
+
+
+def matches_row(q: str | None, row: Any) -> bool:
+    """`q` in any text the row shows (seed 001's "search any field"): what the caller sees, and nothing more
+    (a merge field's value only where the row shows values)."""
+    return not q or any(q.casefold() in text.casefold() for text in _texts(row))
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [text for v in value for text in _texts(v)]
+    return []
 
 
 def equals(expected: str | None, actual: Any) -> bool:
@@ -107,29 +140,42 @@ def _show_message(message: Message) -> dict[str, Any]:
 
 
 def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
+    """By date (`created_at`): gsi1, the sent feed, a key range per shard. By any other column of
+    `keys.SENT_SORT_COLUMNS`: gsi7 (msglog.sent_sorts), the date range a bounded filter. Either way one
+    Query per shard a page, `page_budget` items each at most."""
     caller.require("logs:sent")
     low, high = ids.bounds(query.start, query.end)
-    sources = [
-        pages.Source(f"s{shard}", partial(Message.gsi1.query, keys.sent_feed_pk(caller.tenant, shard),
-                                          Message.gsi1sk.between(low, high)),
-                     ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
-        for shard in range(feed_shards(caller.tenant))
-    ]
+    tenant, shards = caller.tenant, feed_shards(caller.tenant)
+    if query.sort == "created_at":
+        query = replace(query, sort="date")
     f = query.filter
+    if query.sort == "date":
+        sources = [
+            pages.Source(f"s{shard}", partial(Message.gsi1.query, keys.sent_feed_pk(tenant, shard),
+                                              Message.gsi1sk.between(low, high)),
+                         ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
+            for shard in range(shards)
+        ]
+    elif query.sort in keys.SENT_SORT_COLUMNS:
+        keyed = sent_sorts.KEYED_FILTERS.get(query.sort)
+        value = f(query.sort) if keyed else None
+        sources = sent_sorts.sources(tenant, query.sort, shards, keyed(value) if keyed and value is not None else None)
+    else:
+        raise invalid("sort", f"the sent log sorts by {', '.join(('created_at', *keys.SENT_SORT_COLUMNS))}")
 
     def keep(m: Message) -> bool:
         sender = m.sender
         return (
-            caller.sees_org_unit(m.org_unit)
+            isinstance(m, Message) and low <= m.message_id <= high
+            and caller.sees_org_unit(m.org_unit)
             and equals(f("status"), m.status) and equals(f("category"), m.category)
             and equals(f("org_unit"), m.org_unit) and equals(f("channel"), m.channel)
             and (f("sender") is None or equals(f("sender"), sender and sender.id) or equals(f("sender"), sender and sender.name))
-            and matches_text(query.q, m.subject, m.category, m.org_unit, sender and sender.name, m.status, m.campaign)
+            and matches_row(query.q, _show_message(m))
         )
 
     # A message has many recipients: no recipient order here (the detail sorts its own recipients).
-    return serve_page(caller, "sent", query, sources, keep, _show_message,
-                      sorts={"status": lambda m: [m.status or "", m.message_id]}, finish=rows.of_messages)
+    return key_order_page(caller, "sent", query, sources, keep, _show_message, finish=rows.of_messages)
 
 
 # ------------------------------------------------------------------ recipient log
@@ -214,17 +260,18 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
             Entity.sk.between(keys.delivery_sk(low), keys.delivery_status_sk(high)))),
                               ("pk", "sk"), "sk")
     f = query.filter
+    show = _show_delivery(caller)
 
     def keep(d: Delivery) -> bool:
         return (
             isinstance(d, Delivery)
             and _visible(caller, grants, d, d.role, d.sender_id)
             and equals(channel, d.channel) and equals(f("status"), d.status)
-            and matches_text(query.q, d.subject, d.address, d.status, d.status_reason, d.name, d.category, d.sender_name)
+            and matches_row(query.q, show(d))
         )
 
-    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, _show_delivery(caller),
-                      sorts=DELIVERY_SORTS, finish=partial(rows.of_deliveries, tenant))
+    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, show, sorts=DELIVERY_SORTS,
+                      finish=partial(rows.of_deliveries, tenant))
 
 
 # ------------------------------------------------------------------ sends log (seed 004)
@@ -284,7 +331,7 @@ def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         return (
             isinstance(d, Delivery)
             and _visible(caller, grants, d, d.role, d.sender_id) and equals(f("status"), d.status)
-            and matches_text(query.q, d.address, d.status, d.status_reason, d.subject, d.name, d.category)
+            and matches_row(query.q, _show_send(d))
         )
 
     return serve_page(caller, "sends", query, sources, keep, _show_send, sorts=DELIVERY_SORTS,
@@ -338,12 +385,20 @@ def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
             isinstance(e, DeliveryEvent) and caller.sees_org_unit(e.org_unit)
             and equals(f("event"), e.event) and equals(f("provider"), e.provider)
             and equals(f("channel"), e.channel)
-            and matches_text(query.q, e.event, e.provider_event, e.recipient, e.person_id, e.subject, e.reason, e.error_code)
+            and matches_row(query.q, _show_event(e))
         )
 
-    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event,
-                      sorts={"recipient": lambda e: [e.recipient_key or "", e.timestamp or ""],
-                             "status": lambda e: [rank(e.event), e.event or "", e.timestamp or ""]})
+    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event, sorts=EVENT_SORTS)
+
+
+# The event log's other orders read the whole key range, at most `sort_max_items` events (sorted_page): one
+# message's (message_id=), one recipient's (recipient=), or a from/to that holds no more; else 400 naming sort.
+EVENT_SORTS: dict[str, SortKey] = {
+    "recipient": lambda e: [e.recipient_key or "", e.timestamp or ""],
+    "status": lambda e: [rank(e.event), e.event or "", e.timestamp or ""],
+    "person_id": lambda e: [(e.person_id or "").casefold(), e.timestamp or ""],
+    "subject": lambda e: [(e.subject or "").casefold(), e.timestamp or ""],
+}
 
 
 # ------------------------------------------------------------------ message detail
@@ -424,14 +479,14 @@ def _recipient_page(recipients: list[pages.Source], visible: Callable[[Any], boo
     """One page of the detail's recipients in key order; `search`: look on (up to MAX_SEARCH_PAGES) for a
     first recipient the caller sees, and 404 if there is none."""
     page = pages.read(recipients, keep=visible, limit=query.limit, descending=query.descending, position=position,
-                      budget=BUDGET)
+                      budget=config().page_budget)
     examined = page.examined
     if search:
         for _ in range(MAX_SEARCH_PAGES):
             if page.items or not page.position:
                 break
             page = pages.read(recipients, keep=visible, limit=query.limit, descending=query.descending,
-                              position=page.position, budget=BUDGET)
+                              position=page.position, budget=config().page_budget)
             examined += page.examined
         if not page.items:
             raise NotFound("no such message")
@@ -453,7 +508,8 @@ def _latest_events(caller: Caller, message_id: str, recipient_keys: set[str] | N
     def keep(e: DeliveryEvent) -> bool:
         return isinstance(e, DeliveryEvent) and (recipient_keys is None or e.recipient_key in recipient_keys)
 
-    page = pages.read(sources, keep=keep, limit=DETAIL_EVENTS, descending=True, position=None, budget=BUDGET)
+    page = pages.read(sources, keep=keep, limit=DETAIL_EVENTS, descending=True, position=None,
+                      budget=config().page_budget)
     return [_show_event(e) for e in page.items]
 
 
