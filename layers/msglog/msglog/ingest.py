@@ -19,12 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
-from msglog import fanout, keys, stats, statuses
+from msglog import fanout, ingestion_log, keys, policy, stats, statuses
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.config import config
+from msglog.ingestion_log import Outcome
 from msglog.models import (
     Delivery,
     DeliveryEvent,
@@ -38,24 +40,15 @@ from msglog.models import (
 )
 from msglog.providers import ProviderEvent
 from msglog.status import precedence, rank
-from msglog.tenants import feed_shards
+from msglog.tenants import feed_shards, settings
 
+logger = Logger(child=True)
 LOG_OK = "LOG_OK"
+LOG_LINKED = "LOG_LINKED"  # stored unmatched (NOLOG_UNMATCHED), linked later when its message was recorded
 NOLOG_DUPLICATE = "NOLOG_DUPLICATE"
 NOLOG_UNMATCHED = "NOLOG_UNMATCHED"
 NOLOG_ERASED = "NOLOG_ERASED"  # for a delivery erased since (msglog.erasure): dropped
 FIRST_SEEN_TTL = timedelta(days=30)  # providers stop retrying long before
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    event_id: str
-    code: str
-    message_id: str | None = None
-    event: str | None = None
-    subject: str | None = None
-    recipient: str | None = None
-
 
 
 def _find_delivery(tenant: str, message_id: str | None, provider_message_id: str | None,
@@ -149,6 +142,8 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
        the message (or its provider id) is recorded — unless that delivery was erased (its
        tombstone says so): those are dropped, so that no late event brings the address back.
     A retry runs steps 4-5 again (idempotent): the attempt it repeats may have failed half way.
+    Events the tenant's logging policy names (msglog.policy) are none of this: not stored, and their
+    outcome (NOLOG_NO_RECIPS, NOLOG_ALL_IGNORED, NOLOG_CONTENT) carries no recipient.
     """
     if not events:
         return []
@@ -160,9 +155,10 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
             arrival.duplicate = True  # the same event twice in one request
         else:
             first[arrival.key] = arrival
-    unique = list(first.values())
     read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
-    stored = _look_up(tenant, unique)
+    stored = _look_up(tenant, list(first.values()))
+    screened = _screened(tenant, list(first.values()))  # the logging policy's: not stored at all
+    unique = [a for a in first.values() if a.key not in screened]
     erased = _erased(tenant, [a for a in unique if not a.delivery])
     new = []
     for arrival in unique:
@@ -183,6 +179,11 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     outcomes = []
     for arrival in arrivals:
         source = first[arrival.key]
+        if source.key in screened:  # why, the event and the subject: not the recipient (the policy's point)
+            outcomes.append(Outcome(arrival.event.event_id, screened[source.key],
+                                    source.delivery.message_id if source.delivery else arrival.event.message_id,
+                                    arrival.event.event, _subject(source)))
+            continue
         if source.key in erased:  # its event and id only: no subject or address
             outcomes.append(Outcome(arrival.event.event_id, NOLOG_ERASED, event=arrival.event.event))
             continue
@@ -191,10 +192,22 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
             code = NOLOG_DUPLICATE
         else:
             code = LOG_OK if message_id else NOLOG_UNMATCHED
-        subject = source.delivery.subject if source.delivery else None
         outcomes.append(Outcome(arrival.event.event_id, code, message_id, arrival.event.event,
-                                subject or arrival.event.subject, arrival.event.recipient))
+                                _subject(source), arrival.event.recipient))
     return outcomes
+
+
+def _subject(arrival: _Arrival) -> str | None:
+    return (arrival.delivery.subject if arrival.delivery else None) or arrival.event.subject
+
+
+def _screened(tenant: str, arrivals: list[_Arrival]) -> dict[tuple[str, str], str]:
+    """The arrivals the tenant's logging policy leaves out, by key: why (NOLOG_NO_RECIPS, …)."""
+    rules = policy.of(settings(tenant).logging_policy)
+    if rules is None:
+        return {}
+    why = {a.key: rules.screen(a.event.recipient, a.event.channel, _subject(a)) for a in arrivals}
+    return {key: code for key, code in why.items() if code}
 
 
 def _arrival(tenant: str, event: ProviderEvent, shards: int) -> _Arrival:
@@ -340,16 +353,21 @@ def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
     recorded = [link for link, group in parked.items()
                 if _find_delivery(tenant, group[0].event.message_id, group[0].event.provider_message_id,
                                   group[0].rkey, consistent=True)]
-    return link_pending(tenant, recorded) if recorded else {}
+    # This request's own events show LOG_OK in its row; earlier ones linked here get a LOG_LINKED row.
+    return link_pending(tenant, recorded, shown={a.item.sk for a in unmatched}) if recorded else {}
 
 
-def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True) -> dict[str, str]:
+def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True,
+                 shown: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
     """Attach the events parked under `links` to their now recorded deliveries, and send their
     status changes (`statuses_too=False`: an erasure, which lays them over the delivery it moves).
+    The ingestion log gets a LOG_LINKED row for those linked (but the erasure's, and those in `shown`:
+    the request storing them shows them LOG_OK).
 
     Returns {event sort key: message id} of what was linked. Safe to run twice at once.
     """
     linked: dict[str, str] = {}
+    logged: list[DeliveryEvent] = []
     changes: list[tuple[str, statuses.Change]] = []
     read_at = iso(now())
     wanted = [(keys.pending_pk(tenant, link), keys.PENDING_SK) for link in links]
@@ -373,12 +391,32 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True) ->
                 stats.count_failure(delivery, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
+            if statuses_too and sk not in shown:
+                logged.append(item)
         if done:
             if changes:  # before the events are forgotten here: a retry links them again and sends these again
                 statuses.send(tenant, changes, read_at)
                 changes = []
             _forget(pending, done)
+    _log_linked(tenant, logged)
     return linked
+
+
+def _log_linked(tenant: str, items: list[DeliveryEvent]) -> None:
+    """One ingestion-log row per provider for events linked late, each LOG_LINKED with `linked_at`.
+    Best effort: the events are linked; a failed row is logged, and never fails the recording."""
+    linked_at = iso(now())
+    by_provider: dict[str, list[Outcome]] = {}
+    for item in items:
+        by_provider.setdefault(item.provider, []).append(Outcome(
+            item.event_id, LOG_LINKED, item.message_id, item.event, item.subject, item.recipient, linked_at))
+    for provider, outcomes in by_provider.items():
+        try:
+            ingestion_log.record(tenant, provider, None, {LOG_LINKED: len(outcomes)}, outcomes,
+                                 detail="events stored before their message, linked when it was recorded")
+        except Exception:
+            logger.warning("the LOG_LINKED row could not be written", exc_info=True,
+                           extra={"tenant_id": tenant, "provider": provider})
 
 
 def _forget(pending: PendingEvents, done: set[str]) -> None:

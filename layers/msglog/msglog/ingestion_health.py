@@ -13,7 +13,7 @@ and a pair with traffic in every hour is silent after `grace_hours`. A pair with
 `min_active_hours` hours with traffic or `min_events` events in the history never alerts: too
 little to know what normal is.
 
-**Once per incident.** The open incident (sk `INCIDENT`) is created by a conditional put: only the
+**Once per incident, then daily.** The open incident (sk `INCIDENT`) is created by a conditional put: only the
 run whose put succeeds publishes (if publishing fails it deletes the incident again, and the next
 run retries). When webhooks come back, the run whose conditional delete succeeds records the
 recovery and keeps the incident closed (TTL) so that its silence does not count as normal. Both go
@@ -40,7 +40,7 @@ from msglog.arrivals import KEEP_DAYS, hour_of, hour_start
 from msglog.auth import TENANT_ID
 from msglog.clock import iso, now
 from msglog.ids import new_ulid
-from msglog.models import Arrivals, Entity, HealthIncident, condition_failed
+from msglog.models import Arrivals, Entity, HealthIncident, condition_failed, update_if
 
 logger = Logger(child=True)
 ALERT_NO_WEBHOOKS = "ALERT_NO_WEBHOOKS"
@@ -52,6 +52,7 @@ MIN_EVENTS = 100  # events in the history, at least
 MAX_AHEAD = timedelta(days=2)  # `now` may be this far in the future (tests, a preview), no further
 RESERVE_MS = 30_000  # the run stops this long before the Lambda's time is up; the next run comes in 15 minutes
 HOUR = timedelta(hours=1)
+REMIND_EVERY = timedelta(days=1)  # an open incident's alert repeats this often until it recovers (seed 003)
 
 
 # ------------------------------------------------------------------ the check
@@ -138,6 +139,7 @@ class Run:
     opened: int = 0
     recovered: int = 0
     ongoing: int = 0
+    reminded: int = 0
     errors: int = 0
     complete: bool = True
     incidents: list[dict[str, Any]] = field(default_factory=list)
@@ -150,7 +152,7 @@ class Run:
     def report(self, started: float) -> dict[str, Any]:
         return {"run_id": self.run_id, "dry_run": self.dry_run, "complete": self.complete, "tenants": self.tenants,
                 "pairs": self.pairs, "too_little_history": self.too_little_history, "opened": self.opened,
-                "recovered": self.recovered, "ongoing": self.ongoing, "errors": self.errors,
+                "recovered": self.recovered, "ongoing": self.ongoing, "reminded": self.reminded, "errors": self.errors,
                 "duration_ms": int((time.monotonic() - started) * 1000), "incidents": self.incidents}
 
 
@@ -195,7 +197,9 @@ def _check(pair: Pair, at: datetime, opts: HealthIn, state: Run) -> None:
         resumed = [h for h in pair.active if iso(h) >= pair.open.silent_since]
         if not resumed:
             state.ongoing += 1
-            state.note({**seen, "state": "ongoing", "incident_id": pair.open.incident_id})
+            reminded = not opts.dry_run and _remind(pair, pair.open, at)
+            state.reminded += reminded
+            state.note({**seen, "state": "reminded" if reminded else "ongoing", "incident_id": pair.open.incident_id})
         elif opts.dry_run or _recover(pair, pair.open, resumed[0]):
             state.recovered += 1
             state.note({**seen, "state": "would_recover" if opts.dry_run else "recovered",
@@ -252,6 +256,47 @@ def _open(pair: Pair, at: datetime, since: datetime, threshold: int, history_day
     _log(pair, ALERT_NO_WEBHOOKS, f"no {pair.provider} webhooks since {_shown(since)} ({hours} hours; usual longest "
                                   f"quiet spell {quiet} hours); incident {incident.incident_id}")
     return incident.incident_id
+
+
+def _remind(pair: Pair, incident: HealthIncident, at: datetime) -> bool:
+    """Alert again if the last alert of this open incident is a day old; False if it is not yet, or
+    another run reminded first. The run whose conditional update of `alerted_at` succeeds publishes;
+    if publishing fails it puts `alerted_at` back, so that the next run retries."""
+    last = incident.alerted_at or incident.opened_at
+    if at - datetime.fromisoformat(last) < REMIND_EVERY:
+        return False
+    reminders = int(incident.reminders or 0) + 1
+    unchanged = (HealthIncident.incident_id == incident.incident_id) & (
+        (HealthIncident.alerted_at == incident.alerted_at) if incident.alerted_at
+        else HealthIncident.alerted_at.does_not_exist())
+    if not update_if(HealthIncident, (incident.pk, incident.sk),
+                     [HealthIncident.alerted_at.set(iso(at)), HealthIncident.reminders.set(reminders)], unchanged):
+        return False
+    since = datetime.fromisoformat(incident.silent_since)
+    hours = int((at - since) / HOUR)
+    try:
+        _publish(pair, "no_webhooks",
+                 f"[Message Log] Still no {pair.provider} webhooks for {pair.tenant} ({hours} hours)",
+                 f"Webhooks from {pair.provider} have still not reached the message log of tenant {pair.tenant}: "
+                 f"none since {_shown(since)} ({hours} hours).\n\n"
+                 f"Until they come back, what {pair.provider} reports about the messages sent is not in the logs. "
+                 f"Check the webhook URL (/v1/webhooks/{pair.provider}/{pair.tenant}) and the signing key or "
+                 f"credentials set at {pair.provider}, and the ingestion log (GET /v1/ingestion-log).\n\n"
+                 f"Incident {incident.incident_id}, reminder {reminders}: this reminder repeats daily until "
+                 f"webhooks arrive again.")
+    except Exception:
+        back = [HealthIncident.alerted_at.set(incident.alerted_at) if incident.alerted_at
+                else HealthIncident.alerted_at.remove(), HealthIncident.reminders.set(reminders - 1)]
+        try:  # taken back, so that the next run reminds
+            update_if(HealthIncident, (incident.pk, incident.sk), back,
+                      (HealthIncident.incident_id == incident.incident_id) & (HealthIncident.alerted_at == iso(at)))
+        except Exception:  # the error below is what matters
+            logger.exception("ingestion health: a reminder could not be taken back after it failed",
+                             extra={"tenant_id": pair.tenant, "provider": pair.provider})
+        raise
+    _log(pair, ALERT_NO_WEBHOOKS, f"still no {pair.provider} webhooks since {_shown(since)} ({hours} hours); "
+                                  f"incident {incident.incident_id}, daily reminder {reminders}")
+    return True
 
 
 def _recover(pair: Pair, incident: HealthIncident, resumed: datetime) -> bool:

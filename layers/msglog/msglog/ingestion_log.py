@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +29,21 @@ MAX_RAW_CHARS = 2000  # of each malformed item
 MAX_RECORD_BYTES = 300_000  # of its listed events and items together: DynamoDB's limit is 400 KB an item
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one event (or, at recording, one recipient the logging policy left out)."""
+
+    event_id: str
+    code: str
+    message_id: str | None = None
+    event: str | None = None
+    subject: str | None = None
+    recipient: str | None = None
+    linked_at: str | None = None  # LOG_LINKED: when the event was linked to its message
+
+
 def record(tenant: str, provider: str, request_id: str | None, counts: dict[str, int],
-           outcomes: Iterable[Any] = (), detail: str | None = None, malformed: Iterable[Any] = ()) -> None:
+           outcomes: Iterable[Outcome] = (), detail: str | None = None, malformed: Iterable[Any] = ()) -> None:
     at = now()
     record_id = new_ulid(at)
     tenant_settings = settings(tenant)
@@ -38,7 +52,8 @@ def record(tenant: str, provider: str, request_id: str | None, counts: dict[str,
     events = [
         {name: value for name, value in (
             ("code", o.code), ("event_id", o.event_id), ("event", o.event), ("subject", o.subject),
-            ("message_id", o.message_id), ("recipient", None if private else o.recipient)) if value is not None}
+            ("message_id", o.message_id), ("recipient", None if private else o.recipient),
+            ("linked_at", o.linked_at)) if value is not None}
         for o in list(outcomes)[:MAX_EVENTS_PER_RECORD]
     ]
     kept = [  # malformed batch items, raw — unless privacy mode (they may hold addresses)

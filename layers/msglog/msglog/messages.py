@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, fanout, keys, provider_ids, sent_sorts, stats
+from msglog import bodies, fanout, keys, provider_ids, screening, sent_sorts, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -43,6 +43,10 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
         idem, message_id = _claim(caller.tenant, idempotency_key, message, message_id)
         if idem.completed:
             return message_id, False
+    kept = screening.recipients(caller.tenant, message_id, message.channel, message.subject, message.recipients)
+    if kept is None:  # the logging policy leaves it out: the ingestion log says why, nothing else is stored
+        return message_id, False
+    message = message.model_copy(update={"recipients": kept})
     provider_ids.claim(caller.tenant, message_id, message.channel, message.recipients)  # before anything is written
     tenant, shards = caller.tenant, feed_shards(caller.tenant)
     item = Message(
@@ -64,11 +68,11 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
     # a message id this call claimed is its own; one claimed earlier may be another client's, writing at once
     _write_recipients(tenant, item, message.recipients, fresh=message_id == claimed)
     failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
-    created = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
+    stored = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
     sent_sorts.save(tenant, item, shards)  # the sent log's other orders, once META is there
     if idem:
         idem.update(actions=[IdempotencyRecord.completed.set(True)])
-    return message_id, created
+    return message_id, stored
 
 
 def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn]) -> dict[str, int]:
@@ -77,6 +81,7 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
     if not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     _check_addresses(message.channel, recipients, "recipients")
+    recipients = screening.recipients(caller.tenant, message_id, message.channel, message.subject, recipients) or []
     provider_ids.claim(caller.tenant, message_id, message.channel, recipients)
     written = _write_recipients(caller.tenant, message, recipients)
     stats.add_recipients(message, written["added"])

@@ -173,6 +173,8 @@ class TenantSettings(Entity, discriminator="tenant"):
     sms_stuck_minutes = NumberAttribute(default=30)  # an SMS without a provider answer this long is "stuck"
     log_retention_days = NumberAttribute(default=90)  # API, panel, login and ingestion logs (DynamoDB TTL)
     customers = UnicodeSetAttribute(null=True)  # an enterprise's linked customer tenants (operators link them)
+    # {internal_domains, ignore_addresses, ignore_subject_patterns}: what the logs leave out (msglog.policy)
+    logging_policy = MapAttribute(null=True)
     feed_shards = NumberAttribute(default=4)
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
@@ -366,7 +368,8 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     provider = UnicodeAttribute()
     received_at = UnicodeAttribute()
     outcomes = MapAttribute()  # code -> count
-    events = ListAttribute(null=True)  # [{"code", "event_id", "event", "subject", "recipient", "message_id"}], ≤ 100
+    # [{"code", "event_id", "event", "subject", "recipient", "message_id", "linked_at"}], ≤ 100
+    events = ListAttribute(null=True)
     malformed = ListAttribute(null=True)  # [{"index", "fields", "raw"}], ≤ 50
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
 
@@ -391,6 +394,8 @@ class HealthIncident(Entity, discriminator="health-incident"):
     events = NumberAttribute()  # events in the history read
     closed_at = UnicodeAttribute(null=True)
     resumed_hour = UnicodeAttribute(null=True)
+    alerted_at = UnicodeAttribute(null=True)  # the last daily reminder (none yet: opened_at is the alert's time)
+    reminders = NumberAttribute(null=True)  # daily reminders sent while it lasts
 
 
 class AlertAddress(Entity, discriminator="alert-address"):

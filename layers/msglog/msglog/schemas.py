@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from msglog import policy
 from msglog.fields import Instant
 from msglog.providers import strip_angle_brackets
 
@@ -106,6 +108,25 @@ class SuppressionIn(Strict):
     note: Annotated[str, Field(max_length=1000)] | None = None
 
 
+def _each(normalise: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    """Normalise every item of a list, keeping the first of any repeats (ValueError: the item's)."""
+    def check(values: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise(value) for value in values))
+    return check
+
+
+class LoggingPolicy(Strict):
+    """What the tenant's logs leave out (msglog.policy): each list replaces the one before."""
+
+    internal_domains: Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=policy.MAX_DOMAINS),
+                                AfterValidator(_each(policy.domain))] = []
+    ignore_addresses: Annotated[list[Annotated[str, Field(max_length=254)]], Field(max_length=policy.MAX_ADDRESSES),
+                                AfterValidator(_each(policy.address))] = []
+    ignore_subject_patterns: Annotated[
+        list[Annotated[str, Field(max_length=policy.MAX_PATTERN_CHARS)]], Field(max_length=policy.MAX_PATTERNS),
+        AfterValidator(_each(policy.pattern))] = []
+
+
 class TenantPatch(Strict):
     name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     retention_months: Annotated[int, Field(ge=1, le=120)] | None = None
@@ -114,6 +135,7 @@ class TenantPatch(Strict):
     sms_stuck_minutes: Annotated[int, Field(ge=1, le=10080)] | None = None
     time_zone: str | None = None
     alert_email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    logging_policy: LoggingPolicy | None = None
 
     @field_validator("time_zone")
     @classmethod
