@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 
-from msglog import messages
+from msglog import lifecycle, messages
 from msglog.http import caller, create_app, entrypoint
-from msglog.schemas import MessageIn, RecipientsIn
+from msglog.schemas import MessageChange, MessageIn, RecipientsIn
 
 app = create_app()
 
@@ -27,6 +27,18 @@ def add_recipients(id: Annotated[str, Path()], body: Annotated[RecipientsIn, Bod
     who = caller(app)
     who.require("messages:write")
     return {"message_id": id, **messages.add_recipients(who, id, body.recipients)}
+
+
+@app.patch("/v1/messages/<id>")
+def change_message(
+    id: Annotated[str, Path()],  # noqa: A002
+    body: Annotated[MessageChange, Body()],
+) -> tuple[dict[str, Any], int]:
+    """A scheduled message goes out or is canceled; 202: canceling its recipients goes on at a repeat."""
+    who = caller(app)
+    who.require("messages:write")
+    answer, complete = lifecycle.change(who, id, body)
+    return answer, 200 if complete else 202
 
 
 handler = entrypoint(app)

@@ -41,6 +41,16 @@ def test_the_samples_tell_a_story(api_with):
         "parent@example.com"]
 
 
+def test_the_change_sample_cancels_a_scheduled_message_of_that_id(api):
+    """As shipped it names no message of the demo data (404); with a scheduled message's id it cancels it."""
+    runtime = api.gateway.runtime
+    assert invoke(runtime, "MessagesFunction", "messages-change")[0] == 404
+    scheduled = api.record("demo", status="scheduled", org_unit="lincoln-high")
+    event = json.loads((EVENTS / "messages-change.json").read_text().replace("01KB0000000000000000000000", scheduled))
+    result = runtime.invoke("MessagesFunction", event)
+    assert (result["statusCode"], json.loads(result["body"])["status"]) == (200, "canceled")
+
+
 def test_the_webhook_sample_is_refused_with_the_age_check_on(api):
     assert invoke(api.gateway.runtime, "SettingsFunction", "settings-put-mailgun")[0] == 200
     status, problem = invoke(api.gateway.runtime, "WebhooksFunction", "webhooks-mailgun")

@@ -99,6 +99,13 @@ class MessageIn(Strict):
     recipients: Annotated[list[RecipientIn], Field(max_length=MAX_RECIPIENTS_PER_REQUEST)] = []
 
 
+class MessageChange(Strict):
+    """PATCH /v1/messages/{id}: a scheduled message goes out, is canceled, or moves (msglog.lifecycle)."""
+
+    status: Literal["queued", "sent", "canceled"] | None = None
+    scheduled_at: Instant | None = None
+
+
 class RecipientsIn(Strict):
     recipients: Annotated[list[RecipientIn], Field(min_length=1, max_length=MAX_RECIPIENTS_PER_REQUEST)]
 

@@ -24,7 +24,9 @@ RANK: dict[str, int] = {
 EVENTS = frozenset(RANK)
 
 # What a recipient shows before any provider has said anything, from the message's own status.
-INITIAL_STATUS = {"scheduled": "scheduled", "sent": "queued", "error": "failed", "canceled": "canceled"}
+# `queued`: a scheduled message that PATCH /v1/messages/{id} sent on its way (msglog.lifecycle).
+INITIAL_STATUS = {"scheduled": "scheduled", "queued": "queued", "sent": "queued", "error": "failed",
+                  "canceled": "canceled"}
 
 
 def rank(event: str) -> int:
