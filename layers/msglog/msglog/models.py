@@ -26,6 +26,8 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from msglog.snapstart import after_restore
+
 
 class Gsi1(GlobalSecondaryIndex):
     class Meta:
@@ -489,3 +491,9 @@ class ExportJob(Entity, discriminator="export"):
     runs = NumberAttribute(default=0)
     lease_until = NumberAttribute(null=True)  # epoch seconds: one run at a time
     holder = UnicodeAttribute(null=True)  # the queue message of the run holding the lease
+
+
+@after_restore
+def _forget_connection() -> None:
+    # The DynamoDB client holds the credentials resolved before the snapshot: a restored copy makes its own.
+    Entity._connection = None
