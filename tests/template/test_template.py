@@ -159,6 +159,7 @@ def test_snapstart_is_on_exactly_for_the_jwt_route_and_webhook_functions(snapsta
     for logical_id in api_functions:
         props = resources()[logical_id]["Properties"]
         assert props["AutoPublishAlias"] == "live", logical_id  # SnapStart restores published versions only
+        assert props["VersionDeletionPolicy"] == "Delete", logical_id  # an old version's snapshot is charged
         # what SnapStart does not support (Lambda developer guide, SnapStart)
         assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs"} & set(props), logical_id
         assert props.get("EphemeralStorage", {}).get("Size", 512) <= 512, logical_id
