@@ -496,7 +496,7 @@ class ExportJob(Entity, discriminator="export"):
 @before_snapshot
 def _load_dynamodb_client() -> None:
     # At publish, not on a request: the client's service model and endpoint rules go into the snapshot.
-    Entity._get_connection().connection.client  # noqa: B018 (the property creates the client)
+    Entity._get_connection().connection.client  # the property makes the client
 
 
 @after_restore
