@@ -19,14 +19,14 @@ from typing import Any
 from bench.cold_start import RESTORE_TARGET, ColdStart, snapstart_functions
 from bench.figures import cold_starts
 from bench.report import Report
-from local.template import routes
-from tests.conftest import ROOT
 
+from local.template import routes
 from msglog import arrivals, cursor, snapstart, tenants
 from msglog.aws import client
 from msglog.config import config
 from msglog.ids import new_ulid
 from msglog.models import Entity
+from tests.conftest import ROOT
 
 
 def _import_handler(function: str) -> None:
