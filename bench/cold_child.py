@@ -2,12 +2,15 @@
 
     python -m bench.cold_child OUT floor
     python -m bench.cold_child OUT serve CODE_URI HANDLER EVENT_FILE
+    python -m bench.cold_child OUT restore CODE_URI HANDLER EVENT_FILE
 
 `floor` only creates a botocore DynamoDB client, the least any function here does. `serve` does
 what Lambda does on a cold start: put the function's code first on the path, import its handler
 module, and invoke it once with the sample event. Only the standard library is imported before
-that, so the process pays for exactly what the function imports. OUT receives the in-process
-times (import, first invocation) and the answer's status code, as JSON.
+that, so the process pays for exactly what the function imports. `restore` is SnapStart's path:
+the handler imported and the before-snapshot hooks run (the snapshot: not timed), then the
+after-restore hooks (msglog.snapstart, as Lambda runs them) and the first invocation: `restore_ms`
+is the two. OUT receives the in-process times (import, first invocation) and the answer's status code, as JSON.
 """
 
 import json
@@ -61,9 +64,33 @@ def serve(code_uri: str, handler: str, event_file: str) -> dict:
     return {"import_ms": (imported - start) * 1000, "invoke_ms": (done - imported) * 1000, "status": status}
 
 
+def restore(code_uri: str, handler: str, event_file: str) -> dict:
+    import importlib
+    import os
+
+    with open(event_file) as handle:
+        event = json.load(handle)
+    sys.path.insert(0, code_uri)
+    module_name, _, function_name = handler.rpartition(".")
+    start = time.perf_counter()
+    module = importlib.import_module(module_name)  # the snapshot: Lambda runs this at publish,
+    from msglog import snapstart
+
+    snapstart.snapshotting()  # and then the before-snapshot hooks
+    imported = time.perf_counter()
+    snapstart.restored()
+    context = _Context(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench"),
+                       os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
+    answer = getattr(module, function_name)(event, context)
+    done = time.perf_counter()
+    status = answer.get("statusCode") if isinstance(answer, dict) else None
+    return {"import_ms": (imported - start) * 1000, "invoke_ms": 0.0, "restore_ms": (done - imported) * 1000,
+            "status": status}
+
+
 def main(argv: list[str]) -> None:
     out, mode, *args = argv
-    result = floor() if mode == "floor" else serve(*args)
+    result = floor() if mode == "floor" else restore(*args) if mode == "restore" else serve(*args)
     with open(out, "w") as handle:
         json.dump(result, handle)
 

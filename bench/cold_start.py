@@ -5,7 +5,9 @@ either it serves the function's sample event from events/ (AWS answered by bench
 only creates a botocore DynamoDB client — the floor no function can go below. Runs are
 interleaved round by round (floor, then each function), so that a busy moment of the machine
 hits every function alike; the figure is the median of ROUNDS runs, as a ratio to the floor's.
-One more run of a few functions with `-X importtime` says where import time goes. The shared
+One more run of a few functions with `-X importtime` says where import time goes. The functions
+with SnapStart (template.yaml) also run its path each round: in a process that has imported the
+handler (the snapshot), the after-restore hooks and the first invocation, timed in-process. The shared
 code is packaged as the layer's build packages it (`make -C layers/msglog package`: bytecode
 included), so that a cold start here compiles what one in Lambda compiles, and no more.
 """
@@ -24,13 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local.template import ROOT, Function, functions
+from local.template import ROOT, Function, functions, resources
 
 ROUNDS = 9  # this VM's speed varies from one process to the next: with 5 rounds, verdicts flipped run to run
 EVENTS = ROOT / "events"
 WEBHOOKS = "WebhooksFunction"
 TARGETS = {WEBHOOKS: 1.35}
 DEFAULT_TARGET = 1.6
+RESTORE_TARGET = 0.35  # SnapStart: the after-restore hooks and the first invocation, against the floor
 
 
 @dataclass
@@ -44,10 +47,18 @@ class ColdStart:
     statuses: set[Any] = field(default_factory=set)
     heaviest_imports: list[tuple[str, float]] = field(default_factory=list)
     error: str | None = None  # the process failed: no figure
+    snapstart: bool = False
+    restore_ms: list[float] = field(default_factory=list)  # SnapStart: after-restore hooks + first invocation
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.wall_ms)
+
+
+def snapstart_functions() -> set[str]:
+    """The functions template.yaml can put on SnapStart (its SnapStart parameter decides)."""
+    return {logical_id for logical_id, resource in resources().items()
+            if resource["Type"] == "AWS::Serverless::Function" and "SnapStart" in resource["Properties"]}
 
 
 def sample_events() -> dict[str, Path]:
@@ -118,6 +129,14 @@ def _run(args: list[str], env: dict[str, str], *, importtime: bool = False) -> t
         os.unlink(path)
 
 
+def restore_ms(serve_args: list[str], env: dict[str, str]) -> float:
+    """SnapStart's path for the function `serve_args` serves: after-restore hooks + first invocation."""
+    _, inside, _ = _run(["restore", *serve_args[1:]], env)
+    if isinstance(inside["status"], int) and inside["status"] >= 500:
+        raise RuntimeError(f"restore answered {inside['status']}")
+    return inside["restore_ms"]
+
+
 def heaviest_imports(importtime_log: str, top: int = 4) -> list[tuple[str, float]]:
     """Import time by top-level package (self times summed), heaviest first, in ms."""
     totals: dict[str, float] = {}
@@ -142,7 +161,9 @@ def _run_all(function_envs: dict[str, dict[str, str]], endpoint: str, rounds: in
     template = functions()
     floor_env = _environment(next(iter(template.values())), {}, endpoint, layer)
     floor = ColdStart("floor (botocore DynamoDB client)", None, 1.0)
-    starts = [ColdStart(name, samples[name].name if name in samples else None, TARGETS.get(name, DEFAULT_TARGET))
+    snapstart = snapstart_functions()
+    starts = [ColdStart(name, samples[name].name if name in samples else None, TARGETS.get(name, DEFAULT_TARGET),
+                        snapstart=name in snapstart)
               for name in template]
     plans = {s.function: (["serve", str(template[s.function].code_uri), template[s.function].handler,
                            str(samples[s.function])] if s.sample else None,
@@ -159,6 +180,7 @@ def _run_all(function_envs: dict[str, dict[str, str]], endpoint: str, rounds: in
                 continue
             try:
                 wall, inside, _ = _run(args, env)
+                restored = restore_ms(args, env) if start.snapstart else None
             except RuntimeError as failure:  # reported, and the other functions still measured
                 start.error = str(failure).strip().splitlines()[-1][:300]
                 start.wall_ms.clear()
@@ -167,6 +189,8 @@ def _run_all(function_envs: dict[str, dict[str, str]], endpoint: str, rounds: in
             start.import_ms.append(inside["import_ms"])
             start.invoke_ms.append(inside["invoke_ms"])
             start.statuses.add(inside["status"])
+            if restored is not None:
+                start.restore_ms.append(restored)
     for start in _diagnosed(starts):
         args, env = plans[start.function]
         start.heaviest_imports = heaviest_imports(_run(args, env, importtime=True)[2])

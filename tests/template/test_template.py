@@ -138,3 +138,35 @@ def test_every_function_has_a_sample_event():
     for logical_id, function in FUNCTIONS.items():
         name = function.code_uri.name
         assert list((ROOT / "events").glob(f"{name}*.json")), f"events/{name}*.json for {logical_id}"
+
+
+def _snapstart_applies(props: dict, snapstart: str) -> bool:
+    """The function's SnapStart.ApplyOn as CloudFormation resolves it with the SnapStart parameter."""
+    apply_on = props.get("SnapStart", {}).get("ApplyOn", "None")
+    if isinstance(apply_on, dict):
+        condition, when_true, when_false = apply_on["Fn::If"]
+        assert TEMPLATE["Conditions"][condition] == {"Fn::Equals": [{"Ref": "SnapStart"}, "true"]}
+        apply_on = when_true if snapstart == "true" else when_false
+    return apply_on == "PublishedVersions"
+
+
+@pytest.mark.parametrize("snapstart", ["true", "false"])
+def test_snapstart_is_on_exactly_for_the_jwt_route_and_webhook_functions(snapstart):
+    api_functions = {r.function for r in routes() if r.authorized or r.key.startswith("POST /v1/webhooks/")}
+    on = {logical_id for logical_id, resource in resources().items()
+          if resource["Type"] == "AWS::Serverless::Function" and _snapstart_applies(resource["Properties"], snapstart)}
+    assert on == (api_functions if snapstart == "true" else set())
+    for logical_id in api_functions:
+        props = resources()[logical_id]["Properties"]
+        assert props["AutoPublishAlias"] == "live", logical_id  # SnapStart restores published versions only
+        assert props["VersionDeletionPolicy"] == "Delete", logical_id  # an old version's snapshot is charged
+        # what SnapStart does not support (Lambda developer guide, SnapStart)
+        assert not {"ProvisionedConcurrencyConfig", "FileSystemConfigs"} & set(props), logical_id
+        assert props.get("EphemeralStorage", {}).get("Size", 512) <= 512, logical_id
+
+
+def test_snapstart_is_off_by_default_and_on_in_prod():
+    assert TEMPLATE["Parameters"]["SnapStart"]["Default"] == "false"
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert "SnapStart=true" in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+    assert "SnapStart" not in config["dev"]["deploy"]["parameters"]["parameter_overrides"]

@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 from msglog import keys
 from msglog.clock import now
 from msglog.models import Arrivals
+from msglog.snapstart import after_restore
 
 logger = Logger(child=True)
 FLUSH_SECONDS = 60  # a container writes a pair's counter at most this often (and at each new hour)
@@ -72,4 +73,10 @@ def add(tenant: str, provider: str, hour: str, requests: int, events: int) -> No
 def forget() -> None:
     """What a new container starts without (tests start each function cold)."""
     _unwritten.clear()
+    _written.clear()
+
+
+@after_restore
+def _forget_written() -> None:
+    # Monotonic times of the snapshotted process: a restored copy writes its first arrival again.
     _written.clear()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from msglog.snapstart import after_restore
+
 
 @cache
 def client(service: str, region: str | None = None, signature_version: str | None = None) -> Any:
@@ -23,3 +25,9 @@ def client(service: str, region: str | None = None, signature_version: str | Non
 
         options["config"] = Config(signature_version=signature_version)
     return connection.session.create_client(service, region_name=region or Entity.Meta.region, **options)
+
+
+@after_restore
+def _forget_clients() -> None:
+    # Clients hold the credentials resolved before the snapshot: a restored copy resolves its own.
+    client.cache_clear()

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from msglog.snapstart import after_restore
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -62,3 +64,9 @@ def config() -> Config:
         sort_max_items=int(env.get("SORT_MAX_ITEMS", "1000")),
         page_budget=int(env.get("PAGE_BUDGET", "500")),
     )
+
+
+@after_restore
+def _reread_config() -> None:
+    # Read once per process: a restored copy reads its own environment.
+    config.cache_clear()

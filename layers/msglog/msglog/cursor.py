@@ -24,6 +24,7 @@ from typing import Any
 
 from msglog.config import config
 from msglog.errors import invalid
+from msglog.snapstart import after_restore
 
 CURSOR_TTL_SECONDS = 24 * 3600
 _KEYS_TTL_SECONDS = 300
@@ -106,3 +107,10 @@ def decode(cursor: str, *, tenant: str, view: str, query: dict[str, Any]) -> Any
     if data.get("t") != tenant or data.get("v") != view or data.get("q") != query_digest(query):
         raise invalid("cursor", "belongs to another query; start again from the first page")
     return data.get("p")
+
+
+@after_restore
+def _forget_keys() -> None:
+    # The expiry is a monotonic time of the snapshotted process: meaningless in a restored copy.
+    global _keys_cache
+    _keys_cache = None

@@ -26,6 +26,8 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from msglog.snapstart import after_restore, before_snapshot
+
 
 class Gsi1(GlobalSecondaryIndex):
     class Meta:
@@ -491,3 +493,19 @@ class ExportJob(Entity, discriminator="export"):
     runs = NumberAttribute(default=0)
     lease_until = NumberAttribute(null=True)  # epoch seconds: one run at a time
     holder = UnicodeAttribute(null=True)  # the queue message of the run holding the lease
+
+
+@before_snapshot
+def _load_dynamodb_client() -> None:
+    # At publish, not on a request: the client's service model and endpoint rules go into the snapshot.
+    Entity._get_connection().connection.client  # the property makes the client
+
+
+@after_restore
+def _forget_dynamodb_credentials() -> None:
+    # The client signs with the credentials resolved before the snapshot: a restored copy makes a new
+    # client and resolves its own, from the same botocore session (its loaded models are shareable).
+    if Entity._connection is not None:
+        connection = Entity._connection.connection
+        connection._client = None
+        connection.session._credentials = None

@@ -20,6 +20,7 @@ from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings, condition_failed
+from msglog.snapstart import after_restore
 
 SETTINGS_TTL_SECONDS = 60
 CREDENTIALS_TTL_SECONDS = 60
@@ -150,3 +151,10 @@ def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict
 
 def configured_providers(tenant: str) -> list[ProviderCredentials]:
     return list(ProviderCredentials.query(keys.tenant_pk(tenant), ProviderCredentials.sk.startswith("PROVIDER#")))
+
+
+@after_restore
+def _forget_tenants() -> None:
+    # Expiries are monotonic times of the snapshotted process; the entries may be stale by now.
+    _settings_cache.clear()
+    _credentials_cache.clear()
