@@ -70,10 +70,10 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
 def process(tenant: str, provider: str, module: Any, payload: Any, items: list[Any],
             request_id: str | None) -> dict[str, Any]:
     """Store a verified request's events (also what `replay` does with a parked request)."""
+    events = ingest.identify(tenant, [item for item in items if isinstance(item, ProviderEvent)])  # 400 first
     guard = getattr(module, "replay_guard", None)
     if guard:
         _remember_token(tenant, provider, *guard(payload))
-    events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
     listed = ingestion_log.MAX_MALFORMED_KEPT  # the items the log lists: only theirs are kept whole
     malformed = [_kept(tenant, provider, item) for item in malformed[:listed]] + malformed[listed:]
