@@ -91,3 +91,9 @@ def test_a_callback_without_to_is_read_and_a_bad_to_is_still_refused():
     with pytest.raises(BadRequest) as refused:
         twilio.normalize({"MessageSid": "SM" + "1" * 32, "MessageStatus": "sent", "To": "5558675310"}, {})
     assert [e.field for e in refused.value.errors] == ["To"]
+
+
+def test_a_recipient_who_replied_stop_is_held_by_the_provider():
+    base = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "undelivered", "To": "+15558675310"}
+    assert twilio.normalize({**base, "ErrorCode": "21610"}, {}).held == "unsubscribe"
+    assert twilio.normalize({**base, "ErrorCode": "30003"}, {}).held is None

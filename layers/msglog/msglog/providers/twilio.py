@@ -132,6 +132,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         reason=(_ERRORS.get(code, f"Twilio error {code}") if code else None) if failed or code else None,
         severity="permanent" if failed else None,
         error_code=code,
+        held="unsubscribe" if failed and code == "21610" else None,  # the recipient replied STOP
     ), "the Twilio status callback is malformed", {"provider_event": "MessageStatus", "event_id": "MessageSid"})
 
 
