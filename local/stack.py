@@ -95,7 +95,8 @@ class Stack:
 
         refs = provision.create(boto3.Session())
         STATE_DIR.mkdir(exist_ok=True)
-        self.runtime = Environments(environments(refs, self.overrides), extra_env=function_extras(self.port, dict(os.environ)),
+        extras = function_extras(self.port, dict(os.environ))
+        self.runtime = Environments(environments(refs, self.overrides), extra_env=extras,
                                     log_path=str(functions_log(self.port)), concurrency=self.concurrency,
                                     wait_seconds=self.throttle_seconds)
         self.gateway = Gateway(self.runtime, self.overrides)

@@ -11,8 +11,9 @@ so the message id in it can be trusted.
 
 Mapping: queued/accepted/scheduled → themselves (rank 1) · sending, sent → sent · delivered ·
 undelivered · failed · read · canceled. `To` may be absent (Twilio's documented example has none):
-the event's recipient is then the one its MessageSid was recorded for (msglog.ingest.identify). Twilio gives no event time (RawDlrDoneDate, minute
-precision, only on final states): without it the time is when we first saw the status.
+the event's recipient is then the one its MessageSid was recorded for (msglog.ingest.identify).
+Twilio gives no event time (RawDlrDoneDate, minute precision, only on final states): without it
+the time is when we first saw the status.
 """
 
 from __future__ import annotations
