@@ -67,3 +67,12 @@ def test_an_address_mailgun_will_not_send_to_is_on_our_list_too(api_with):
     listed = api.get("/v1/suppressions", auth=token(rights=["suppressions:read"])).json["items"]
     assert [(i["address"], i["reason"], i["source"], i["provider"], i["detail"]) for i in listed] == [
         ("slava@mailgun.com", "bounce", "provider", "mailgun", "Not delivering to previously bounced address")]
+
+
+def test_a_recipient_who_replied_stop_is_on_our_list_as_twilio_holds_it(api):
+    message_id = _sms(api)
+    stopped = {"MessageSid": SID, "MessageStatus": "undelivered", "ErrorCode": "21610", "To": "+15558675310"}
+    assert twilio_post(api, stopped, query=f"?message_id={message_id}").status == 200
+    listed = api.get("/v1/suppressions", auth=token(rights=["suppressions:read"])).json["items"]
+    assert [(i["address"], i["reason"], i["source"], i["provider"]) for i in listed] == [
+        ("+15558675310", "unsubscribe", "provider", "twilio")]
