@@ -38,7 +38,10 @@ WHY = {"400": "bad input: the fields at fault are named", "401": "no valid token
        "409": "the Idempotency-Key was used for another request, or a provider_message_id belongs to another "
               "message (the fields are named)", "413": "the body is too large",
        "415": "the body is not application/json",
+       "406": "webhooks: a Mailgun request that can never be accepted (Mailgun does not retry a 406; the fields "
+              "are named)",
        "503": "the table is busy; retry"}
+WEBHOOK_403 = "a Postmark request that can never be accepted (Postmark does not retry a 403; the fields are named)"
 RESUMABLE = {"DELETE /v1/people/{person_id}": "stopped within its time budget: repeat the request to carry on"}
 EXPORT_STARTED = {"$ref": "#/components/schemas/ExportStarted"}
 EXPORT_STARTED_SCHEMA = {
@@ -103,7 +106,7 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
     if authorized:
         codes += ["401", "403"]
     if key.startswith("POST /v1/webhooks/"):
-        codes += ["401", "413"]
+        codes += ["401", "403", "406", "413"]  # 403, 406: Postmark's and Mailgun's "do not retry"
     if key in ("POST /v1/messages", "POST /v1/messages/{id}/recipients"):
         codes.append("409")
     if "requestBody" in operation and not key.startswith("POST /v1/webhooks/"):
@@ -111,7 +114,8 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
     if key == "GET /v1/health" or key == "GET /v1/openapi.json":
         codes = []
     for code in sorted(set(codes)):
-        answers[code] = {"description": WHY[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
+        why = WEBHOOK_403 if code == "403" and key.startswith("POST /v1/webhooks/") else WHY[code]
+        answers[code] = {"description": why, "content": {"application/problem+json": {"schema": PROBLEM}}}
     for code, why in GATEWAY_ANSWERS.items():  # API Gateway answers these before any function runs
         if code == "401" and not authorized:
             continue

@@ -7,6 +7,8 @@
     LOG_LEVEL          the functions' log level (WARNING locally)
     LOCAL_CONCURRENCY  execution environments (processes) per function, at most (4)
     LOCAL_THROTTLE_SECONDS  how long a request waits for a busy function before its 429 (60)
+    WEBHOOK_MAX_AGE_SECONDS  the webhooks' age check (template default 300; 0 = off, to replay old vectors)
+    SNS_SIGNING_CERTS_DIR   SNS signing certificates to use instead of fetching them (msglog.providers.ses)
 Ctrl-C stops the server, the functions' processes and moto.
 """
 
@@ -36,9 +38,23 @@ def aws_environment(moto_port: int) -> dict[str, str]:
     }
 
 
-def function_extras(port: int) -> dict[str, str]:
-    """What differs locally from AWS: no X-Ray daemon, and the public URL providers call."""
-    return {"POWERTOOLS_TRACE_DISABLED": "true", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+# Settings `make run` takes from the shell (SPEC, Webhook checks): the template parameter each sets…
+SHELL_PARAMETERS = {"WEBHOOK_MAX_AGE_SECONDS": "WebhookMaxAgeSeconds", "LOG_LEVEL": "LogLevel"}
+# …and those the template does not declare, handed to the functions as they are.
+SHELL_PASSED = ("SNS_SIGNING_CERTS_DIR",)
+
+
+def shell_overrides(environ: dict[str, str]) -> dict[str, str]:
+    """Template parameters from the shell: they win over the template's defaults."""
+    overrides = {"LogLevel": "WARNING"}
+    overrides.update({parameter: environ[name] for name, parameter in SHELL_PARAMETERS.items() if environ.get(name)})
+    return overrides
+
+
+def function_extras(port: int, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """What differs locally from AWS: no X-Ray daemon, the public URL providers call, and the shell's settings."""
+    passed = {name: (environ or {})[name] for name in SHELL_PASSED if (environ or {}).get(name)}
+    return {"POWERTOOLS_TRACE_DISABLED": "true", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **passed}
 
 
 def state_file(port: int) -> Path:
@@ -79,7 +95,8 @@ class Stack:
 
         refs = provision.create(boto3.Session())
         STATE_DIR.mkdir(exist_ok=True)
-        self.runtime = Environments(environments(refs, self.overrides), extra_env=function_extras(self.port),
+        extras = function_extras(self.port, dict(os.environ))
+        self.runtime = Environments(environments(refs, self.overrides), extra_env=extras,
                                     log_path=str(functions_log(self.port)), concurrency=self.concurrency,
                                     wait_seconds=self.throttle_seconds)
         self.gateway = Gateway(self.runtime, self.overrides)
@@ -141,7 +158,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = int(os.environ.get("PORT", "3000"))
     moto_port = int(os.environ.get("MOTO_PORT", str(port + 1000)))
-    overrides = {"LogLevel": os.environ.get("LOG_LEVEL", "WARNING")}
+    overrides = shell_overrides(dict(os.environ))
     for busy in (p for p in (port, moto_port) if not _port_free(p)):
         print(f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr)
         sys.exit(1)

@@ -39,7 +39,7 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
     try:
         result, status = webhooks.receive(provider, tenant_id, _request(event), request_id)
     except Exception as error:  # noqa: BLE001 - every failure becomes its problem+json answer
-        document = problems.for_error(error, request_id)
+        document = problems.for_error(webhooks.answer_for(provider, error), request_id)
         return problems.answer(document["status"], document, problems.PROBLEM)
     for code, count in result["outcomes"].items():
         metrics.add_metric(name=code, unit="Count", value=count)

@@ -217,20 +217,20 @@ def test_official_vector_too_old_by_default(tenant):
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'{"signature": 1}', b"\xff\xfe\xfd",
                                  b'{"signature": {}, "event-data": []}'])
-def test_malformed_bodies_are_400(tenant, raw):
+def test_malformed_bodies_are_406_which_mailgun_does_not_retry(tenant, raw):
     reply = tenant.post("/v1/webhooks/mailgun/acme", raw=raw, auth=None)
-    assert reply.status == 400
+    assert reply.status == 406
     assert reply.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("field,value", [("recipient", "nobody"), ("timestamp", "soon"), ("event", 7), ("id", "")])
-def test_malformed_event_data_names_the_field_and_writes_nothing(tenant, field, value):
+def test_malformed_event_data_names_the_field_is_406_and_writes_nothing(tenant, field, value):
     api = tenant
     message_id = api.record()
     data = mailgun_event("delivered", message_id=message_id)
     data[field] = value
     reply = api.mailgun(data)
-    assert reply.status == 400 and f"event-data.{field}" in reply.fields
+    assert reply.status == 406 and f"event-data.{field}" in reply.fields
     assert api.get("/v1/events").json["items"] == []
     assert status_of(api, "pat@example.com", message_id)["status"] == "queued"
 
@@ -240,9 +240,9 @@ def test_unknown_provider_is_404(tenant):
     assert reply.status == 404 and reply.headers["content-type"] == "application/problem+json"
 
 
-def test_huge_body_is_413(tenant):
+def test_huge_body_is_406_which_mailgun_does_not_retry(tenant):
     raw = json.dumps({"signature": {}, "event-data": {"pad": "x" * (6 * 1024 * 1024)}}).encode()
-    assert tenant.post("/v1/webhooks/mailgun/acme", raw=raw, auth=None).status == 413
+    assert tenant.post("/v1/webhooks/mailgun/acme", raw=raw, auth=None).status == 406
 
 
 def test_webhooks_never_log_addresses_or_signatures(tenant):

@@ -134,3 +134,11 @@ def test_replay_guard_binds_what_is_signed_to_content():
     assert token == str(body["signature"]["timestamp"]) + body["signature"]["token"]
     assert mailgun.replay_guard(changed) == (token, mailgun.replay_guard(changed)[1])
     assert mailgun.replay_guard(changed)[1] != digest
+
+
+@pytest.mark.parametrize(("reason", "held"), [("suppress-bounce", "bounce"), ("suppress-unsubscribe", "unsubscribe"),
+                                              ("suppress-complaint", "complaint"), ("bounce", None), ("old", None)])
+def test_an_address_on_mailguns_own_list_is_held_by_the_provider(reason, held):
+    data = copy.deepcopy(vectors("mailgun")["event_data_samples"]["failed_permanent"])  # the docs' suppress-bounce
+    data["reason"] = reason
+    assert mailgun.normalize(data).held == held

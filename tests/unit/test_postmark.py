@@ -76,3 +76,9 @@ def test_basic_auth(headers, ok):
     else:
         with pytest.raises(Unauthorized):
             postmark.verify({}, CREDENTIALS, request=request, max_age_seconds=300)
+
+
+def test_a_bounce_for_an_inactive_recipient_is_held_by_the_provider():
+    hard = next(s["body"] for s in vectors("postmark")["samples"] if s["id"] == "bounce-hard")
+    assert postmark.normalize(hard).held is None
+    assert postmark.normalize({**hard, "Type": "InactiveRecipient"}).held == "bounce"

@@ -84,3 +84,14 @@ def test_malformed_items_are_reported_and_the_rest_kept():
 def test_unreadable_bodies_are_400(body):
     with pytest.raises(BadRequest):
         sendgrid.read(WebhookRequest(body, {}, "https://x"))
+
+
+@pytest.mark.parametrize(("reason", "held"), [("Bounced Address", "bounce"), ("Unsubscribed Address", "unsubscribe"),
+                                              ("Spam Reporting Address", "complaint"), ("Invalid", None)])
+def test_a_drop_for_an_address_on_sendgrids_own_list_is_held_by_the_provider(reason, held):
+    # The shape of SendGrid's documented "dropped" event (tests/vectors/sendgrid.json), reason varied.
+    data = {"email": "example@test.com", "timestamp": 1539462305, "event": "dropped",
+            "sg_event_id": "tIulrwSK8TW4_o1JC79pMg==",
+            "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+            "reason": reason, "status": "5.0.0"}
+    assert sendgrid.normalize(data).held == held

@@ -82,3 +82,18 @@ def test_malformed_callbacks_name_the_field(params, field):
 def test_wrong_content_type_is_400():
     with pytest.raises(BadRequest):
         twilio.read(WebhookRequest(b"<xml/>", {"content-type": "text/xml"}, "https://x"))
+
+
+def test_a_callback_without_to_is_read_and_a_bad_to_is_still_refused():
+    # Twilio's documented status-callback example carries no To: the MessageSid identifies the recipient.
+    event = twilio.normalize({"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "AccountSid": "AC1"}, {})
+    assert (event.recipient, event.provider_message_id, event.event) == ("", "SM" + "1" * 32, "delivered")
+    with pytest.raises(BadRequest) as refused:
+        twilio.normalize({"MessageSid": "SM" + "1" * 32, "MessageStatus": "sent", "To": "5558675310"}, {})
+    assert [e.field for e in refused.value.errors] == ["To"]
+
+
+def test_a_recipient_who_replied_stop_is_held_by_the_provider():
+    base = {"MessageSid": "SM" + "2" * 32, "MessageStatus": "undelivered", "To": "+15558675310"}
+    assert twilio.normalize({**base, "ErrorCode": "21610"}, {}).held == "unsubscribe"
+    assert twilio.normalize({**base, "ErrorCode": "30003"}, {}).held is None

@@ -34,6 +34,10 @@ class Forbidden(DomainError):
     status, title = 403, "Forbidden"
 
 
+class NotAcceptable(DomainError):
+    status, title = 406, "Not acceptable"
+
+
 class NotFound(DomainError):
     status, title = 404, "Not found"
 

@@ -17,7 +17,7 @@ it (`link_pending`). Both sides write first and read second, so one of them alwa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aws_lambda_powertools import Logger
@@ -27,6 +27,7 @@ from msglog import fanout, ingestion_log, keys, policy, stats, statuses
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.config import config
+from msglog.errors import BadRequest, FieldError
 from msglog.ingestion_log import Outcome
 from msglog.models import (
     Delivery,
@@ -49,6 +50,7 @@ LOG_LINKED = "LOG_LINKED"  # stored unmatched (NOLOG_UNMATCHED), linked later wh
 NOLOG_DUPLICATE = "NOLOG_DUPLICATE"
 NOLOG_UNMATCHED = "NOLOG_UNMATCHED"
 NOLOG_ERASED = "NOLOG_ERASED"  # for a delivery erased since (msglog.erasure): dropped
+RECIPIENT_FIELD = {"twilio": "To"}  # what each provider calls the recipient, where it may leave it out
 FIRST_SEEN_TTL = timedelta(days=30)  # providers stop retrying long before
 
 
@@ -67,6 +69,26 @@ def _find_delivery(tenant: str, message_id: str | None, provider_message_id: str
         return Delivery.get(keys.recipient_pk(tenant, rkey), keys.delivery_sk(message_id), consistent_read=consistent)
     except Delivery.DoesNotExist:
         return None
+
+
+def identify(tenant: str, events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """Events that name no recipient (a Twilio callback without `To`) get the one their provider
+    message id was recorded for; one that finds none (or more than one) is a 400 naming the field."""
+    if all(event.recipient for event in events):
+        return events
+    identified, unknown = [], []
+    for event in events:
+        links = [] if event.recipient or not event.provider_message_id else list(ProviderMessageLink.query(
+            keys.provider_message_pk(tenant, event.provider_message_id), ProviderMessageLink.sk.startswith(
+                keys.link_sk("")), limit=2, consistent_read=True))
+        if not event.recipient and len(links) != 1:
+            unknown.append(event)
+        identified.append(replace(event, recipient=links[0].recipient_key) if len(links) == 1 else event)
+    if unknown:
+        raise BadRequest(f"the {unknown[0].provider} event names no recipient", [FieldError(
+            RECIPIENT_FIELD.get(unknown[0].provider, "recipient"),
+            "is required when the provider message id matches no recorded recipient")])
+    return identified
 
 
 def _pending_link(event: ProviderEvent, rkey: str) -> str | None:

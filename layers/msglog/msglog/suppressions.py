@@ -39,6 +39,7 @@ def item_key(tenant: str, rkey: str) -> tuple[str, str]:
 
 
 PROVIDER_ACTOR = "provider:"
+PROVIDER_SOURCE = "provider"  # the provider holds the address on its own list and would not send to it
 
 
 def show(item: Suppression) -> dict[str, Any]:
@@ -52,25 +53,29 @@ def show(item: Suppression) -> dict[str, Any]:
 def reason_for(event: ProviderEvent) -> str | None:
     """Why an event suppresses its recipient, if it does."""
     names = {f"{event.provider}:{event.provider_event}", f"{event.provider}:{event.provider_event}:{event.error_code}"}
+    if event.held:
+        return event.held
     if names & _INVALID_EVENTS:
         return "invalid"
     return {"bounced": "bounce", "complained": "complaint"}.get(event.event)
 
 
 def add_from_events(tenant: str, events: list[ProviderEvent]) -> int:
-    """Suppress the recipients of hard bounces, complaints and invalid addresses (first reason kept)."""
+    """Suppress the recipients of hard bounces, complaints, invalid addresses and of the events where
+    the provider would not send because it holds the address on its own list (first reason kept)."""
     added = 0
     for event in events:
         reason = reason_for(event)
         at = iso(event.timestamp) if event.timestamp else iso(now())
-        if reason and _add(tenant, event.recipient, reason, detail=event.reason, source=event.event_id,
-                           actor=f"{PROVIDER_ACTOR}{event.provider}", unless_reset_after=at):
+        source = PROVIDER_SOURCE if event.held else event.event_id
+        if reason and _add(tenant, event.recipient, reason, detail=event.reason, source=source,
+                           actor=f"{PROVIDER_ACTOR}{event.provider}", unless_reset_after=at, event_id=event.event_id):
             added += 1
     return added
 
 
 def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: str, actor: str,
-         unless_reset_after: str | None = None) -> bool:
+         unless_reset_after: str | None = None, event_id: str | None = None) -> bool:
     """Suppress `address`; with `unless_reset_after` (an automatic add) only if it is not
     suppressed yet, or was reset before that time."""
     rkey = _key(address)
@@ -86,7 +91,7 @@ def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: 
             return False
         raise
     audit.record(tenant, actor=actor, action="suppression.added", entity=f"suppression:{rkey}",
-                 details={"reason": reason, "source": source})
+                 details={"reason": reason, "source": source, **({"event_id": event_id} if event_id else {})})
     return True
 
 

@@ -20,7 +20,16 @@ from msglog import arrivals, ingest, ingestion_log, keys, parking, providers, su
 from msglog.auth import is_tenant_id
 from msglog.clock import now
 from msglog.config import config
-from msglog.errors import DomainError, NotFound, Unauthorized
+from msglog.errors import (
+    BadRequest,
+    DomainError,
+    Forbidden,
+    NotAcceptable,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from msglog.models import WebhookToken, condition_failed
 from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
 from msglog.telemetry import metrics
@@ -34,6 +43,21 @@ logger = Logger(child=True)
 TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 REFUSALS_LOGGED_PER_MINUTE = 10
 _refusals: dict[tuple[str, str], tuple[float, int]] = {}  # (tenant, provider) -> (minute started, refusals)
+
+
+# The status after which each provider stops retrying (docs/providers.md): a request that can never
+# be accepted gets it, not a 4xx the provider would send again for hours. SendGrid, Twilio and SNS
+# have none to give: they keep the 4xx (SNS and Twilio do not retry a 4xx; SendGrid does, 24 h).
+STOP_RETRYING = {"mailgun": NotAcceptable, "postmark": Forbidden}
+_NEVER_ACCEPTED = (BadRequest, PayloadTooLarge, UnsupportedMediaType)  # the same request fails the same way
+
+
+def answer_for(provider: str, error: BaseException) -> BaseException:
+    """`error` as the provider understands it: a permanent refusal in the status that stops its retries."""
+    stop = STOP_RETRYING.get(provider)
+    if stop and isinstance(error, _NEVER_ACCEPTED):
+        return stop(error.detail, error.errors, error.code)
+    return error
 
 
 def receive(provider: str, tenant: str, request: WebhookRequest,
@@ -70,10 +94,10 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
 def process(tenant: str, provider: str, module: Any, payload: Any, items: list[Any],
             request_id: str | None) -> dict[str, Any]:
     """Store a verified request's events (also what `replay` does with a parked request)."""
+    events = ingest.identify(tenant, [item for item in items if isinstance(item, ProviderEvent)])  # 400 first
     guard = getattr(module, "replay_guard", None)
     if guard:
         _remember_token(tenant, provider, *guard(payload))
-    events = [item for item in items if isinstance(item, ProviderEvent)]
     malformed = [item for item in items if isinstance(item, Malformed)]
     listed = ingestion_log.MAX_MALFORMED_KEPT  # the items the log lists: only theirs are kept whole
     malformed = [_kept(tenant, provider, item) for item in malformed[:listed]] + malformed[listed:]

@@ -50,6 +50,9 @@ class ProviderEvent:
     severity: str | None = None
     error_code: str | None = None
     subject: str | None = None
+    # The provider refused to send because the address is on its own suppression list: why
+    # ("bounce", "unsubscribe", "complaint"); msglog.suppressions puts it on ours too.
+    held: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -46,6 +46,8 @@ _SIMPLE = {
     "clicked": "clicked", "complained": "complained", "unsubscribed": "unsubscribed", "stored": "stored",
 }
 TOKEN = re.compile(r"[A-Za-z0-9]{1,256}")
+# Mailgun's reasons for not sending to an address on its own lists, and ours for suppressing it.
+HELD = {"suppress-bounce": "bounce", "suppress-unsubscribe": "unsubscribe", "suppress-complaint": "complaint"}
 _SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-complaint", "old", "espblock"})
 
 
@@ -153,6 +155,7 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         severity=text(data.get("severity"), 32),
         error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
         subject=text(headers.get("subject"), 998),
+        held=HELD.get(data.get("reason")) if name == "failed" and isinstance(data.get("reason"), str) else None,
     ), "the Mailgun event is malformed", {"provider_event": "event-data.event",
                                           "error_code": "event-data.delivery-status.code"})
 

@@ -128,6 +128,8 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
         severity=severity,
         error_code=str(type_code) if isinstance(type_code, int) and failed else None,
         subject=text(payload.get("Subject"), 998),
+        # Postmark deactivated the address after a hard bounce or a complaint, without saying which here.
+        held="bounce" if record == "Bounce" and payload.get("Type") == "InactiveRecipient" else None,
     ), "the Postmark record is malformed", {"provider_event": "Type"})
 
 

@@ -45,6 +45,8 @@ MAX_EVENTS = 5000
 _SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delivered", "open": "opened",
            "click": "clicked", "dropped": "dropped", "spamreport": "complained", "unsubscribe": "unsubscribed",
            "group_unsubscribe": "unsubscribed", "group_resubscribe": "unknown"}
+# SendGrid drops a message to an address on its own lists, saying which: ours for suppressing it.
+HELD = {"Bounced Address": "bounce", "Unsubscribed Address": "unsubscribe", "Spam Reporting Address": "complaint"}
 
 
 def read(request: WebhookRequest) -> list[Any]:
@@ -126,6 +128,7 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         severity=("temporary" if event == "deferred" else "permanent") if failed else None,
         error_code=text(data.get("status"), 32) if failed else None,
         subject=None,
+        held=HELD.get(data.get("reason")) if name == "dropped" and isinstance(data.get("reason"), str) else None,
     ), "a SendGrid event is malformed", {"provider_event": f"{where}.type" if name == "bounce" else f"{where}.event"})
 
 

@@ -10,8 +10,10 @@ StatusCallback to `…/v1/webhooks/twilio/<tenant>?message_id=<our id>` — the 
 so the message id in it can be trusted.
 
 Mapping: queued/accepted/scheduled → themselves (rank 1) · sending, sent → sent · delivered ·
-undelivered · failed · read · canceled. Twilio gives no event time (RawDlrDoneDate, minute
-precision, only on final states): without it the time is when we first saw the status.
+undelivered · failed · read · canceled. `To` may be absent (Twilio's documented example has none):
+the event's recipient is then the one its MessageSid was recorded for (msglog.ingest.identify).
+Twilio gives no event time (RawDlrDoneDate, minute precision, only on final states): without it
+the time is when we first saw the status.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         errors.append(FieldError("MessageSid", "is required"))
     if not status or not status.replace("_", "").isalpha() or len(status) > 32:
         errors.append(FieldError("MessageStatus", "is required (a Twilio status)"))
-    if not E164.match(to):
+    if to and not E164.match(to):  # absent in Twilio's own example: the SID finds the recipient (msglog.ingest)
         errors.append(FieldError("To", "must be an E.164 phone number"))
     if errors:
         raise BadRequest("the Twilio status callback is malformed", errors)
@@ -131,6 +133,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         reason=(_ERRORS.get(code, f"Twilio error {code}") if code else None) if failed or code else None,
         severity="permanent" if failed else None,
         error_code=code,
+        held="unsubscribe" if failed and code == "21610" else None,  # the recipient replied STOP
     ), "the Twilio status callback is malformed", {"provider_event": "MessageStatus", "event_id": "MessageSid"})
 
 
