@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +36,25 @@ def reset_function_state() -> None:
     cursor._keys_cache = None
     webhooks._refusals.clear()
     Entity._connection = None
+
+
+def free_port() -> int:
+    """A port nothing listens on now: for a stack a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def all_pages(api: Any, path: str, auth: Any = "default") -> tuple[list[dict[str, Any]], int]:
+    """Every page of the list at `path` (which has a query already): its rows and the items examined."""
+    items, cursor, examined = [], None, 0
+    while True:
+        reply = api.get(path + (f"&cursor={cursor}" if cursor else ""), auth=auth)
+        assert reply.status == 200, reply.json
+        items += reply.json["items"]
+        examined += reply.json["examined"]
+        if not (cursor := reply.json["next_cursor"]):
+            return items, examined
 
 
 def token(tenant: str = "acme", rights: tuple[str, ...] | list[str] = ("admin",), org_units: tuple[str, ...] = ("*",),

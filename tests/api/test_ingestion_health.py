@@ -184,16 +184,11 @@ def test_a_dry_run_reports_and_publishes_nothing(api, topic):
     assert len(everything.read()) == 1
 
 
-def test_two_runs_at_once_alert_once(api, topic, monkeypatch):
+def both_read_before_either_writes(monkeypatch):
+    """Two health-check runs at once: each reads the pair's history before either writes (moto applies
+    one request at a time, as DynamoDB applies each conditional write atomically)."""
     from moto.core.botocore_stubber import BotocoreStubber
 
-    from msglog import ingestion_health
-
-    onboard(api, "acme", "ops@acme.example")
-    everything = Inbox(topic)
-    traffic("acme", steady_until(this_hour() - 4 * HOUR))
-    # Both runs read the pair's history (no incident yet) before either writes; moto applies one
-    # request at a time, as DynamoDB applies each conditional write atomically.
     original, lock, barrier, waited = BotocoreStubber.__call__, threading.Lock(), threading.Barrier(2), set()
 
     def stub(self, event_name, request, **kwargs):
@@ -206,6 +201,15 @@ def test_two_runs_at_once_alert_once(api, topic, monkeypatch):
         return response
 
     monkeypatch.setattr(BotocoreStubber, "__call__", stub)
+
+
+def test_two_runs_at_once_alert_once(api, topic, monkeypatch):
+    from msglog import ingestion_health
+
+    onboard(api, "acme", "ops@acme.example")
+    everything = Inbox(topic)
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))
+    both_read_before_either_writes(monkeypatch)  # the pair's history, no incident yet
     results = []
     runs = [threading.Thread(target=lambda: results.append(
         ingestion_health.run(ingestion_health.options({}), time_left=lambda: 600_000))) for _ in range(2)]

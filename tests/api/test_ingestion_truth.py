@@ -12,6 +12,7 @@ from tests.api.test_ingestion_health import (  # noqa: F401  (topic: the fixture
     Inbox,
     alerts_log,
     attribute,
+    both_read_before_either_writes,
     check,
     later,
     onboard,
@@ -48,8 +49,6 @@ def test_an_ongoing_incident_alerts_again_each_day_until_it_recovers(api, topic)
 
 
 def test_two_runs_at_once_remind_once(api, topic, monkeypatch):
-    from moto.core.botocore_stubber import BotocoreStubber
-
     from msglog import ingestion_health
 
     onboard(api, "acme", "ops@acme.example")
@@ -58,18 +57,7 @@ def test_two_runs_at_once_remind_once(api, topic, monkeypatch):
     assert check(api)["opened"] == 1
     everything.read()
     # Both runs read the open incident before either writes (as in test_two_runs_at_once_alert_once).
-    original, lock, barrier, waited = BotocoreStubber.__call__, threading.Lock(), threading.Barrier(2), set()
-
-    def stub(self, event_name, request, **kwargs):
-        with lock:
-            response = original(self, event_name, request, **kwargs)
-        if event_name.endswith("dynamodb.Query") and b"HEALTH" in (request.body or b"") \
-                and threading.get_ident() not in waited:
-            waited.add(threading.get_ident())
-            barrier.wait(timeout=60)
-        return response
-
-    monkeypatch.setattr(BotocoreStubber, "__call__", stub)
+    both_read_before_either_writes(monkeypatch)
     results = []
     opts = ingestion_health.options({"now": later(25)})
     runs = [threading.Thread(target=lambda: results.append(

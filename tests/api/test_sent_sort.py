@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support import token
+from tests.support import all_pages, token
 
 BASE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SUBJECTS = ["Bus delay", "bus delay", "Absence", "absence notice", "Zoo trip", "Ab", "Ab c", "Abc", "Éclair day"]
@@ -15,17 +15,6 @@ STATUS_ORDER = {"scheduled": 0, "sent": 1, "canceled": 2, "error": 3}  # precede
 UNITS = ["north", "south", "west"]
 SENDERS = [{"id": "u9", "name": "Young, Ann"}, {"id": "u1", "name": "adams, Bo"}, {"id": "u5"}]
 
-
-def walk(api, path, auth="default"):
-    """Every page of `path`: the rows and the items examined."""
-    items, cursor, examined = [], None, 0
-    while True:
-        reply = api.get(path + (f"&cursor={cursor}" if cursor else ""), auth=auth)
-        assert reply.status == 200, reply.json
-        items += reply.json["items"]
-        examined += reply.json["examined"]
-        if not (cursor := reply.json["next_cursor"]):
-            return items, examined
 
 
 def stamp(at: datetime) -> str:
@@ -81,14 +70,14 @@ def expected(recorded, sort, order, keep=lambda m: True):
 def test_every_column_sorts_both_ways_over_a_range_larger_than_the_old_bound(sent, sort):
     api, recorded = sent
     for order in ("asc", "desc"):
-        items, examined = walk(api, f"/v1/messages?sort={sort}&order={order}&limit=7")
+        items, examined = all_pages(api, f"/v1/messages?sort={sort}&order={order}&limit=7")
         assert [i["message_id"] for i in items] == expected(recorded, sort, order), (sort, order)
         assert examined >= len(recorded)
 
 
 def test_subjects_order_case_and_prefixes_as_a_reader_expects(sent):
     api, _ = sent
-    items, _ = walk(api, "/v1/messages?sort=subject&order=asc&limit=50")
+    items, _ = all_pages(api, "/v1/messages?sort=subject&order=asc&limit=50")
     subjects = [i["subject"] for i in items if i["subject"]]
     firsts = list(dict.fromkeys(s.casefold() for s in subjects))
     assert firsts == ["ab", "ab c", "abc", "absence", "absence notice", "bus delay", "zoo trip", "éclair day"]
@@ -98,16 +87,16 @@ def test_subjects_order_case_and_prefixes_as_a_reader_expects(sent):
 def test_org_unit_scope_filters_and_a_date_range_apply_to_a_sorted_log(sent):
     api, recorded = sent
     north_south = token(rights=["logs:sent"], org_units=["north", "south"], sub="viewer")
-    items, _ = walk(api, "/v1/messages?sort=subject&order=desc&limit=4", auth=north_south)
+    items, _ = all_pages(api, "/v1/messages?sort=subject&order=desc&limit=4", auth=north_south)
     assert [i["message_id"] for i in items] == expected(recorded, "subject", "desc",
                                                           lambda m: m["org_unit"] in ("north", "south"))
 
     start, end = BASE + timedelta(hours=5), BASE + timedelta(hours=27)
     in_range = lambda m: start <= datetime.fromisoformat(m["created_at"]) <= end  # noqa: E731
-    items, _ = walk(api, f"/v1/messages?sort=sender&order=asc&limit=3&from={stamp(start)}&to={stamp(end)}")
+    items, _ = all_pages(api, f"/v1/messages?sort=sender&order=asc&limit=3&from={stamp(start)}&to={stamp(end)}")
     assert [i["message_id"] for i in items] == expected(recorded, "sender", "asc", in_range)
 
-    items, _ = walk(api, "/v1/messages?sort=scheduled_at&order=desc&limit=2&status=scheduled&category=ATTENDANCE")
+    items, _ = all_pages(api, "/v1/messages?sort=scheduled_at&order=desc&limit=2&status=scheduled&category=ATTENDANCE")
     assert [i["message_id"] for i in items] == expected(
         recorded, "scheduled_at", "desc", lambda m: m["status"] == "scheduled" and m["category"] == "Attendance")
     assert items
@@ -115,11 +104,11 @@ def test_org_unit_scope_filters_and_a_date_range_apply_to_a_sorted_log(sent):
 
 def test_a_filter_on_the_sorted_column_reads_only_its_rows(sent):
     api, recorded = sent
-    items, examined = walk(api, "/v1/messages?sort=status&order=asc&limit=50&status=Error")
+    items, examined = all_pages(api, "/v1/messages?sort=status&order=asc&limit=50&status=Error")
     errors = expected(recorded, "status", "asc", lambda m: m["status"] == "error")
     assert [i["message_id"] for i in items] == errors
     assert examined < len(recorded) // 2  # a key condition: the other statuses' rows are not read
-    items, _ = walk(api, "/v1/messages?sort=category&order=desc&limit=2&category=alerts&org_unit=west")
+    items, _ = all_pages(api, "/v1/messages?sort=category&order=desc&limit=2&category=alerts&org_unit=west")
     assert [i["message_id"] for i in items] == expected(
         recorded, "category", "desc", lambda m: m["category"] == "alerts" and m["org_unit"] == "west")
 
@@ -161,7 +150,7 @@ def test_more_than_a_thousand_messages_sort_in_both_orders_with_the_default_boun
     fanout.save_all(Message, metas)
     fanout.save_all(Message, copies)
     for order in ("asc", "desc"):
-        items, _ = walk(api, f"/v1/messages?sort=subject&order={order}&limit=200")
+        items, _ = all_pages(api, f"/v1/messages?sort=subject&order={order}&limit=200")
         assert [i["message_id"] for i in items] == expected(recorded, "subject", order), order
 
 
@@ -174,7 +163,7 @@ def test_messages_recorded_before_the_index_get_their_copies_from_the_operator_c
     for m in recorded:  # as before gsi7: META only
         for column in keys.SENT_SORT_COLUMNS:
             SortedMessage(keys.message_pk("acme", m["message_id"]), keys.sent_sort_item_sk(column)).delete()
-    assert walk(api, "/v1/messages?sort=subject")[0] == []
+    assert all_pages(api, "/v1/messages?sort=subject")[0] == []
     after, calls = None, 0
     while True:
         done = api.gateway.runtime.invoke("OperationsFunction", {"command": "index-sent-sorts", "tenant": "acme",
@@ -183,5 +172,5 @@ def test_messages_recorded_before_the_index_get_their_copies_from_the_operator_c
         if not (after := done["next"]):
             break
     assert calls >= 5
-    items, _ = walk(api, "/v1/messages?sort=subject&order=asc&limit=4")
+    items, _ = all_pages(api, "/v1/messages?sort=subject&order=asc&limit=4")
     assert [i["message_id"] for i in items] == expected(recorded, "subject", "asc")

@@ -7,20 +7,10 @@ import time
 
 import pytest
 
-from tests.support import mailgun_event, token
+from tests.support import all_pages, mailgun_event, token
 
 WRITER = token(rights=["messages:write"], sub="sender-1")
 
-
-def walk(api, path, auth="default"):
-    items, cursor, examined = [], None, 0
-    while True:
-        reply = api.get(path + (f"&cursor={cursor}" if cursor else ""), auth=auth)
-        assert reply.status == 200, reply.json
-        items += reply.json["items"]
-        examined += reply.json["examined"]
-        if not (cursor := reply.json["next_cursor"]):
-            return items, examined
 
 
 def bounce(address, message_id, at):
@@ -48,21 +38,21 @@ def family(api):
 
 
 def test_the_family_log_sorts_by_status_in_precedence_order(api, family):
-    items, examined = walk(api, "/v1/recipients/family:F1/messages?sort=status&limit=2")
+    items, examined = all_pages(api, "/v1/recipients/family:F1/messages?sort=status&limit=2")
     assert [(i["status"], i["subject"]) for i in items] == [  # highest rank first, then newest first
         ("clicked", "M5"), ("opened", "M3"), ("bounced", "M1"), ("delivered", "M4"), ("delivered", "M0"),
         ("queued", "M2")]
     assert examined == 6 * 3  # each page reads the range (6 deliveries) again
-    ascending, _ = walk(api, "/v1/recipients/family:F1/messages?sort=status&order=asc&limit=4")
+    ascending, _ = all_pages(api, "/v1/recipients/family:F1/messages?sort=status&order=asc&limit=4")
     assert [i["subject"] for i in ascending] == ["M2", "M0", "M4", "M1", "M3", "M5"]
 
 
 def test_the_family_log_sorts_by_recipient(api, family):
-    items, _ = walk(api, "/v1/recipients/family:F1/messages?sort=recipient&order=asc&limit=5")
+    items, _ = all_pages(api, "/v1/recipients/family:F1/messages?sort=recipient&order=asc&limit=5")
     assert [(i["address"], i["subject"]) for i in items] == [
         ("kid@example.com", "M1"), ("kid@example.com", "M3"), ("kid@example.com", "M4"),
         ("mum@example.com", "M0"), ("mum@example.com", "M2"), ("mum@example.com", "M5")]
-    sms_or_status, _ = walk(api, "/v1/recipients/family:F1/messages?sort=recipient&status=delivered")
+    sms_or_status, _ = all_pages(api, "/v1/recipients/family:F1/messages?sort=recipient&status=delivered")
     assert [i["subject"] for i in sms_or_status] == ["M0", "M4"]  # filters still apply; desc: mum first
 
 
@@ -98,16 +88,16 @@ def test_the_sent_log_sorts_by_status_and_the_event_log_by_recipient_and_event(a
     api.setup_tenant("acme")
     sent = api.record(subject="sent", recipients=[{"address": "b@example.com"}, {"address": "a@example.com"}])
     api.record(subject="later", status="scheduled", scheduled_at="2030-01-01T00:00:00Z")
-    items, _ = walk(api, "/v1/messages?sort=status&order=asc")
+    items, _ = all_pages(api, "/v1/messages?sort=status&order=asc")
     assert [i["status"] for i in items] == ["scheduled", "sent"]
     t = time.time()
     for n, (address, event) in enumerate([("b@example.com", "delivered"), ("a@example.com", "opened"),
                                           ("b@example.com", "clicked")]):
         api.mailgun(mailgun_event(event, address, message_id=sent, at=t + n))
-    by_recipient, _ = walk(api, "/v1/events?sort=recipient&order=asc&limit=1")
+    by_recipient, _ = all_pages(api, "/v1/events?sort=recipient&order=asc&limit=1")
     assert [(e["recipient"], e["event"]) for e in by_recipient] == [
         ("a@example.com", "opened"), ("b@example.com", "delivered"), ("b@example.com", "clicked")]
-    by_event, _ = walk(api, "/v1/events?sort=status")
+    by_event, _ = all_pages(api, "/v1/events?sort=status")
     assert [e["event"] for e in by_event] == ["clicked", "opened", "delivered"]
 
 
@@ -141,9 +131,9 @@ def test_a_narrow_right_sorts_only_what_it_sees(api):
             {"address": "kid@example.com", "role": "student"}, {"address": "mum@example.com", "role": "guardian"}]},
             auth=token(rights=["messages:write"], sub=sender))
     teacher = token(rights=["logs:recipient"], sub="sender-1")
-    items, _ = walk(api, "/v1/recipients/kid@example.com/messages?sort=status", auth=teacher)
+    items, _ = all_pages(api, "/v1/recipients/kid@example.com/messages?sort=status", auth=teacher)
     assert [i["subject"] for i in items] == ["sender-1"]
-    items, _ = walk(api, "/v1/recipients/mum@example.com/messages?sort=recipient", auth=teacher)
+    items, _ = all_pages(api, "/v1/recipients/mum@example.com/messages?sort=recipient", auth=teacher)
     assert items == []
 
 
@@ -168,20 +158,20 @@ def events(api_with):
 
 def test_the_event_log_sorts_by_person_and_subject_within_a_message_or_a_recipient(events):
     api, first, _ = events
-    in_message, _ = walk(api, f"/v1/events?sort=person_id&order=asc&limit=2&message_id={first}")
+    in_message, _ = all_pages(api, f"/v1/events?sort=person_id&order=asc&limit=2&message_id={first}")
     assert [(e["person_id"], e["event"]) for e in in_message] == [
         ("P-10", "delivered"), ("P-10", "opened"), ("p-20", "opened"), ("p-30", "delivered")]
-    descending, _ = walk(api, f"/v1/events?sort=person_id&order=desc&limit=3&message_id={first}")
+    descending, _ = all_pages(api, f"/v1/events?sort=person_id&order=desc&limit=3&message_id={first}")
     assert [(e["person_id"], e["event"]) for e in descending] == [
         ("p-30", "delivered"), ("p-20", "opened"), ("P-10", "opened"), ("P-10", "delivered")]
-    by_subject, _ = walk(api, "/v1/events?sort=subject&order=asc&limit=2&recipient=al@example.com")
+    by_subject, _ = all_pages(api, "/v1/events?sort=subject&order=asc&limit=2&recipient=al@example.com")
     assert [(e["subject"], e["event"]) for e in by_subject] == [
         ("Absence", "delivered"), ("Absence", "clicked"), ("bus delay", "delivered"), ("bus delay", "opened")]
 
 
 def test_the_event_log_sorts_a_narrow_range_and_refuses_a_wider_one_naming_sort(events):
     api, _, _ = events
-    everything, _ = walk(api, "/v1/events?sort=subject&order=desc&limit=4")  # 6 events: within the bound
+    everything, _ = all_pages(api, "/v1/events?sort=subject&order=desc&limit=4")  # 6 events: within the bound
     assert [e["subject"] for e in everything] == ["bus delay"] * 4 + ["Absence"] * 2
     for n in range(3):  # 9 events: more than the bound of 8
         api.mailgun(mailgun_event("clicked", "bo@example.com", at=time.time() + 10 + n))
@@ -199,15 +189,15 @@ def test_search_matches_any_text_a_row_shows(api):
     second = api.record(subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}])
     for q, subjects in [("lincoln", ["Bus delay"]), ("dexter", ["Bus delay"]), ("SCHED-77", ["Bus delay"]),
                         ("t1", ["Bus delay"])]:
-        items, _ = walk(api, f"/v1/messages?q={q}")
+        items, _ = all_pages(api, f"/v1/messages?q={q}")
         assert [i["subject"] for i in items] == subjects, q
     for q, subjects in [("west", ["Other"]), ("student", ["Bus delay"]), ("kid, jo", ["Other", "Bus delay"])]:
-        items, _ = walk(api, f"/v1/recipients/kid@example.com/messages?q={q}")
+        items, _ = all_pages(api, f"/v1/recipients/kid@example.com/messages?q={q}")
         assert [i["subject"] for i in items] == subjects, q
     t = time.time()
     api.mailgun(mailgun_event("failed", "kid@example.com", message_id=first, at=t, severity="temporary",
                               reason="generic", **{"delivery-status": {"message": "Mailbox full"}}))
     api.mailgun(mailgun_event("delivered", "kid@example.com", message_id=second, at=t + 1))
     for q, count in [("mailbox", 1), ("mailgun", 2)]:  # the reason; the provider
-        items, _ = walk(api, f"/v1/events?q={q}")
+        items, _ = all_pages(api, f"/v1/events?q={q}")
         assert len(items) == count, (q, items)

@@ -314,6 +314,9 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
              auth=token(rights=["messages:write"]))
     assert api.post("/v1/messages", {"channel": "email", "recipients": [{"address": "c@example.com"}]},
                     auth=token(rights=["messages:write"]), headers={"Idempotency-Key": "k"}).status == 201
+    later = api.record(status="scheduled", scheduled_at="2026-12-31T08:00:00Z")  # canceled: its recipients too
+    assert api.call("PATCH", f"/v1/messages/{later}", {"status": "canceled"},
+                    auth=token(rights=["messages:write"])).status == 200
     for event in ("opened", "opened"):
         api.mailgun(mailgun_event(event, "b@example.com", message_id=message_id, event_id="same-event"))
     api.mailgun(mailgun_event("clicked", "c@example.com", provider_message_id="unknown@mg"))

@@ -9,7 +9,6 @@ once from CLIENTS threads released together; the end states (counters, statuses,
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,17 +23,12 @@ import pytest
 import requests
 
 from local.template import ROOT
-from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, token
+from tests.support import MAILGUN_KEY, free_port, mailgun_event, mailgun_payload, token
 
 pytestmark = pytest.mark.stack
 CLIENTS = 8
 TENANT = "race"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

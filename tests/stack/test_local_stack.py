@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ import pytest
 import requests
 
 from local.template import ROOT
-from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, token, vectors
+from tests.support import MAILGUN_KEY, free_port, mailgun_event, mailgun_payload, token, vectors
 
 pytestmark = pytest.mark.stack
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

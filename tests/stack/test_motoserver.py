@@ -4,22 +4,17 @@ one cancelled transaction put back a copy of the table that undoes another's wri
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import boto3
 import pytest
 
 from local.motoserver import AtomicMotoServer
+from tests.support import free_port
 
 pytestmark = pytest.mark.stack
 CLIENTS = 8
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_conditional_transaction_from_many_clients_at_once_is_applied_once():
