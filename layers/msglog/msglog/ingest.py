@@ -16,7 +16,6 @@ it (`link_pending`). Both sides write first and read second, so one of them alwa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -102,7 +101,7 @@ def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
 # What storing events reads of their deliveries (_attach, outcomes, statuses, first failures) and of the events
 # already stored: a delivery's names, address, fields and status are neither parsed nor sent.
 LOOKED_UP = ("pk", "sk", "type", "message_id", "recipient_key", "subject", "channel", "person_id", "org_unit",
-             "failed_at", "left_at", "stats_pk", "stats_sk", "status_precedence", "last_event_at")
+             "failed_at", "stats_pk", "stats_sk", "status_precedence", "last_event_at")
 
 
 def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
@@ -198,8 +197,6 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     fanout.save_all(DeliveryEvent, new)
     _raise_statuses(tenant, [a for a in unique if a.delivery], read_at)
     _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
-    _count_first([a for a in unique if a.delivery and stats.has_left(a.event.event)], stats.count_left,
-                 lambda delivery: delivery.left_at is None and delivery.failed_at is None)
     linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
     outcomes = []
     for arrival in arrivals:
@@ -344,23 +341,17 @@ def change_of(delivery: Delivery, item: DeliveryEvent) -> statuses.Change:
 
 def _count_failures(failures: list[_Arrival]) -> None:
     """A delivery's first failure counts in the account statistics (once, however often retried)."""
-    _count_first(failures, stats.count_failure, lambda delivery: delivery.failed_at is None)
-
-
-def _count_first(arrivals: list[_Arrival], count: Callable[[Delivery, str], None],
-                 uncounted: Callable[[Delivery], bool]) -> None:
-    """`count` each delivery's earliest of `arrivals` once, if the delivery as read is still `uncounted`."""
     first: dict[tuple[str, str], _Arrival] = {}
-    for arrival in arrivals:
+    for arrival in failures:
         key = (arrival.delivery.pk, arrival.delivery.sk)
         earlier = key not in first or arrival.item.timestamp < first[key].item.timestamp
-        if uncounted(arrival.delivery) and earlier:
+        if arrival.delivery.failed_at is None and earlier:
             first[key] = arrival
     by_counter: dict[tuple[str, str], list[_Arrival]] = {}
     for arrival in first.values():
         by_counter.setdefault((arrival.delivery.stats_pk, arrival.delivery.stats_sk), []).append(arrival)
     # one counter's transactions one after the other: at once, DynamoDB would cancel them as conflicting
-    fanout.each(lambda arrivals: [count(a.delivery, a.item.timestamp) for a in arrivals],
+    fanout.each(lambda arrivals: [stats.count_failure(a.delivery, a.item.timestamp) for a in arrivals],
                 list(by_counter.values()))
 
 
@@ -420,8 +411,6 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True,
                 changes.append((rkey, change_of(delivery, item)))
             if stats.is_failure(item.event):
                 stats.count_failure(delivery, item.timestamp)
-            elif stats.has_left(item.event):
-                stats.count_left(delivery, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
             if statuses_too and sk not in shown:

@@ -271,7 +271,6 @@ class Delivery(Entity, discriminator="delivery"):
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
     stats_sk = UnicodeAttribute(null=True)
     failed_at = UnicodeAttribute(null=True)  # set once, when it is first counted as failed
-    left_at = UnicodeAttribute(null=True)  # set once, when it is first counted as sent (it left: msglog.stats)
     erased_at = UnicodeAttribute(null=True)  # the recipient was erased: address a pseudonym, no name or fields
 
 
@@ -461,7 +460,6 @@ class StatsCounter(Entity, discriminator="stats"):
     messages = NumberAttribute(default=0)
     recipients = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
-    sent = NumberAttribute(null=True)  # deliveries that left and have not failed since; absent before issue 18
     senders = UnicodeSetAttribute(null=True)
     lists = UnicodeSetAttribute(null=True)
 

@@ -1,15 +1,10 @@
 """Account statistics (seed 002's account logs): messages, recipients and failures per day,
 channel and campaign, in the tenant's time zone; an enterprise sees its linked customers'.
 
-Counters are kept as messages are recorded and as providers report events, never computed by
+Counters are kept as messages are recorded and as providers report failures, never computed by
 reading deliveries. Each is counted exactly once however often providers retry: a message's
 counts are added in the same transaction that first stores the message, and a failure in the
 same transaction that first marks its delivery failed (`failed_at`, set once).
-
-`sent` counts deliveries that left (seed 002: sent, delivered, opened/read, clicked, unsubscribed,
-complained), in the transaction that first marks the delivery so (`left_at`, set once, never after a
-failure); a delivery that fails after it left moves from `sent` to `failed` in the failure's
-transaction. `pending` (accepted, queued, scheduled, deferred) is what is neither.
 """
 
 from __future__ import annotations
@@ -37,16 +32,8 @@ CHANNELS = ("email", "sms", "push")
 _TYPED = StatsCounter.type.set(StatsCounter)  # an update may create the counter: give it its item type
 
 
-LEFT = frozenset({"sent", "delivered", "opened", "read", "clicked", "unsubscribed", "complained"})
-
-
 def is_failure(status: str) -> bool:
     return rank(status) == FAILURE_RANK
-
-
-def has_left(status: str) -> bool:
-    """Whether `status` says the provider took the message and it left the server."""
-    return status in LEFT
 
 
 def campaign_of(message: Message) -> str:
@@ -100,38 +87,15 @@ def add_recipients(message: Message, count: int) -> None:
 
 
 def count_failure(delivery: Delivery, at: str) -> None:
-    """The first failure of a delivery counts; retried and later failures do not. One that had left
-    (`left_at`) leaves `sent` in the same transaction. Two tries: a delivery first read as not left
-    may have been counted as left meanwhile (`left_at` is never removed, so the second try holds)."""
+    """The first failure of a delivery counts; retried and later failures do not."""
     if not delivery.stats_pk or delivery.failed_at:
-        return
-    left = bool(delivery.left_at)
-    for _ in range(2):
-        counter = [_TYPED, StatsCounter.failed.add(1)] + ([StatsCounter.sent.add(-1)] if left else [])
-        was_left = Delivery.left_at.exists() if left else Delivery.left_at.does_not_exist()
-        try:
-            with _transaction() as transaction:
-                transaction.update(Delivery(delivery.pk, delivery.sk), actions=[Delivery.failed_at.set(at)],
-                                   condition=Delivery.pk.exists() & Delivery.failed_at.does_not_exist() & was_left)
-                transaction.update(StatsCounter(delivery.stats_pk, delivery.stats_sk), actions=counter)
-            return
-        except TransactWriteError as error:
-            if not _already_done(error):
-                raise
-        left = not left
-
-
-def count_left(delivery: Delivery, at: str) -> None:
-    """The first status of a delivery that says it left counts as sent, unless it failed first."""
-    if not delivery.stats_pk or delivery.left_at or delivery.failed_at:
         return
     try:
         with _transaction() as transaction:
-            transaction.update(Delivery(delivery.pk, delivery.sk), actions=[Delivery.left_at.set(at)],
-                               condition=Delivery.pk.exists() & Delivery.left_at.does_not_exist()
-                               & Delivery.failed_at.does_not_exist())
+            transaction.update(Delivery(delivery.pk, delivery.sk), actions=[Delivery.failed_at.set(at)],
+                               condition=Delivery.pk.exists() & Delivery.failed_at.does_not_exist())
             transaction.update(StatsCounter(delivery.stats_pk, delivery.stats_sk),
-                               actions=[_TYPED, StatsCounter.sent.add(1)])
+                               actions=[_TYPED, StatsCounter.failed.add(1)])
     except TransactWriteError as error:
         if not _already_done(error):
             raise
@@ -203,9 +167,7 @@ def _counts(counters: list[StatsCounter]) -> dict[str, int]:
     messages = sum(int(c.messages) for c in counters)
     recipients = sum(int(c.recipients) for c in counters)
     failed = sum(int(c.failed) for c in counters)
-    sent = sum(int(c.sent or 0) for c in counters)
-    return {"messages": messages, "recipients": recipients, "sent": sent, "failed": failed,
-            "pending": recipients - sent - failed}
+    return {"messages": messages, "recipients": recipients, "sent": recipients - failed, "failed": failed}
 
 
 def _by_channel(counters: list[StatsCounter]) -> dict[str, dict[str, int]]:
