@@ -212,6 +212,10 @@ def test_erasure_racing_ingestion_leaves_nothing_of_the_address(base):
         webhook = partial(send_one, base, events)
         erase = partial(requests.delete, f"{base}/v1/people/{person}", headers=_auth(), timeout=120)
         replies = run([webhook] * len(events) + [erase])
+        for _ in range(5):  # 202: events kept changing her deliveries as they moved; a client repeats
+            if replies[-1].status_code != 202:
+                break
+            replies[-1] = erase()
         assert [r.status_code for r in replies] == [200] * len(replies), [r.text for r in replies]
         if run is in_series:  # the events were stored before the erasure: it had them to erase
             assert [r.json()["outcomes"] for r in replies[:-1]] == [{"LOG_OK": 1}] * (len(replies) - 1)

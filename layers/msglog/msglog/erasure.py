@@ -73,6 +73,7 @@ logger = Logger(child=True)
 BUDGET_SECONDS = 15.0  # no new batch after this (ERASURE_BUDGET_SECONDS): the batch under way and the audit fit in 29 s
 BATCH_SIZE = 25  # deliveries per batch (ERASURE_BATCH_SIZE, 1-100: one BatchGetItem)
 RESERVE_MS = 10_000  # nor when the Lambda has less than this left
+PASSES = 3  # walks of the person's index a call makes while deliveries change under it (then 202: repeat)
 CALL_WINDOW = timedelta(minutes=2)  # a call's moves end within this of its start (PeopleFunction: 29 s at most)
 EVENT_SLACK = timedelta(days=31)  # events stamped before their message's send date by up to this are found
 EVENTS_PER_TRANSACTION = 50  # 100 actions: each event's delete and put
@@ -114,15 +115,20 @@ def erase(caller: Caller, person_id: str, time_left: Callable[[], int]) -> dict[
     if not found and not _known(run):
         raise NotFound("no such person")  # only this tenant's keys are ever read: another's persons stay unseen
     complete = False
+    passes = 1
     try:
         while True:
             if found:
                 run.salt = run.salt or _begin(run)
                 _batch(run, found)
+            out_of_time = time.monotonic() - started >= budget or time_left() < RESERVE_MS
             if position is None:
                 complete = not run.skipped
-                break
-            if time.monotonic() - started >= budget or time_left() < RESERVE_MS:
+                if complete or passes == PASSES or out_of_time:
+                    break
+                # deliveries an event changed while they moved are still in the index: once more, from the top
+                passes, run.skipped = passes + 1, 0
+            elif out_of_time:
                 break
             found, position = _page(index, batch_size, position)
     except Exception as error:
