@@ -24,18 +24,10 @@ STATUS_WRITER = frozenset({"StatusFunction"})  # template.yaml: the StatusChange
 
 def reset_function_state() -> None:
     """What a fresh Lambda container would not have: cached settings, keys, clients, connections."""
-    from msglog import arrivals, aws, config, cursor, tenants, webhooks
-    from msglog.models import Entity
+    from msglog import arrivals, aws, config, cursor, models, tenants, webhooks
 
-    config.config.cache_clear()
-    arrivals.forget()
-    aws.client.cache_clear()
-    tenants._settings_cache.clear()
-    tenants._credentials_cache.clear()
-    tenants._registered.clear()
-    cursor._keys_cache = None
-    webhooks._refusals.clear()
-    Entity._connection = None
+    for module in (config, arrivals, aws, tenants, cursor, webhooks, models):
+        module.reset()
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from msglog import auth, tenants
+from msglog import auth, tenant_admin, tenants
 from msglog.http import caller, create_app, entrypoint, parse
 from msglog.schemas import CREDENTIALS, Provider, TenantPatch
 
@@ -52,7 +52,7 @@ def get_tenant() -> dict[str, Any]:
 def patch_tenant(changes: Annotated[TenantPatch, Body()]) -> dict[str, Any]:
     who = caller(app)
     who.require("admin")
-    return _settings(tenants.update_settings(who, changes.model_dump(exclude_unset=True, exclude_none=True)))
+    return _settings(tenant_admin.update_settings(who, changes.model_dump(exclude_unset=True, exclude_none=True)))
 
 
 @app.put("/v1/providers/<provider>")
@@ -62,8 +62,8 @@ def put_provider(provider: Annotated[Provider, Path()], body: Annotated[dict[str
     given = parse(CREDENTIALS[provider], body).model_dump()
     keep_previous = bool(given.pop("keep_previous", False))
     name = given.pop("name", None)  # not a secret: kept in clear beside them
-    item = tenants.put_credentials(who, provider, given, keep_previous=keep_previous,
-                                   topic_arns=given.get("topic_arns"), name=name)
+    item = tenant_admin.put_credentials(who, provider, given, keep_previous=keep_previous,
+                                        topic_arns=given.get("topic_arns"), name=name)
     return {"provider": provider, "name": item.name, "keys": item.key_count, "updated_at": item.updated_at,
             "updated_by": item.updated_by}
 

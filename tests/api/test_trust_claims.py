@@ -128,13 +128,13 @@ def test_cursors_are_opaque_and_open_across_a_key_rotation(api):
     previous = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
     secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"current": "new-key-0002",
                                                                          "previous": [previous]}))
-    cursor._keys_cache = None  # the five minutes a container keeps the keys are over
+    cursor.reset()  # the five minutes a container keeps the keys are over
     page = api.get(f"/v1/messages?limit=1&cursor={old}").json
     assert [m["message_id"] for m in page["items"]] == [ids[2]]
     fresh = page["next_cursor"]
     assert api.get(f"/v1/messages?limit=1&cursor={fresh}").json["items"][0]["message_id"] == ids[1]
     secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"current": "new-key-0002"}))
-    cursor._keys_cache = None
+    cursor.reset()
     assert api.get(f"/v1/messages?limit=1&cursor={old}").fields == ["cursor"]  # the retired key's cursor
     assert api.get(f"/v1/messages?limit=1&cursor={fresh}").status == 200
     flipped = fresh[:10] + ("A" if fresh[10] != "A" else "B") + fresh[11:]

@@ -70,7 +70,7 @@ def add(tenant: str, provider: str, hour: str, requests: int, events: int) -> No
     ])
 
 
-def forget() -> None:
+def reset() -> None:
     """What a new container starts without (tests start each function cold)."""
     _unwritten.clear()
     _written.clear()

@@ -10,7 +10,7 @@ from msglog.provenance import SERVICE
 
 
 def record(tenant: str, *, actor: str, action: str, entity: str, details: dict[str, Any] | None = None) -> None:
-    from msglog import records  # the audit log's writer; imported late, records imports the views
+    from msglog import records  # the audit log's writer, on first use: the webhook path imports this module, never audits
 
     records.write(tenant, "audit", actor_id=actor, action=action, entity=entity, source=SERVICE,
                   details={k: v for k, v in (details or {}).items() if v is not None} or None)

@@ -31,3 +31,6 @@ def client(service: str, region: str | None = None, signature_version: str | Non
 def _forget_clients() -> None:
     # Clients hold the credentials resolved before the snapshot: a restored copy resolves its own.
     client.cache_clear()
+
+
+reset = _forget_clients  # tests: a fresh container makes its own clients

@@ -70,3 +70,6 @@ def config() -> Config:
 def _reread_config() -> None:
     # Read once per process: a restored copy reads its own environment.
     config.cache_clear()
+
+
+reset = _reread_config  # tests: a fresh container reads the environment they set

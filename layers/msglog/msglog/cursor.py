@@ -114,3 +114,6 @@ def _forget_keys() -> None:
     # The expiry is a monotonic time of the snapshotted process: meaningless in a restored copy.
     global _keys_cache
     _keys_cache = None
+
+
+reset = _forget_keys  # tests: a fresh container, or the five minutes it keeps the keys are over

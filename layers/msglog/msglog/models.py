@@ -507,3 +507,8 @@ def _forget_dynamodb_credentials() -> None:
         connection = Entity._connection.connection
         connection._client = None
         connection.session._credentials = None
+
+
+def reset() -> None:
+    """Tests: a fresh container opens its own DynamoDB connection (to the endpoint they set)."""
+    Entity._connection = None

@@ -1,4 +1,6 @@
-"""One page of a log view, read from one or more key ranges (shards) and merged.
+"""One page of a log view, read from one or more key ranges (shards) and merged; and how every list
+view serves it (`serve_page`: key order or a bounded sort, the signed cursor, row filters). Below the
+views and the tenant's logs that use it.
 
 Each source is a single Query on one partition of the table or an index. A page reads each
 source at most `budget` items, keeps what `keep` accepts, and merges the sources by their sort
@@ -14,7 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from msglog import cursor
+from msglog.auth import Caller
+from msglog.config import config
+from msglog.errors import BadRequest, FieldError, invalid
 from msglog.fanout import BATCH_GET_MAX
+from msglog.listing import ListQuery
 
 DONE = "done"
 
@@ -141,3 +148,92 @@ def hydrated(model: Any, query: Callable[..., Iterable[Any]]) -> Callable[..., I
 def _items(model: Any, wanted: list[tuple[str, str]]) -> list[Any]:
     by_key = {(item.pk, item.sk): item for item in model.batch_get(wanted)}
     return [by_key[key] for key in wanted if key in by_key]
+
+
+# ------------------------------------------------------------------ serving a view's page
+SortKey = Callable[[Any], list[Any]]  # a row's sort values, for sort=recipient|status and the like
+Finish = Callable[[list[Any], list[dict[str, Any]]], Any]  # adds to a page's rows what their items do not hold
+
+
+def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[Source],
+               keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
+               sorts: dict[str, SortKey] | None = None,
+               finish: Finish | None = None) -> dict[str, Any]:
+    """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`);
+    `finish(items, rows)` adds to the page's rows what they need beyond their items (msglog.rows)."""
+    if query.sort != "date" and query.sort not in (sorts or {}):
+        raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
+    if query.sort == "date":
+        return key_order_page(caller, view, query, sources, keep, show, finish)
+    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
+    return _page(caller, view, query, items, position, examined, show, finish)
+
+
+def key_order_page(caller: Caller, view: str, query: ListQuery, sources: list[Source],
+                   keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
+                   finish: Finish | None = None) -> dict[str, Any]:
+    """One page in the sources' own key order (each a Query, merged): any number of items, `page_budget` a source."""
+    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    page = read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
+                      budget=config().page_budget)
+    return _page(caller, view, query, page.items, page.position, page.examined, show, finish)
+
+
+def _page(caller: Caller, view: str, query: ListQuery, items: list[Any], position: Any, examined: int,
+          show: Callable[[Any], dict[str, Any]], finish: Finish | None) -> dict[str, Any]:
+    shown = [show(item) for item in items]
+    if finish and items:
+        finish(items, shown)
+    next_cursor = cursor.encode(position, tenant=caller.tenant, view=view, query=query.bound()) if position else None
+    return {"items": shown, "next_cursor": next_cursor, "examined": examined}
+
+
+def sorted_page(sources: list[Source], keep: Callable[[Any], bool], key: SortKey, query: ListQuery,
+                position: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None, int]:
+    """A page in an order that is not the view's key order: every item of the range is read (at most
+    `sort_max_items`, 1,000: ~1 MB, ~125 RCU; else 400 naming `sort`), sorted by `key` then by the
+    item's own key, and cut after the last row of the previous page (the cursor keeps that row's sort
+    key, not an offset: a row that did not change is never repeated or skipped). Each page reads the
+    range again."""
+    cap = config().sort_max_items
+    items, examined, complete = read_all(sources, cap=cap)
+    if not complete:
+        raise BadRequest(f"sort={query.sort} reads every item of the range, at most {cap:,}, and this range holds "
+                         "more: narrow from/to (or name one message_id or recipient where the view takes them), "
+                         "or sort by date",
+                         [FieldError("sort", f"needs a range of at most {cap:,} items; narrow from/to")])
+    ranked = sorted(((key(item) + [item.pk, item.sk], item) for item in items if keep(item)),
+                    key=lambda pair: pair[0], reverse=query.descending)
+    if position:
+        after = position["after"]
+        ranked = [pair for pair in ranked if (pair[0] < after if query.descending else pair[0] > after)]
+    shown = ranked[:query.limit]
+    return [item for _, item in shown], {"after": shown[-1][0]} if len(ranked) > len(shown) else None, examined
+
+
+def matches_text(q: str | None, *values: Any) -> bool:
+    if not q:
+        return True
+    needle = q.casefold()
+    return any(needle in str(v).casefold() for v in values if v is not None)
+
+
+def matches_row(q: str | None, row: Any) -> bool:
+    """`q` in any text the row shows (seed 001's "search any field"): what the caller sees, and nothing more
+    (a merge field's value only where the row shows values)."""
+    return not q or any(q.casefold() in text.casefold() for text in _texts(row))
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for v in value.values() for text in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [text for v in value for text in _texts(v)]
+    return []
+
+
+def equals(expected: str | None, actual: Any) -> bool:
+    return expected is None or (actual is not None and str(actual).casefold() == expected.casefold())

@@ -24,7 +24,6 @@ from msglog.errors import BadRequest, FieldError, Forbidden
 from msglog.listing import ListQuery
 from msglog.models import LoginSummary, LogRecord, condition_failed
 from msglog.tenants import display_name, feed_shards, settings
-from msglog.views import equals, matches_text, serve_page
 
 if TYPE_CHECKING:  # bodies the handler validated; every API call's log line comes through here, without them
     from msglog.schemas import ActivityIn, LoginIn, PanelIn, TransactionIn
@@ -176,17 +175,17 @@ def view(caller: Caller, name: str, query: ListQuery, tenants: list[str] | None 
         return (
             isinstance(r, LogRecord)
             and (r.org_unit is None or caller.sees_org_unit(r.org_unit))
-            and equals(f("action") or f("type"), r.action) and equals(f("status"), r.status)
-            and equals(f("method"), r.method) and equals(f("ip"), r.ip)
-            and (f("actor") is None or any(equals(f("actor"), v) for v in (r.actor_id, r.actor_name, r.actor_email)))
-            and matches_text(query.q, r.action, r.entity, r.actor_name, r.actor_email, r.actor_id, r.ip, r.url,
+            and pages.equals(f("action") or f("type"), r.action) and pages.equals(f("status"), r.status)
+            and pages.equals(f("method"), r.method) and pages.equals(f("ip"), r.ip)
+            and (f("actor") is None or any(pages.equals(f("actor"), v) for v in (r.actor_id, r.actor_name, r.actor_email)))
+            and pages.matches_text(query.q, r.action, r.entity, r.actor_name, r.actor_email, r.actor_id, r.ip, r.url,
                              r.status, r.country, r.state, r.city, r.details and str(r.details.as_dict()))
         )
 
     show = _show(kind)
     if tenants:
         show = _of_customer(show)
-    page = serve_page(caller, f"log:{name}", query, sources, keep, show)
+    page = pages.serve_page(caller, f"log:{name}", query, sources, keep, show)
     if kind == "login":
         _with_last_logins(caller.tenant, page["items"])
     return page

@@ -1,4 +1,5 @@
-"""Tenant settings and provider credentials.
+"""Tenant settings and provider credentials, as every path reads them (cached in the function).
+Changing them is tenant administration (msglog.tenant_admin).
 
 Credentials are encrypted with the service's KMS key, the tenant and provider as encryption
 context (a ciphertext copied to another tenant's item does not decrypt), and kept in the
@@ -15,8 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from msglog import alerts, audit, keys
-from msglog.auth import Caller
+from msglog import keys
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings, condition_failed
@@ -72,62 +72,16 @@ def registered(start: str = "") -> Iterator[str]:
         yield from (t.tenant_id for t in RegisteredTenant.query(keys.TENANTS_PK, RegisteredTenant.sk < start))
 
 
-def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
-    item = settings(caller.tenant, fresh=True)
-    previous = alerts.readdress(caller.tenant, item, changes.get("alert_email"))  # subscribed before it is saved
-    for name, value in changes.items():
-        setattr(item, name, value)
-    item.updated_at, item.updated_by = iso(now()), caller.sub
-    item.save()
-    _settings_cache.pop(caller.tenant, None)
-    alerts.release(caller.tenant, previous)
-    register(caller.tenant)
-    audit.record(caller.tenant, actor=caller.sub, action="tenant.settings_changed", entity="tenant",
-                 details={name: str(value) for name, value in changes.items()})
-    return item
-
-
-def _context(tenant: str, provider: str) -> dict[str, str]:
+def encryption_context(tenant: str, provider: str) -> dict[str, str]:
     return {"tenant_id": tenant, "provider": provider}
 
 
-def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, keep_previous: bool,
-                    topic_arns: list[str] | None = None, name: str | None = None) -> ProviderCredentials:
-    """Store `secret` as the provider's current credentials; with keep_previous the old ones stay
-    accepted too (key rotation: both verify until the next change). `name`: the gateway name the logs
-    show (None keeps the one given before: a key rotation need not repeat it)."""
-    from msglog.aws import client
-
-    versions = [secret]
-    if keep_previous:
-        versions += (credentials(caller.tenant, provider, fresh=True) or [])[:1]
-    blob = client("kms").encrypt(
-        KeyId=config().provider_key_id,
-        Plaintext=json.dumps({"versions": versions}).encode(),
-        EncryptionContext=_context(caller.tenant, provider),
-    )["CiphertextBlob"]
-    if name is None:
-        name = _gateway_name(caller.tenant, provider)
-    item = ProviderCredentials(
-        keys.tenant_pk(caller.tenant), keys.provider_sk(provider), provider=provider, name=name, ciphertext=blob,
-        key_count=len(versions), topic_arns=set(topic_arns) if topic_arns else None,
-        updated_at=iso(now()), updated_by=caller.sub,
-    )
-    item.save()
-    _credentials_cache.pop((caller.tenant, provider), None)
-    register(caller.tenant)
-    audit.record(caller.tenant, actor=caller.sub, action="provider.credentials_changed", entity=f"provider:{provider}",
-                 details={"keys": len(versions), "kept_previous": keep_previous,  # never the secret itself
-                          **({"name": name} if name else {})})
-    return item
-
-
-def _gateway_name(tenant: str, provider: str) -> str | None:
-    try:
-        return ProviderCredentials.get(keys.tenant_pk(tenant), keys.provider_sk(provider),
-                                       attributes_to_get=["name"]).name
-    except ProviderCredentials.DoesNotExist:
-        return None
+def forget(tenant: str, provider: str | None = None) -> None:
+    """Drop this function's cached copy of the tenant's settings (or of one provider's credentials): changed."""
+    if provider is None:
+        _settings_cache.pop(tenant, None)
+    else:
+        _credentials_cache.pop((tenant, provider), None)
 
 
 def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict[str, Any]] | None:
@@ -142,7 +96,7 @@ def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict
     from msglog.aws import client
 
     plaintext = client("kms").decrypt(
-        CiphertextBlob=item.ciphertext, EncryptionContext=_context(tenant, provider)
+        CiphertextBlob=item.ciphertext, EncryptionContext=encryption_context(tenant, provider)
     )["Plaintext"]
     versions = json.loads(plaintext)["versions"]
     _credentials_cache[(tenant, provider)] = (time.monotonic() + CREDENTIALS_TTL_SECONDS, versions)
@@ -158,3 +112,9 @@ def _forget_tenants() -> None:
     # Expiries are monotonic times of the snapshotted process; the entries may be stale by now.
     _settings_cache.clear()
     _credentials_cache.clear()
+
+
+def reset() -> None:
+    """Forget everything this module holds, as a fresh function would (tests: each starts on a new table)."""
+    _forget_tenants()
+    _registered.clear()

@@ -6,7 +6,7 @@ is a bounded filter: a page examines at most `page_budget` (500) items per sourc
 examined, so a rare filter value costs more pages, never an unbounded read. `sort=date` is each
 view's key order; the sent log's other columns have an index of their own (msglog.sent_sorts);
 `sort=recipient|status` and the like, where a view offers them (`sorts`), read the whole range up to
-a bound and sort it (`sorted_page`); elsewhere a sort is a 400 naming `sort`.
+a bound and sort it (`pages.sorted_page`); elsewhere a sort is a 400 naming `sort`.
 """
 
 from __future__ import annotations
@@ -33,97 +33,6 @@ from msglog.tenants import configured_providers, feed_shards, settings
 
 DETAIL_EVENTS = 100
 MAX_SEARCH_PAGES = 8  # a narrow right looks this far (8 × page_budget per shard) for a recipient it shows
-
-
-Finish = Callable[[list[Any], list[dict[str, Any]]], Any]  # adds to a page's rows what their items do not hold
-
-
-def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
-               keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
-               sorts: dict[str, SortKey] | None = None,
-               finish: Finish | None = None) -> dict[str, Any]:
-    """One page in the view's key order (sort=date), or in one of `sorts` (bounded: `sorted_page`);
-    `finish(items, rows)` adds to the page's rows what they need beyond their items (msglog.rows)."""
-    if query.sort != "date" and query.sort not in (sorts or {}):
-        raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
-    if query.sort == "date":
-        return key_order_page(caller, view, query, sources, keep, show, finish)
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
-    items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
-    return _page(caller, view, query, items, position, examined, show, finish)
-
-
-def key_order_page(caller: Caller, view: str, query: ListQuery, sources: list[pages.Source],
-                   keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
-                   finish: Finish | None = None) -> dict[str, Any]:
-    """One page in the sources' own key order (each a Query, merged): any number of items, `page_budget` a source."""
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
-    page = pages.read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
-                      budget=config().page_budget)
-    return _page(caller, view, query, page.items, page.position, page.examined, show, finish)
-
-
-def _page(caller: Caller, view: str, query: ListQuery, items: list[Any], position: Any, examined: int,
-          show: Callable[[Any], dict[str, Any]], finish: Finish | None) -> dict[str, Any]:
-    shown = [show(item) for item in items]
-    if finish and items:
-        finish(items, shown)
-    next_cursor = cursor.encode(position, tenant=caller.tenant, view=view, query=query.bound()) if position else None
-    return {"items": shown, "next_cursor": next_cursor, "examined": examined}
-
-
-# ------------------------------------------------------------------ sort=recipient|status
-SortKey = Callable[[Any], list[Any]]
-
-
-def sorted_page(sources: list[pages.Source], keep: Callable[[Any], bool], key: SortKey, query: ListQuery,
-                position: dict[str, Any] | None) -> tuple[list[Any], dict[str, Any] | None, int]:
-    """A page in an order that is not the view's key order: every item of the range is read (at most
-    `sort_max_items`, 1,000: ~1 MB, ~125 RCU; else 400 naming `sort`), sorted by `key` then by the
-    item's own key, and cut after the last row of the previous page (the cursor keeps that row's sort
-    key, not an offset: a row that did not change is never repeated or skipped). Each page reads the
-    range again."""
-    cap = config().sort_max_items
-    items, examined, complete = pages.read_all(sources, cap=cap)
-    if not complete:
-        raise BadRequest(f"sort={query.sort} reads every item of the range, at most {cap:,}, and this range holds "
-                         "more: narrow from/to (or name one message_id or recipient where the view takes them), "
-                         "or sort by date",
-                         [FieldError("sort", f"needs a range of at most {cap:,} items; narrow from/to")])
-    ranked = sorted(((key(item) + [item.pk, item.sk], item) for item in items if keep(item)),
-                    key=lambda pair: pair[0], reverse=query.descending)
-    if position:
-        after = position["after"]
-        ranked = [pair for pair in ranked if (pair[0] < after if query.descending else pair[0] > after)]
-    shown = ranked[:query.limit]
-    return [item for _, item in shown], {"after": shown[-1][0]} if len(ranked) > len(shown) else None, examined
-
-
-def matches_text(q: str | None, *values: Any) -> bool:
-    if not q:
-        return True
-    needle = q.casefold()
-    return any(needle in str(v).casefold() for v in values if v is not None)
-
-
-def matches_row(q: str | None, row: Any) -> bool:
-    """`q` in any text the row shows (seed 001's "search any field"): what the caller sees, and nothing more
-    (a merge field's value only where the row shows values)."""
-    return not q or any(q.casefold() in text.casefold() for text in _texts(row))
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for v in value.values() for text in _texts(v)]
-    if isinstance(value, list | tuple):
-        return [text for v in value for text in _texts(v)]
-    return []
-
-
-def equals(expected: str | None, actual: Any) -> bool:
-    return expected is None or (actual is not None and str(actual).casefold() == expected.casefold())
 
 
 # ------------------------------------------------------------------ sent-message log
@@ -168,14 +77,14 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         return (
             isinstance(m, Message) and low <= m.message_id <= high
             and caller.sees_org_unit(m.org_unit)
-            and equals(f("status"), m.status) and equals(f("category"), m.category)
-            and equals(f("org_unit"), m.org_unit) and equals(f("channel"), m.channel)
-            and (f("sender") is None or equals(f("sender"), sender and sender.id) or equals(f("sender"), sender and sender.name))
-            and matches_row(query.q, _show_message(m))
+            and pages.equals(f("status"), m.status) and pages.equals(f("category"), m.category)
+            and pages.equals(f("org_unit"), m.org_unit) and pages.equals(f("channel"), m.channel)
+            and (f("sender") is None or pages.equals(f("sender"), sender and sender.id) or pages.equals(f("sender"), sender and sender.name))
+            and pages.matches_row(query.q, _show_message(m))
         )
 
     # A message has many recipients: no recipient order here (the detail sorts its own recipients).
-    return key_order_page(caller, "sent", query, sources, keep, _show_message, finish=rows.of_messages)
+    return pages.key_order_page(caller, "sent", query, sources, keep, _show_message, finish=rows.of_messages)
 
 
 # ------------------------------------------------------------------ recipient log
@@ -225,7 +134,7 @@ def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
 
 # The seed's e-mail and SMS logs sort by recipient (address or phone) or delivery status (in precedence
 # order); ties newest first (order=desc) or oldest first.
-DELIVERY_SORTS: dict[str, SortKey] = {
+DELIVERY_SORTS: dict[str, pages.SortKey] = {
     "recipient": lambda d: [d.recipient_key or "", d.message_id],
     "status": lambda d: [rank(d.status), d.status or "", d.message_id],
 }
@@ -266,11 +175,11 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         return (
             isinstance(d, Delivery)
             and _visible(caller, grants, d, d.role, d.sender_id)
-            and equals(channel, d.channel) and equals(f("status"), d.status)
-            and matches_row(query.q, show(d))
+            and pages.equals(channel, d.channel) and pages.equals(f("status"), d.status)
+            and pages.matches_row(query.q, show(d))
         )
 
-    return serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, show, sorts=DELIVERY_SORTS,
+    return pages.serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, show, sorts=DELIVERY_SORTS,
                       finish=partial(rows.of_deliveries, tenant))
 
 
@@ -330,11 +239,11 @@ def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(d: Delivery) -> bool:
         return (
             isinstance(d, Delivery)
-            and _visible(caller, grants, d, d.role, d.sender_id) and equals(f("status"), d.status)
-            and matches_row(query.q, _show_send(d))
+            and _visible(caller, grants, d, d.role, d.sender_id) and pages.equals(f("status"), d.status)
+            and pages.matches_row(query.q, _show_send(d))
         )
 
-    return serve_page(caller, "sends", query, sources, keep, _show_send, sorts=DELIVERY_SORTS,
+    return pages.serve_page(caller, "sends", query, sources, keep, _show_send, sorts=DELIVERY_SORTS,
                       finish=partial(_finish_sends, tenant))
 
 
@@ -383,17 +292,17 @@ def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(e: DeliveryEvent) -> bool:
         return (
             isinstance(e, DeliveryEvent) and caller.sees_org_unit(e.org_unit)
-            and equals(f("event"), e.event) and equals(f("provider"), e.provider)
-            and equals(f("channel"), e.channel)
-            and matches_row(query.q, _show_event(e))
+            and pages.equals(f("event"), e.event) and pages.equals(f("provider"), e.provider)
+            and pages.equals(f("channel"), e.channel)
+            and pages.matches_row(query.q, _show_event(e))
         )
 
-    return serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event, sorts=EVENT_SORTS)
+    return pages.serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event, sorts=EVENT_SORTS)
 
 
 # The event log's other orders read the whole key range, at most `sort_max_items` events (sorted_page): one
 # message's (message_id=), one recipient's (recipient=), or a from/to that holds no more; else 400 naming sort.
-EVENT_SORTS: dict[str, SortKey] = {
+EVENT_SORTS: dict[str, pages.SortKey] = {
     "recipient": lambda e: [e.recipient_key or "", e.timestamp or ""],
     "status": lambda e: [rank(e.event), e.event or "", e.timestamp or ""],
     "person_id": lambda e: [(e.person_id or "").casefold(), e.timestamp or ""],
@@ -446,7 +355,7 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
         items, next_position, examined = _recipient_page(recipients, visible, query, position, search=search)
     else:
         try:
-            items, next_position, examined = sorted_page(recipients, visible, DETAIL_SORTS[query.sort], query, position)
+            items, next_position, examined = pages.sorted_page(recipients, visible, DETAIL_SORTS[query.sort], query, position)
         except BadRequest:
             if search:  # "too many to sort" only about a message the caller may open
                 _recipient_page(recipients, visible, query, None, search=True)
@@ -468,7 +377,7 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
 
 # The detail's recipients: by recipient in the index's key order (any number), or by status (precedence) or
 # last activity when the message has at most `sort_max_items` recipients (sorted_page).
-DETAIL_SORTS: dict[str, SortKey] = {
+DETAIL_SORTS: dict[str, pages.SortKey] = {
     "status": lambda d: [rank(d.status), d.status or "", d.recipient_key],
     "date": lambda d: [d.last_event_at or "", d.recipient_key],
 }
@@ -539,13 +448,13 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(record: IngestionRecord) -> bool:
         shown = _show_ingestion(record)
         return (
-            isinstance(record, IngestionRecord) and equals(f("provider"), record.provider)
+            isinstance(record, IngestionRecord) and pages.equals(f("provider"), record.provider)
             and (f("outcome") is None or f("outcome").upper() in shown["outcomes"])
-            and (not query.q or any(matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
-                                    for e in shown["events"]) or matches_text(query.q, record.detail))
+            and (not query.q or any(pages.matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
+                                    for e in shown["events"]) or pages.matches_text(query.q, record.detail))
         )
 
-    return serve_page(caller, "ingestion", query, sources, keep, _show_ingestion)
+    return pages.serve_page(caller, "ingestion", query, sources, keep, _show_ingestion)
 
 
 # ------------------------------------------------------------------ suppression list
@@ -556,14 +465,14 @@ def suppression_list(caller: Caller, query: ListQuery) -> dict[str, Any]:
     f = query.filter
 
     def keep(item: Suppression) -> bool:
-        return isinstance(item, Suppression) and not item.reset_at and equals(f("reason"), item.reason) \
-            and matches_text(query.q, item.address, item.reason, item.detail)
+        return isinstance(item, Suppression) and not item.reset_at and pages.equals(f("reason"), item.reason) \
+            and pages.matches_text(query.q, item.address, item.reason, item.detail)
 
     if f("person_id") or f("family_id"):
         return _suppressions_of(caller, query, keep)
     sources = [pages.Source(f"s{shard}", partial(Suppression.query, keys.suppression_pk(caller.tenant, shard)),
                             ("pk", "sk"), "sk") for shard in range(feed_shards(caller.tenant))]
-    return serve_page(caller, "suppressions", query, sources, keep, _show_suppression)
+    return pages.serve_page(caller, "suppressions", query, sources, keep, _show_suppression)
 
 
 OWNER_DELIVERIES = 500  # a person's or family's latest deliveries whose addresses a suppression lookup checks

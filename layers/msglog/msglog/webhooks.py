@@ -197,3 +197,8 @@ def _remember_token(tenant: str, provider: str, signed: str, digest: str) -> Non
     earlier = WebhookToken.get(item.pk, item.sk, consistent_read=True)
     if earlier.digest != digest:
         raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
+
+
+def reset() -> None:
+    """Tests: a fresh container has counted no refusals."""
+    _refusals.clear()
