@@ -28,7 +28,7 @@ class Call:
 class Window:
     calls: list[Call] = field(default_factory=list)
     requests: int = 0  # HTTP requests sent (a retried call counts each attempt)
-    queue_sends: int = 0  # SQS SendMessageBatch requests (status changes: msglog.statuses)
+    queue_sends: int = 0  # SQS SendMessageBatch requests (status changes: msglog.status_writer)
 
 
 class Meter:

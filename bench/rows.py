@@ -16,7 +16,7 @@ from msglog import keys, sent_sorts
 from msglog.clock import iso
 from msglog.ids import new_ulid
 from msglog.models import Delivery, DeliveryEvent, DeliveryStatus, IngestionRecord, Message, Suppression
-from msglog.status import precedence
+from msglog.precedence import precedence
 
 SUBJECT = "Missing assignment: Algebra worksheet 4."
 SENDER = {"id": "dmatthews", "name": "Matthews, Dexter"}

@@ -94,7 +94,7 @@ class Api:
         return Reply(status, out_headers, out)
 
     def settle_statuses(self) -> int:
-        """Deliver the status changes a call queued (msglog.statuses), as Lambda would within a second
+        """Deliver the status changes a call queued (msglog.status_writer), as Lambda would within a second
         or so: a test reads what a user would see once they are written. How many messages it took."""
         from local.queues import Pump
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from msglog import records, stats
+from msglog import tenant_logs, stats
 from msglog.csvrows import flat
 from msglog.http import (
     Async,
@@ -55,7 +55,7 @@ def transactions(limit: Limit = 50, cursor: Cursor = None, from_: From = None, t
 
 @app.post("/v1/transactions")
 def post_transaction(body: Annotated[TransactionIn, Body()]) -> tuple[dict[str, Any], int]:
-    record_id, new = records.post_transaction(caller(app), body)
+    record_id, new = tenant_logs.post_transaction(caller(app), body)
     return {"id": record_id}, 201 if new else 200
 
 

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from msglog import records
+from msglog import tenant_logs
 from msglog.http import (
     Async,
     Cursor,
@@ -35,22 +35,22 @@ def _stored(record_id: str, new: bool) -> tuple[dict[str, Any], int]:
 
 @app.post("/v1/activity")
 def post_activity(body: Annotated[ActivityIn, Body()]) -> tuple[dict[str, Any], int]:
-    return _stored(*records.post_activity(caller(app), "activity", body))
+    return _stored(*tenant_logs.post_activity(caller(app), "activity", body))
 
 
 @app.post("/v1/audit")
 def post_audit(body: Annotated[ActivityIn, Body()]) -> tuple[dict[str, Any], int]:
-    return _stored(*records.post_activity(caller(app), "audit", body))
+    return _stored(*tenant_logs.post_activity(caller(app), "audit", body))
 
 
 @app.post("/v1/panel-log")
 def post_panel(body: Annotated[PanelIn, Body()]) -> tuple[dict[str, Any], int]:
-    return _stored(*records.post_panel(caller(app), body))
+    return _stored(*tenant_logs.post_panel(caller(app), body))
 
 
 @app.post("/v1/logins")
 def post_login(body: Annotated[LoginIn, Body()]) -> tuple[dict[str, Any], int]:
-    return _stored(*records.post_login(caller(app), body))
+    return _stored(*tenant_logs.post_login(caller(app), body))
 
 
 @app.get("/v1/activity")

@@ -1,4 +1,4 @@
-"""The single writer of deliveries' status, from the StatusChanges FIFO queue (msglog.statuses).
+"""The single writer of deliveries' status, from the StatusChanges FIFO queue (msglog.status_writer).
 
 Event: SQS FIFO, up to 10 messages, each one group's changes from one request. The whole batch is
 applied at once — one BatchGetItem and BatchWriteItem for all its deliveries, which is the point of
@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from msglog import statuses
+from msglog import status_writer
 from msglog.telemetry import logger, metrics, tracer
 
 
@@ -21,15 +21,15 @@ from msglog.telemetry import logger, metrics, tracer
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") or []
-    changes: list[statuses.Change] = []
+    changes: list[status_writer.Change] = []
     failed: list[dict[str, str]] = []
     for record in records:
         try:
-            changes += statuses.read(record.get("body") or "")
+            changes += status_writer.read(record.get("body") or "")
         except ValueError:
             logger.error("not a status change message", extra={"message_id": record.get("messageId")})
             failed.append({"itemIdentifier": record.get("messageId", "")})
-    written = statuses.apply(changes)
+    written = status_writer.apply(changes)
     metrics.add_metric(name="StatusesWritten", unit="Count", value=written)
     logger.info("status changes applied", extra={"messages": len(records) - len(failed), "changes": len(changes),
                                                  "written": written})

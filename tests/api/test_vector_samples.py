@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from msglog.status import rank
+from msglog.precedence import rank
 from tests.support import mailgun_payload, sendgrid_key, sendgrid_post, vectors
 
 SNS = vectors("ses_sns")

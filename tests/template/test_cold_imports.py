@@ -46,4 +46,4 @@ def test_a_function_imports_only_what_its_requests_use(name):
 
 def test_the_api_request_log_line_builds_no_request_model():
     """Every JWT route writes one on its first request (msglog.http._log_call)."""
-    assert "msglog.schemas" not in _loaded(str(ROOT), "msglog.http", then="from msglog import records")
+    assert "msglog.schemas" not in _loaded(str(ROOT), "msglog.http", then="from msglog import tenant_logs")

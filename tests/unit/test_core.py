@@ -12,7 +12,7 @@ from msglog import ids, keys
 from msglog.addresses import key_of_any, recipient_key
 from msglog.auth import Caller, delivery_grants, is_right_name, list_claim
 from msglog.errors import Forbidden, Unauthorized
-from msglog.status import RANK, precedence, supersedes
+from msglog.precedence import RANK, precedence, supersedes
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 

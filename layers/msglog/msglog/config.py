@@ -23,7 +23,7 @@ class Config:
     alert_topic_prefix: str = "message-log-alert-"  # each alert address's own topic: this, then its digest
     export_bucket: str = "message-log-exports"
     export_queue_url: str = ""
-    status_queue_url: str = ""  # StatusChanges (msglog.statuses)
+    status_queue_url: str = ""  # StatusChanges (msglog.status_writer)
     status_direct_max: int = 8  # a request changing more deliveries than this queues them for the status writer
     csv_max_rows: int = 5_000  # an inline CSV answer: within Lambda's 6 MB and API Gateway's 30 s
     csv_max_bytes: int = 5_000_000

@@ -19,7 +19,7 @@ What is written, in this order, each step idempotent (docs/decisions.md, Erasure
      pseudonym's (`T#t#R#erased:<hash>`) without name, merge values, person, family or provider ids:
      one transaction deletes the old items and writes the anonymous ones, so a delivery shows intact
      or erased, never half (a delivery with more events than a transaction takes is first marked
-     erased in place). The delivery's status item (msglog.statuses) goes in the same transaction,
+     erased in place). The delivery's status item (msglog.status_writer) goes in the same transaction,
      laid over the anonymous copy; its writer removes one it writes after that. Moved, it leaves the
      person's index, which so holds only what is still to do:
      a call reads only remaining work and a repeat carries on where the last one stopped;
@@ -49,7 +49,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from msglog import audit, bodies, keys, pages, statuses
+from msglog import audit, bodies, keys, pages, status_writer
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
@@ -165,7 +165,7 @@ def _known(run: _Run) -> bool:
 
 def _begin(run: _Run) -> str:
     """The erasure's salt: kept while it is under way, so every call gives an address the same pseudonym.
-    And before any move: until when the status writer must look for moved deliveries (msglog.statuses)."""
+    And before any move: until when the status writer must look for moved deliveries (msglog.status_writer)."""
     until = iso(datetime.fromisoformat(run.at) + CALL_WINDOW)
     update_if(ErasuresRunning, (keys.erasing_pk(run.tenant), keys.ERASING_SK),
               [ErasuresRunning.type.set(ErasuresRunning), ErasuresRunning.until.set(until)],
@@ -230,7 +230,7 @@ def _move_stragglers(run: _Run, moved: list[Delivery]) -> None:
         anonymous = Delivery(keys.recipient_pk(run.tenant, pseudonym), delivery.sk, message_id=delivery.message_id)
         said = None
         for _, new in pairs:
-            said = statuses.merged(said, change_of(anonymous, new))
+            said = status_writer.merged(said, change_of(anonymous, new))
         if said:
             update_delivery(anonymous, said)
 
@@ -244,7 +244,7 @@ def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:
 
 
 def _statuses(deliveries: list[Delivery]) -> dict[tuple[str, str], DeliveryStatus]:
-    """The deliveries' status items (msglog.statuses), read consistently after their tombstones."""
+    """The deliveries' status items (msglog.status_writer), read consistently after their tombstones."""
     wanted = [(d.pk, keys.delivery_status_sk(d.message_id)) for d in deliveries]
     return {(s.pk, s.sk): s for s in DeliveryStatus.batch_get(wanted, consistent_read=True)} if wanted else {}
 
@@ -338,16 +338,16 @@ def _settled(delivery: Delivery, status: DeliveryStatus | None,
     A copy: the move's condition needs the item as read."""
     said = None
     for event in events:
-        said = statuses.merged(said, change_of(delivery, event))
+        said = status_writer.merged(said, change_of(delivery, event))
     held = DeliveryStatus.from_raw_data(status.serialize()) if status else None
-    return (statuses.updated(held, said) if said else None) or held
+    return (status_writer.updated(held, said) if said else None) or held
 
 
 def _anonymous_delivery(run: _Run, delivery: Delivery, settled: DeliveryStatus | None, pseudonym: str,
                         scrub: Callable[[str | None], str | None]) -> Delivery:
     erased = Delivery.from_raw_data(delivery.serialize())
     if settled:
-        statuses.lay(erased, settled)
+        status_writer.lay(erased, settled)
     erased.pk = keys.recipient_pk(run.tenant, pseudonym)
     erased.address = erased.recipient_key = pseudonym
     erased.person_id = erased.family_id = erased.name = erased.fields = erased.provider_message_id = None

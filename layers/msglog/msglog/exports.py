@@ -69,11 +69,11 @@ def _views(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str,
 
 def _records(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str, Any]]:
     def page(who: Caller, query: ListQuery, args: dict[str, str]) -> dict[str, Any]:
-        from msglog import records, stats
+        from msglog import tenant_logs, stats
 
         # An enterprise's transactions report may be a linked customer's, or all of theirs (checked at every page).
         tenants = stats.readable_tenants(who, query.filter("customer")) if name == "transactions" else None
-        return records.view(who, name, query, tenants=tenants)
+        return tenant_logs.view(who, name, query, tenants=tenants)
 
     return page
 

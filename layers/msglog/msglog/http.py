@@ -147,10 +147,10 @@ def _log_call(event: dict[str, Any], status: int) -> None:
     if not is_tenant_id(tenant) or not sub:
         return  # no tenant to log to (the gateway's access log has these)
     request = context.get("http") or {}
-    from msglog import records
+    from msglog import tenant_logs
 
     try:
-        records.api_call(tenant, caller_id=sub, caller_name=claims.get("name"), method=request.get("method", ""),
+        tenant_logs.api_call(tenant, caller_id=sub, caller_name=claims.get("name"), method=request.get("method", ""),
                          path=event.get("rawPath") or "", route=str(event.get("routeKey") or "").partition(" ")[2],
                          status=status, ip=request.get("sourceIp"), user_agent=(request.get("userAgent") or "")[:500],
                          request_id=context.get("requestId"))

@@ -7,7 +7,7 @@ For the events of a request, in batches (`store`):
      event's time and stable id: a retried event is a duplicate (NOLOG_DUPLICATE);
   3. raise each delivery's status to its best event if that takes precedence (SPEC's table), and
      its last activity to the latest: a request that changes a few deliveries updates them with a
-     condition in DynamoDB, a larger one sends the changes to the status writer (msglog.statuses),
+     condition in DynamoDB, a larger one sends the changes to the status writer (msglog.status_writer),
      which writes them in batches. Either way arrival order never matters.
 An event whose delivery is not recorded yet is stored all the same (it shows in the event log),
 and noted under a pending key; recording the message or attaching the provider message id links
@@ -22,7 +22,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
-from msglog import fanout, ingestion_log, keys, policy, stats, statuses
+from msglog import fanout, ingestion_log, keys, policy, stats, status_writer
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.config import config
@@ -40,7 +40,7 @@ from msglog.models import (
     update_if,
 )
 from msglog.providers import ProviderEvent
-from msglog.status import precedence, rank
+from msglog.precedence import precedence, rank
 from msglog.tenants import feed_shards, settings
 
 logger = Logger(child=True)
@@ -159,7 +159,7 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
        one BatchGet of the deliveries and 2. of the events, to see which are stored already; 3. the
        new ones: BatchWrite (their keys are deterministic, so a racing retry writes the same item);
     4. per delivery, the batch's highest-precedence event and its latest time: conditional updates of
-       the deliveries, or for more than `status_direct_max` of them, the status writer (msglog.statuses);
+       the deliveries, or for more than `status_direct_max` of them, the status writer (msglog.status_writer);
     5. unmatched events are parked per delivery-to-be and linked when
        the message (or its provider id) is recorded — unless that delivery was erased (its
        tombstone says so): those are dropped, so that no late event brings the address back.
@@ -291,27 +291,27 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
     """Per delivery, the request's best event and its latest time. A few deliveries: conditional
     updates, 8 at a time (one round trip), none for what the delivery as read holds already (a retry,
     an older or lesser event: the read may lag, never lead). More: the status writer, which writes
-    them in batches, 25 to a request (msglog.statuses; a second or so later). A retry does it again:
+    them in batches, 25 to a request (msglog.status_writer; a second or so later). A retry does it again:
     the attempt it repeats may have failed half way, and neither path changes anything twice."""
-    changes: dict[tuple[str, str], tuple[str, statuses.Change]] = {}
+    changes: dict[tuple[str, str], tuple[str, status_writer.Change]] = {}
     read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
         change = change_of(arrival.delivery, arrival.item)
         key = (change.pk, change.message_id)
-        changes[key] = (arrival.rkey, statuses.merged(changes[key][1], change) if key in changes else change)
+        changes[key] = (arrival.rkey, status_writer.merged(changes[key][1], change) if key in changes else change)
         read[key] = arrival.delivery
     if len(changes) > config().status_direct_max:
-        statuses.send(tenant, list(changes.values()), read_at)
+        status_writer.send(tenant, list(changes.values()), read_at)
         return
     fanout.each(lambda update: update_delivery(*update),
                 [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)])
 
 
-def _is_news(delivery: Delivery, change: statuses.Change) -> bool:
+def _is_news(delivery: Delivery, change: status_writer.Change) -> bool:
     return (change.precedence or "") > (delivery.status_precedence or "") or change.at > (delivery.last_event_at or "")
 
 
-def update_delivery(delivery: Delivery, change: statuses.Change) -> None:
+def update_delivery(delivery: Delivery, change: status_writer.Change) -> None:
     """The delivery's status and last activity, each only if `change` takes precedence over the delivery
     as read (and, by condition, as it is): in one update when both do (the usual case), else in the
     one or two that still apply."""
@@ -331,11 +331,11 @@ def update_delivery(delivery: Delivery, change: statuses.Change) -> None:
                   Delivery.pk.exists() & (Delivery.last_event_at < later))
 
 
-def change_of(delivery: Delivery, item: DeliveryEvent) -> statuses.Change:
+def change_of(delivery: Delivery, item: DeliveryEvent) -> status_writer.Change:
     """What the event `item` says of `delivery`: its time, and its status if it ranks."""
     if not rank(item.event):
-        return statuses.Change(delivery.pk, delivery.message_id, item.timestamp)
-    return statuses.Change(delivery.pk, delivery.message_id, item.timestamp, item.event,
+        return status_writer.Change(delivery.pk, delivery.message_id, item.timestamp)
+    return status_writer.Change(delivery.pk, delivery.message_id, item.timestamp, item.event,
                            precedence(item.event, item.timestamp, item.event_id), item.reason)
 
 
@@ -390,7 +390,7 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True,
     """
     linked: dict[str, str] = {}
     logged: list[DeliveryEvent] = []
-    changes: list[tuple[str, statuses.Change]] = []
+    changes: list[tuple[str, status_writer.Change]] = []
     read_at = iso(now())
     wanted = [(keys.pending_pk(tenant, link), keys.PENDING_SK) for link in links]
     for pending in PendingEvents.batch_get(wanted, consistent_read=True):
@@ -417,7 +417,7 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True,
                 logged.append(item)
         if done:
             if changes:  # before the events are forgotten here: a retry links them again and sends these again
-                statuses.send(tenant, changes, read_at)
+                status_writer.send(tenant, changes, read_at)
                 changes = []
             _forget(pending, done)
     _log_linked(tenant, logged)

@@ -123,7 +123,7 @@ def delivery_sk(message_id: str) -> str:
 
 
 def delivery_status_sk(message_id: str) -> str:
-    """A delivery's status as its provider events raised it (msglog.statuses): it sorts right after the
+    """A delivery's status as its provider events raised it (msglog.status_writer): it sorts right after the
     delivery (`M#<mid>`), so a Query of a recipient's deliveries returns each one's status beside it."""
     return status_sk_of(delivery_sk(message_id))
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
-from msglog import audit, keys, sent_sorts, stats, statuses
+from msglog import audit, keys, sent_sorts, stats, status_writer
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Conflict, FieldError, NotFound, invalid
 from msglog.messages import get_message
 from msglog.models import Delivery, DeliveryStatus, Entity, Message, condition_failed, update_if
-from msglog.status import precedence
+from msglog.precedence import precedence
 from msglog.tenants import feed_shards
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def _cancel(rows: list[Any]) -> int:
             continue  # erased meanwhile
         status = found.get((pk, keys.status_sk_of(sk)))
         if isinstance(status, DeliveryStatus):
-            statuses.lay(delivery, status)
+            status_writer.lay(delivery, status)
         if delivery.status in PENDING:
             # by condition too: an event that raised it meanwhile (past pending) keeps its status
             if update_if(Delivery, (pk, sk),

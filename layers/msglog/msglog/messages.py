@@ -21,7 +21,7 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import is_ulid, new_ulid
 from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed
-from msglog.status import INITIAL_STATUS, precedence
+from msglog.precedence import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards, register
 
 if TYPE_CHECKING:  # the handler has validated the body; the log views that read messages never build it

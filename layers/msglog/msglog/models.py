@@ -61,7 +61,7 @@ class Gsi3(GlobalSecondaryIndex):
 # A delivery's own indexes hold its keys (and item type) only: its status changes with every event,
 # and an index that projected it would take a write of the whole item on each one (docs/data-model.md). Views
 # read the deliveries they list from the table, one BatchGetItem per page with their status items
-# (msglog.statuses.hydrated).
+# (msglog.status_writer.hydrated).
 class Gsi4(GlobalSecondaryIndex):
     """A person's deliveries."""
 
@@ -265,7 +265,7 @@ class Delivery(Entity, discriminator="delivery"):
     sender_name = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     status = UnicodeAttribute()
-    status_precedence = UnicodeAttribute()  # msglog.status.precedence of the current status
+    status_precedence = UnicodeAttribute()  # msglog.precedence.precedence of the current status
     status_reason = UnicodeAttribute(null=True)
     last_event_at = UnicodeAttribute()
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
@@ -276,7 +276,7 @@ class Delivery(Entity, discriminator="delivery"):
 
 class DeliveryStatus(Entity, discriminator="status"):
     """A delivery's status as its provider events raised it (`M#<mid>#S`, beside the delivery; ~150 B, table only).
-    Written by msglog.statuses alone; readers lay it over the delivery, which keeps the status it was recorded with."""
+    Written by msglog.status_writer alone; readers lay it over the delivery, which keeps the status it was recorded with."""
 
     status = UnicodeAttribute(null=True)  # none while only unranked events came (their time still counts)
     status_precedence = UnicodeAttribute(null=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from msglog import fanout, keys, pages
 from msglog.models import Message, SortedMessage
-from msglog.status import message_rank
+from msglog.precedence import message_rank
 from msglog.tenants import feed_shards
 
 

@@ -22,7 +22,7 @@ from msglog import keys
 from msglog.auth import Caller
 from msglog.errors import NotFound, invalid
 from msglog.models import Delivery, Entity, Message, StatsCounter
-from msglog.status import rank
+from msglog.precedence import rank
 from msglog.tenants import display_name, settings
 
 FAILURE_RANK = 5  # bounced, failed, dropped, rejected, undelivered, canceled

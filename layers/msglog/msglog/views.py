@@ -17,7 +17,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import bodies, cursor, fanout, ids, keys, pages, rows, sent_sorts, statuses
+from msglog import bodies, cursor, fanout, ids, keys, pages, rows, sent_sorts, status_writer
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, delivery_grants, send_grants
 from msglog.clock import iso, now
@@ -28,7 +28,7 @@ from msglog.models import Delivery, DeliveryEvent, Entity, IngestionRecord, Mess
 from msglog.suppressions import item_key
 from msglog.suppressions import show as _show_suppression
 from msglog.listing import ListQuery
-from msglog.status import rank
+from msglog.precedence import rank
 from msglog.tenants import configured_providers, feed_shards, settings
 
 DETAIL_EVENTS = 100
@@ -157,14 +157,14 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         index, pk = (Delivery.gsi4, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi5, keys.family_pk(tenant, owner))
         number = index.Meta.index_name[-1]
         sort = getattr(Delivery, f"gsi{number}sk")
-        source = pages.Source("r", statuses.hydrated(partial(index.query, pk, sort.between(low, high + "~"))),
+        source = pages.Source("r", status_writer.hydrated(partial(index.query, pk, sort.between(low, high + "~"))),
                               ("pk", "sk", f"gsi{number}pk", f"gsi{number}sk"), f"gsi{number}sk")
     else:
         try:
             rkey = key_of_any(recipient)
         except ValueError as problem:
             raise invalid("recipient", f"{problem}; or use person:<id> / family:<id>") from None
-        source = pages.Source("r", statuses.beside(partial(
+        source = pages.Source("r", status_writer.beside(partial(
             Entity.query, keys.recipient_pk(tenant, rkey),
             Entity.sk.between(keys.delivery_sk(low), keys.delivery_status_sk(high)))),
                               ("pk", "sk"), "sk")
@@ -229,7 +229,7 @@ def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     tenant = caller.tenant
     low, high = ids.bounds(query.start, query.end)
     sources = [
-        pages.Source(f"{c}{shard}", statuses.hydrated(partial(
+        pages.Source(f"{c}{shard}", status_writer.hydrated(partial(
             Delivery.gsi3.query, keys.sends_feed_pk(tenant, c, shard), Delivery.gsi3sk.between(low, high))),
                      ("pk", "sk", "gsi3pk", "gsi3sk"), "gsi3sk")
         for c in ([channel] if channel else opened) for shard in range(feed_shards(tenant))
@@ -340,7 +340,7 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
     recipients = [
-        pages.Source(f"m{shard}", statuses.hydrated(partial(
+        pages.Source(f"m{shard}", status_writer.hydrated(partial(
             Delivery.gsi6.query, keys.message_group_shard_pk(tenant, message_id, shard),
             Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))),
                      ("pk", "sk", "gsi6pk", "gsi6sk"), "gsi6sk")

@@ -41,7 +41,7 @@ class Change:
     message_id: str
     at: str  # the latest event's time
     status: str | None = None  # the best ranked event, if any
-    precedence: str | None = None  # msglog.status.precedence of `status`
+    precedence: str | None = None  # msglog.precedence.precedence of `status`
     reason: str | None = None
     tenant: str = ""  # from the message (not in `row`)
     read_at: str | None = None  # when its delivery was read (from the message, not in `row`); None: unknown
