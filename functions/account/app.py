@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from msglog import tenant_logs, stats
+from msglog import reports, stats, tenant_logs
 from msglog.csvrows import flat
 from msglog.http import (
     Async,
@@ -19,11 +19,10 @@ from msglog.http import (
     To,
     caller,
     create_app,
-    csv_response,
     entrypoint,
     list_query,
-    listing,
 )
+from msglog.list_responses import csv_response, listing
 from msglog.listing import Report
 from msglog.schemas import Channel, TransactionIn
 
@@ -50,7 +49,7 @@ def transactions(limit: Limit = 50, cursor: Cursor = None, from_: From = None, t
     who = caller(app)
     who.require("stats:read")
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, type=type, customer=customer)
-    return listing(format_, Report(who, "transactions"), query, async_)  # a linked customer's: msglog.exports
+    return listing(format_, Report(who, reports.TRANSACTIONS), query, async_)  # a linked customer's: msglog.reports
 
 
 @app.post("/v1/transactions")

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from msglog import views
+from msglog import reports, views
 from msglog.http import (
     Async,
     Cursor,
@@ -22,8 +22,8 @@ from msglog.http import (
     create_app,
     entrypoint,
     list_query,
-    listing,
 )
+from msglog.list_responses import listing
 from msglog.listing import ListQuery, Report
 
 app = create_app()
@@ -49,7 +49,7 @@ def sent_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: T
              async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, status=status, category=category,
                        org_unit=org_unit, sender=sender, channel=channel)
-    return listing(format_, Report(caller(app), "sent"), query, async_)
+    return listing(format_, Report(caller(app), reports.SENT), query, async_)
 
 
 @app.get("/v1/messages/<id>")
@@ -64,7 +64,7 @@ def recipient_log(recipient: Annotated[str, Path(max_length=320)], limit: Limit 
                   channel: Filter = None, status: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, channel=channel, status=status)
     # The resolver matches the raw (still percent-encoded) path: "pat%40example.com" is "pat@example.com".
-    return listing(format_, Report(caller(app), "recipient", (("recipient", unquote(recipient)),)), query, async_)
+    return listing(format_, Report(caller(app), reports.RECIPIENT, (("recipient", unquote(recipient)),)), query, async_)
 
 
 @app.get("/v1/sends")
@@ -74,7 +74,7 @@ def sends_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
     """One row per send (delivery), tenant-wide, newest first (seed 004's SMS log): send id, date, message id,
     campaign, address, gateway name, status, error; `channel` (default: every channel the caller's rights open)."""
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, channel=channel, status=status)
-    return listing(format_, Report(caller(app), "sends"), query, async_)
+    return listing(format_, Report(caller(app), reports.SENDS), query, async_)
 
 
 @app.get("/v1/events")
@@ -84,7 +84,7 @@ def event_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
               format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, event=event, provider=provider, channel=channel,
                        recipient=recipient, message_id=message_id)
-    return listing(format_, Report(caller(app), "events"), query, async_)
+    return listing(format_, Report(caller(app), reports.EVENTS), query, async_)
 
 
 @app.get("/v1/ingestion-log")
@@ -92,7 +92,7 @@ def ingestion_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, 
                   order: Order = "desc", sort: Sort = "date", provider: Filter = None,
                   outcome: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, provider=provider, outcome=outcome)
-    return listing(format_, Report(caller(app), "ingestion"), query, async_)
+    return listing(format_, Report(caller(app), reports.INGESTION), query, async_)
 
 
 @app.get("/v1/exports/<export_id>")

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from msglog import tenant_logs
+from msglog import reports, tenant_logs
 from msglog.http import (
     Async,
     Cursor,
@@ -20,8 +20,8 @@ from msglog.http import (
     create_app,
     entrypoint,
     list_query,
-    listing,
 )
+from msglog.list_responses import listing
 from msglog.listing import Report
 from msglog.schemas import ActivityIn, LoginIn, PanelIn
 
@@ -59,7 +59,7 @@ def activity_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, t
                  action: Filter = None, ip: Filter = None, format_: Format = "json",
                  async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, entity=entity, actor=actor, action=action, ip=ip)
-    return listing(format_, Report(caller(app), "activity"), query, async_)
+    return listing(format_, Report(caller(app), reports.ACTIVITY), query, async_)
 
 
 @app.get("/v1/audit")
@@ -68,7 +68,7 @@ def audit_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
               action: Filter = None, ip: Filter = None, format_: Format = "json",
               async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, entity=entity, actor=actor, action=action, ip=ip)
-    return listing(format_, Report(caller(app), "audit"), query, async_)
+    return listing(format_, Report(caller(app), reports.AUDIT), query, async_)
 
 
 @app.get("/v1/panel-log")
@@ -78,7 +78,7 @@ def panel_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
               async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, user=user, actor=actor, method=method,
                        status=status, ip=ip)
-    return listing(format_, Report(caller(app), "panel"), query, async_)
+    return listing(format_, Report(caller(app), reports.PANEL), query, async_)
 
 
 @app.get("/v1/logins")
@@ -87,7 +87,7 @@ def login_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: 
               status: Filter = None, ip: Filter = None, format_: Format = "json",
               async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, user=user, actor=actor, status=status, ip=ip)
-    return listing(format_, Report(caller(app), "logins"), query, async_)
+    return listing(format_, Report(caller(app), reports.LOGINS), query, async_)
 
 
 @app.get("/v1/api-log")
@@ -97,7 +97,7 @@ def api_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, to: To
             async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, caller=caller_, method=method, status=status,
                        ip=ip)
-    return listing(format_, Report(caller(app), "api"), query, async_)
+    return listing(format_, Report(caller(app), reports.API), query, async_)
 
 
 handler = entrypoint(app)

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from msglog import suppressions
+from msglog import reports, suppressions
 from msglog.http import (
     Async,
     Cursor,
@@ -19,8 +19,8 @@ from msglog.http import (
     create_app,
     entrypoint,
     list_query,
-    listing,
 )
+from msglog.list_responses import listing
 from msglog.listing import Report
 from msglog.schemas import SuppressionIn
 
@@ -35,7 +35,7 @@ def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None
     """`person_id=` / `family_id=`: the addresses of that person's or family's latest deliveries that are
     suppressed (seed 001's "Blacklisted Recipients"), in one page."""
     query = list_query(limit, cursor, None, None, q, order, reason=reason, person_id=person_id, family_id=family_id)
-    return listing(format_, Report(caller(app), "suppressions"), query, async_)
+    return listing(format_, Report(caller(app), reports.SUPPRESSIONS), query, async_)
 
 
 @app.get("/v1/suppressions/<address>")

@@ -55,15 +55,3 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return receive(event)
 
-
-def openapi_app() -> Any:
-    """The route as a powertools resolver, for the OpenAPI document only (local/openapi.py)."""
-    from msglog.http import create_app
-
-    app = create_app()
-
-    @app.post("/v1/webhooks/<provider>/<tenant_id>")
-    def receive(provider: str, tenant_id: str) -> tuple[dict[str, Any], int]:
-        raise NotImplementedError  # documentation only: `handler` answers
-
-    return app

@@ -84,3 +84,26 @@ def test_the_layer_has_no_import_cycle():
     edges = graph()
     assert len(edges) > 40 and sum(map(len, edges.values())) > 100  # it read the package
     assert cycles(edges) == []
+
+
+def package_map() -> list[tuple[str, list[str]]]:
+    """The groups the package's docstring lists, in order, with their modules."""
+    groups: list[tuple[str, list[str]]] = []
+    for line in (PACKAGE / "__init__.py").read_text().splitlines():
+        if line.startswith("- ") and ":" in line:
+            name, _, modules = line[2:].partition(":")
+            groups.append((name, modules.split()))
+        elif line.startswith("  ") and not line.startswith("    ") and groups:
+            groups[-1][1].extend(line.split())
+    return groups
+
+
+def test_the_package_map_places_every_module_and_no_import_runs_back_up():
+    groups = package_map()
+    rank = {f"msglog.{module}": place for place, (_, modules) in enumerate(groups) for module in modules}
+    edges = {module: targets for module, targets in graph().items() if module != "msglog"}
+    group_of = {module: rank.get(module.split(".")[0] + "." + module.split(".")[1]) for module in edges}
+    assert sorted(m for m, place in group_of.items() if place is None) == []  # each module has a place
+    upward = sorted(f"{m} -> {t}" for m, targets in edges.items() for t in targets
+                    if t in group_of and group_of[t] > group_of[m])
+    assert upward == []

@@ -1,9 +1,9 @@
 """Large CSV reports as asynchronous jobs: a list route (format=csv) starts one when the report does
-not fit in an answer (msglog.http.listing), ExportFunction runs it from the ExportJobs queue, and
+not fit in an answer (msglog.list_responses), ExportFunction runs it from the ExportJobs queue, and
 GET /v1/exports/{id} hands its starter a presigned link to the file in the Exports bucket.
 
-A job runs the very view the route serves (VIEWS: the same functions, page after page, with the
-client's query), as the caller it captured at the start — tenant, rights, org units — so a file
+A job runs the very view the route serves (msglog.reports: the same function, page after page, with
+the client's query), as the caller it captured at the start — tenant, rights, org units — so a file
 never shows more than the starter's view did. The job's item (keys.export_pk) says how far it got.
 A run writes whole pages as CSV and commits them in chunks: the chunk to S3 first, then the item
 (rows, columns, and the view's cursor after the chunk), so a run that fails anywhere, or stops
@@ -37,7 +37,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from msglog import ids, keys
+from msglog import ids, keys, reports
 from msglog.auth import Caller, is_tenant_id
 from msglog.clock import iso, now
 from msglog.config import config
@@ -53,58 +53,19 @@ KEPT = timedelta(days=7)  # the job item's TTL; the bucket expires the files aft
 LINK_SECONDS = 5 * 60
 WRITE_ONLY_RIGHTS = frozenset({"messages:write", "events:write", "suppressions:write"})  # they shape no file
 
-# What each exportable view runs: (caller, query, arguments) -> one page, exactly as its route does.
-# Each imports its module when called: a function that serves one kind of view loads only that one.
-def _views(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str, Any]]:
-    def page(who: Caller, query: ListQuery, args: dict[str, str]) -> dict[str, Any]:
-        from msglog import views
-
-        if name == "recipient":
-            return views.recipient_log(who, args["recipient"], query)
-        return {"sent": views.sent_log, "sends": views.sends_log, "events": views.event_log,
-                "ingestion": views.ingestion_log, "suppressions": views.suppression_list}[name](who, query)
-
-    return page
-
-
-def _records(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str, Any]]:
-    def page(who: Caller, query: ListQuery, args: dict[str, str]) -> dict[str, Any]:
-        from msglog import tenant_logs, stats
-
-        # An enterprise's transactions report may be a linked customer's, or all of theirs (checked at every page).
-        tenants = stats.readable_tenants(who, query.filter("customer")) if name == "transactions" else None
-        return tenant_logs.view(who, name, query, tenants=tenants)
-
-    return page
-
-
-VIEWS = {**{name: _views(name) for name in ("sent", "sends", "recipient", "events", "ingestion",
-                                             "suppressions")},
-         **{name: _records(name) for name in ("activity", "audit", "panel", "logins", "api", "transactions")}}
-FILE_NAMES = {"sent": "sent-messages", "sends": "sends-log", "recipient": "recipient-log",
-              "events": "provider-events", "ingestion": "ingestion-log", "suppressions": "suppressions",
-              "activity": "activity-log", "audit": "audit-log", "panel": "panel-log", "logins": "login-log",
-              "api": "api-log", "transactions": "transactions"}
-
-
-def page_of(report: Report) -> Callable[[ListQuery], dict[str, Any]]:
-    view, args, who = VIEWS[report.view], dict(report.args), report.caller
-    return lambda query: view(who, query, args)
-
-
 # ------------------------------------------------------------------ starting and reading a job
 def start(report: Report, query: ListQuery) -> str:
     """Record the job (as the caller is now) and queue it; its id."""
     who, at = report.caller, now()
     export_id = ids.new_ulid(at)
     job = ExportJob(keys.export_pk(who.tenant, export_id), keys.EXPORT_SK, export_id=export_id, owner=who.sub,
-                    view=report.view, args=json.dumps(dict(report.args)), query=json.dumps(_query_document(query)),
+                    view=report.view.name, args=json.dumps(dict(report.args)), query=json.dumps(_query_document(query)),
                     caller=json.dumps({"name": who.name, "rights": sorted(who.rights),
                                        "org_units": sorted(who.org_units)}),
                     status="running", created_at=iso(at), expires_at=at + KEPT)
     job.save(condition=ExportJob.pk.does_not_exist())
     _enqueue(who.tenant, export_id, after_run=None)
-    logger.info("export started", extra={"export_id": export_id, "view": report.view})
+    logger.info("export started", extra={"export_id": export_id, "view": report.view.name})
     metrics.add_metric(name="ExportsStarted", unit="Count", value=1)
     return export_id
 
@@ -123,7 +84,8 @@ def status(caller: Caller, export_id: str) -> dict[str, Any]:
     if job.status == "done":
         from msglog.aws import client
 
-        filename = f"{FILE_NAMES.get(job.view, 'report')}-{job.export_id}.csv"
+        known = reports.BY_NAME.get(job.view)
+        filename = f"{known.file_name if known else 'report'}-{job.export_id}.csv"
         answer["url"] = client("s3", signature_version="s3v4").generate_presigned_url("get_object", ExpiresIn=LINK_SECONDS, Params={
             "Bucket": config().export_bucket, "Key": job.object_key,
             "ResponseContentDisposition": f'attachment; filename="{filename}"',
@@ -244,7 +206,7 @@ class _Writer:
         who = Caller(sub=job.owner, name=claims["name"], tenant=self.tenant, rights=frozenset(claims["rights"]),
                      org_units=frozenset(claims["org_units"]))
         self.job, self.run_number, self.time_left = job, run_number, time_left
-        self.page = page_of(Report(who, job.view, tuple(json.loads(job.args).items())))
+        self.page = Report(who, reports.BY_NAME[job.view], tuple(json.loads(job.args).items())).page
         self.query = _query_of(json.loads(job.query))
         if job.cursor:
             self.query = replace(self.query, cursor=job.cursor)

@@ -5,12 +5,8 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
-import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -22,10 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from msglog import problems
 from msglog.auth import Caller, bearer_claims, is_tenant_id
-from msglog.config import config
-from msglog.csvrows import cell, flat
 from msglog.errors import BadRequest, FieldError
-from msglog.listing import ListQuery, Report
+from msglog.listing import ListQuery
 from msglog.problems import PROBLEM, field_errors, for_error
 from msglog.fields import Instant
 from msglog.telemetry import logger, metrics, tracer
@@ -147,13 +141,14 @@ def _log_call(event: dict[str, Any], status: int) -> None:
     if not is_tenant_id(tenant) or not sub:
         return  # no tenant to log to (the gateway's access log has these)
     request = context.get("http") or {}
-    from msglog import tenant_logs
+    from msglog import tenant_log_writer  # with the table's model: not for the health check's cold start
 
     try:
-        tenant_logs.api_call(tenant, caller_id=sub, caller_name=claims.get("name"), method=request.get("method", ""),
-                         path=event.get("rawPath") or "", route=str(event.get("routeKey") or "").partition(" ")[2],
-                         status=status, ip=request.get("sourceIp"), user_agent=(request.get("userAgent") or "")[:500],
-                         request_id=context.get("requestId"))
+        tenant_log_writer.api_call(
+            tenant, caller_id=sub, caller_name=claims.get("name"), method=request.get("method", ""),
+            path=event.get("rawPath") or "", route=str(event.get("routeKey") or "").partition(" ")[2],
+            status=status, ip=request.get("sourceIp"), user_agent=(request.get("userAgent") or "")[:500],
+            request_id=context.get("requestId"))
     except Exception:  # noqa: BLE001 - the call itself succeeded or failed on its own account
         logger.warning("the API request log could not be written", exc_info=True)
         metrics.add_metric(name="ApiLogWriteFailed", unit="Count", value=1)
@@ -183,62 +178,3 @@ def list_query(limit: int, cursor: str | None, start: datetime | None, end: date
         raise BadRequest("from is after to", [FieldError("from", "must not be after to")])
     return ListQuery(limit=limit, cursor=cursor, start=start, end=end, q=q or None, order=order, sort=sort,
                      filters=tuple(sorted((k, v) for k, v in filters.items() if v)))
-
-
-def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]] | Report, query: ListQuery,
-            run_async: bool | None = None) -> dict[str, Any] | Response:
-    """A list view as JSON (one page), or as CSV: pages followed here up to the inline limits (rows,
-    bytes, seconds: msglog.config) — within Lambda's buffered 6 MB and API Gateway's 30 s. A longer
-    report of a `Report` becomes an export job (202; msglog.exports) unless `run_async` is False;
-    then, as for a bare page function, the `X-Next-Cursor` header continues it."""
-    report = page if isinstance(page, Report) else None
-    if report:
-        from msglog import exports  # the data layer, only where a view is served
-
-        page = exports.page_of(report)
-    if fmt != "csv":
-        return page(query)
-    if report and run_async:
-        page(query)  # what the view refuses (a right, the cursor, the sort) is refused now, not in the job
-        return export_started(report, query)
-    limits, first = config(), query
-    started, rows, text_size = time.monotonic(), [], 0
-    while True:
-        result = page(query)
-        batch = [flat(item) for item in result["items"]]
-        rows += batch
-        text_size += sum(len(str(value)) + 1 for row in batch for value in row.values())
-        cursor_ = result.get("next_cursor")
-        if not cursor_:
-            break
-        if len(rows) >= limits.csv_max_rows or text_size >= limits.csv_max_bytes \
-                or time.monotonic() - started > limits.csv_max_seconds:
-            if report and run_async is None:  # too long to answer inline: the whole report as a job
-                return export_started(report, first)
-            break
-        query = replace(query, cursor=cursor_)
-    return csv_response(rows, cursor_)
-
-
-def export_started(report: Report, query: ListQuery) -> Response:
-    from msglog import exports
-
-    export_id = exports.start(report, query)
-    href = f"/v1/exports/{export_id}"
-    return Response(status_code=202, content_type="application/json", headers={"Location": href},
-                    body=json.dumps({"export_id": export_id, "status": "running", "href": href}))
-
-
-def csv_response(rows: list[dict[str, Any]], next_cursor: str | None = None) -> Response:
-    columns: dict[str, None] = {}
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
-    headers = {"Content-Disposition": 'attachment; filename="report.csv"'}
-    if next_cursor:
-        headers["X-Next-Cursor"] = next_cursor
-    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=out.getvalue(), headers=headers)
-

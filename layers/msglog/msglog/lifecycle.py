@@ -20,7 +20,6 @@ from msglog import audit, keys, sent_sorts, stats, status_writer
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Conflict, FieldError, NotFound, invalid
-from msglog.messages import get_message
 from msglog.models import Delivery, DeliveryStatus, Entity, Message, condition_failed, update_if
 from msglog.precedence import precedence
 from msglog.tenants import feed_shards
@@ -37,7 +36,7 @@ CANCEL_REASON = "the message was canceled"
 
 def change(caller: Caller, message_id: str, body: MessageChange) -> tuple[dict[str, Any], bool]:
     """Apply `body` to the message; (what it is now, whether all its work is done)."""
-    message = get_message(caller.tenant, message_id)
+    message = Message.of(caller.tenant, message_id)
     if not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     if body.status is None and body.scheduled_at is None:
@@ -68,7 +67,7 @@ def _move(caller: Caller, message: Message, body: MessageChange) -> Message:
     except UpdateError as error:
         if not condition_failed(error):
             raise
-        raise _not_scheduled(get_message(caller.tenant, message.message_id).status) from None
+        raise _not_scheduled(Message.of(caller.tenant, message.message_id).status) from None
     sent_sorts.save(caller.tenant, message, feed_shards(caller.tenant))  # the sent log's other orders show it
     audit.record(caller.tenant, actor=caller.sub, action="message.changed", entity=f"message:{message.message_id}",
                  details={"from_status": before["status"], "status": message.status,

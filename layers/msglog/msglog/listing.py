@@ -1,11 +1,12 @@
 """What a list view was asked for: page size, cursor, time range, search, sort, order and filters;
-and which view a report is of (so that an export job can run it again).
+and which view a report is of (so that an export job can run it again: msglog.reports names them).
 
 Kept apart from the views so that handlers can build one without importing the data layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,10 +40,23 @@ class ListQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class View:
+    """A list view a route serves and an export job runs again (msglog.reports): its page function
+    itself, `(caller, query, **args) -> page`, and the name a job records it by."""
+
+    name: str
+    file_name: str  # the CSV file's, before the export id
+    page: Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    """A list view named so that an export job can run it again (msglog.exports.VIEWS): the view,
-    its arguments (the recipient of a recipient log), and the caller whose rights and scope it shows."""
+    """A list view as one caller asked for it: the view, its arguments (the recipient of a recipient
+    log), and the caller whose rights and scope it shows."""
 
     caller: Caller
-    view: str
+    view: View
     args: tuple[tuple[str, str], ...] = ()
+
+    def page(self, query: ListQuery) -> dict[str, Any]:
+        return self.view.page(self.caller, query, **dict(self.args))

@@ -19,7 +19,7 @@ from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
-from msglog.ids import is_ulid, new_ulid
+from msglog.ids import new_ulid
 from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed
 from msglog.precedence import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards, register
@@ -77,7 +77,7 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
 
 def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn]) -> dict[str, int]:
     """Add recipients to a recorded message, or update them (e.g. attach provider message ids)."""
-    message = get_message(caller.tenant, message_id)
+    message = Message.of(caller.tenant, message_id)
     if not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     _check_addresses(message.channel, recipients, "recipients")
@@ -86,15 +86,6 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
     written = _write_recipients(caller.tenant, message, recipients)
     stats.add_recipients(message, written["added"])
     return written
-
-
-def get_message(tenant: str, message_id: str) -> Message:
-    if not is_ulid(message_id):
-        raise NotFound("no such message")
-    try:
-        return Message.get(keys.message_pk(tenant, message_id), keys.META_SK)
-    except Message.DoesNotExist:
-        raise NotFound("no such message") from None
 
 
 def _check_addresses(channel: str, recipients: list[RecipientIn], path: str) -> None:

@@ -26,6 +26,9 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from msglog.errors import NotFound
+from msglog.ids import is_ulid
+from msglog.keys import META_SK, message_pk
 from msglog.snapstart import after_restore, before_snapshot
 
 
@@ -230,6 +233,16 @@ class Message(Entity, discriminator="message"):
     recorded_by = UnicodeAttribute(null=True)
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter it counts in (msglog.stats)
     stats_sk = UnicodeAttribute(null=True)
+
+    @classmethod
+    def of(cls, tenant: str, message_id: str) -> Message:
+        """The tenant's message, or NotFound (an id that is not a ULID is not even looked up)."""
+        if not is_ulid(message_id):
+            raise NotFound("no such message")
+        try:
+            return cls.get(message_pk(tenant, message_id), META_SK)
+        except cls.DoesNotExist:
+            raise NotFound("no such message") from None
 
 
 class SortedMessage(Message, discriminator="message-sort"):

@@ -1,5 +1,6 @@
 """The tenant's own logs: activity and audit (seed 001), panel and user logins (seed 004), and the
-API request log of this service, which the HTTP handlers' shared entrypoint writes itself.
+API request log of this service, which the HTTP handlers' shared entrypoint writes itself: what
+clients post, and the views of them. Every record is written by msglog.tenant_log_writer.
 
 One item per record in a time-ordered, write-sharded feed per kind; records about an entity
 (`family:12`) or a user (`user:ann`) are also indexed by it (gsi1), so an entity's log is one
@@ -11,11 +12,10 @@ expire after the tenant's `log_retention_days` (DynamoDB TTL).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from msglog import ids, keys, pages, provenance
 from msglog.auth import Caller
@@ -23,38 +23,16 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, FieldError, Forbidden
 from msglog.listing import ListQuery
 from msglog.models import LoginSummary, LogRecord, condition_failed
-from msglog.tenants import display_name, feed_shards, settings
+from msglog.tenant_log_writer import write
+from msglog.tenants import display_name, feed_shards
 
-if TYPE_CHECKING:  # bodies the handler validated; every API call's log line comes through here, without them
+if TYPE_CHECKING:  # bodies the handler validated: their models only as types
     from msglog.schemas import ActivityIn, LoginIn, PanelIn, TransactionIn
 
-KEPT_FOR_GOOD = frozenset({"activity", "audit", "transaction"})
 # view (route) -> kind of record, the right that reads it
-VIEWS = {"activity": ("activity", "logs:activity"), "audit": ("audit", "logs:audit"),
+KINDS = {"activity": ("activity", "logs:activity"), "audit": ("audit", "logs:audit"),
          "panel": ("panel", "logs:panel"), "logins": ("login", "logs:logins"), "api": ("api", "logs:api"),
          "transactions": ("transaction", "stats:read")}
-
-
-def write(tenant: str, kind: str, *, at: datetime | None = None, client_id: str | None = None,
-          source: str = provenance.SERVICE, **fields: Any) -> tuple[str, bool]:
-    """Store one record; (its id, whether it is new). A client's retry (same id and time) is stored once.
-    `source`: who wrote it — the service, or the caller that posted it (provenance.posted_by)."""
-    at = at or now()
-    record_id = ids.derived_ulid(at, f"{kind}#{client_id}") if client_id else ids.new_ulid(at)
-    item = LogRecord(keys.log_pk(tenant, kind, keys.shard_of(record_id, feed_shards(tenant))), record_id,
-                     kind=kind, record_id=record_id, at=iso(at), source=source,
-                     **{name: value for name, value in fields.items() if value not in (None, {}, "")})
-    if item.entity:
-        item.gsi1pk, item.gsi1sk = keys.log_entity_pk(tenant, kind, item.entity), record_id
-    if kind not in KEPT_FOR_GOOD:
-        item.expires_at = at + timedelta(days=int(settings(tenant).log_retention_days))
-    try:
-        item.save(condition=LogRecord.pk.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
-            return record_id, False
-        raise
-    return record_id, True
 
 
 def _actor(actor: Any) -> dict[str, Any]:
@@ -115,15 +93,6 @@ def _remember_login(tenant: str, user_id: str, status: str, at: str) -> None:
             raise
 
 
-def api_call(tenant: str, *, caller_id: str, caller_name: str | None, method: str, path: str, route: str,
-             status: int, ip: str | None, user_agent: str | None, request_id: str | None) -> None:
-    """One line of the API request log: never a body or query string; under privacy mode the
-    route stands in for the path (paths can hold addresses)."""
-    write(tenant, "api", method=method, url=route if settings(tenant).privacy_mode else path, route=route,
-          status=str(status), ip=ip, user_agent=user_agent, request_id=request_id, entity=f"user:{caller_id}",
-          actor_id=caller_id, actor_name=caller_name)
-
-
 # ------------------------------------------------------------------ the views
 _SHOWN = {
     "activity": ("ip", "action", "entity", "org_unit", "details"),
@@ -164,7 +133,7 @@ def _entity(kind: str, query: ListQuery) -> str | None:
 def view(caller: Caller, name: str, query: ListQuery, tenants: list[str] | None = None) -> dict[str, Any]:
     """One page of a log; `tenants`: an enterprise reading one linked customer's, or several at once, merged by
     time (the caller checked the links); each row then says whose it is, by name."""
-    kind, right = VIEWS[name]
+    kind, right = KINDS[name]
     caller.require(right)
     low, high = ids.bounds(query.start, query.end)
     entity = _entity(kind, query)

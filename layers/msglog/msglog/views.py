@@ -22,8 +22,7 @@ from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, delivery_grants, send_grants
 from msglog.clock import iso, now
 from msglog.config import config
-from msglog.errors import BadRequest, FieldError, Forbidden, NotFound, invalid
-from msglog.messages import get_message
+from msglog.errors import BadRequest, Forbidden, NotFound, invalid
 from msglog.models import Delivery, DeliveryEvent, Entity, IngestionRecord, Message, MessageBody, Suppression
 from msglog.suppressions import item_key
 from msglog.suppressions import show as _show_suppression
@@ -329,7 +328,7 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
     """
     if not (caller.has("logs:sent") or caller.has("logs:provider") or delivery_grants(caller)):
         raise Forbidden("this needs a right that lists messages")
-    message = get_message(caller.tenant, message_id)
+    message = Message.of(caller.tenant, message_id)
     grants = _message_grants(caller, message)
     if not grants or not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
