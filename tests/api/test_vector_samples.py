@@ -40,14 +40,14 @@ def routed(api_with, tmp_path):
     from msglog.providers import ses
 
     (tmp_path / "SimpleNotificationService-TESTONLY.pem").write_text(SNS["constructed_signed_vectors"]["test_cert_pem"])
-    ses._certificates.clear()
+    ses.reset()
     api = api_with(WEBHOOK_MAX_AGE_SECONDS="0", SNS_SIGNING_CERTS_DIR=str(tmp_path))
     api.setup_tenant("acme")
     api.call("PUT", "/v1/providers/postmark", {"username": "postmark", "password": "s3cret-pass"})
     api.call("PUT", "/v1/providers/twilio", {"auth_token": "twilio-token-1"})
     api.call("PUT", "/v1/providers/ses", {"topic_arns": [TOPIC]})
     yield api
-    ses._certificates.clear()
+    ses.reset()
 
 
 def post(api, provider: str, name: str) -> list:

@@ -380,10 +380,10 @@ def ses_api(api_with, tmp_path):
     from msglog.providers import ses
 
     (tmp_path / "SimpleNotificationService-TESTONLY.pem").write_text(SNS["constructed_signed_vectors"]["test_cert_pem"])
-    ses._certificates.clear()
+    ses.reset()
     api = api_with(SNS_SIGNING_CERTS_DIR=str(tmp_path))
     yield api
-    ses._certificates.clear()
+    ses.reset()
 
 
 def sns_post(api, message, tenant="acme"):

@@ -23,9 +23,9 @@ def offline_certificates(tmp_path, monkeypatch):
     (tmp_path / "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem").write_text(REAL["signing_cert_pem"])
     (tmp_path / "SimpleNotificationService-TESTONLY.pem").write_text(CONSTRUCTED["test_cert_pem"])
     monkeypatch.setenv("SNS_SIGNING_CERTS_DIR", str(tmp_path))
-    ses._certificates.clear()
+    ses.reset()
     yield
-    ses._certificates.clear()
+    ses.reset()
 
 
 def check(message, topics=None):

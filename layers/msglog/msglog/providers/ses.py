@@ -249,3 +249,8 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:
     return normalize(payload) if payload["Type"] == "Notification" else []
+
+
+def reset() -> None:
+    """Tests: a fresh container has fetched no certificate."""
+    _certificates.clear()
