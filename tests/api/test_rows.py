@@ -135,6 +135,31 @@ def test_sends_rows_are_scoped_like_the_recipient_log(api):
     assert len(rows(api, "/v1/sends", token("other"))) == 1
 
 
+def test_sends_recorded_before_the_sends_feed_join_it_by_the_operator_command(api):
+    """Deliveries recorded before gsi3 existed are not in GET /v1/sends; `index-sends` puts them there,
+    a bounded number of messages a call, and a repeat changes nothing."""
+    from msglog.models import Delivery
+
+    ids = [sms(api, f"Notice {n}", created_at=ago(hours=n + 1), recipients=[
+        {"address": f"+1555010{n:04d}"}, {"address": f"+1555020{n:04d}"}]) for n in range(5)]
+    everything = rows(api, "/v1/sends?channel=sms")
+    assert len(everything) == 10
+    for delivery in Delivery.scan(Delivery.message_id.is_in(*ids)):  # as recorded before the index
+        delivery.update(actions=[Delivery.gsi3pk.remove(), Delivery.gsi3sk.remove()])
+    assert rows(api, "/v1/sends?channel=sms") == []
+    after, calls, written = None, 0, 0
+    while True:
+        done = api.gateway.runtime.invoke("OperationsFunction", {"command": "index-sends", "tenant": "acme",
+                                                                 "limit": 2, "after": after})
+        calls, written = calls + 1, written + done["written"]
+        if not (after := done["next"]):
+            break
+    assert calls >= 3 and written == 10
+    assert rows(api, "/v1/sends?channel=sms") == everything
+    again = api.gateway.runtime.invoke("OperationsFunction", {"command": "index-sends", "tenant": "acme"})
+    assert (again["messages"], again["written"], again["next"]) == (5, 0, None)
+
+
 # ------------------------------------------------------------------ suppressed
 def test_rows_say_whether_their_address_is_suppressed(api):
     message = sms(api, recipients=[{"address": PHONE, "family_id": "f-1", "role": "guardian"},

@@ -354,7 +354,8 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
     for address in ("it@school-a.example", "desk@school-a.example"):
         api.gateway.runtime.invoke("OperationsFunction", {"command": "onboard-tenant", "tenant": "school-a",
                                                           "alert_email": address})
-    api.gateway.runtime.invoke("OperationsFunction", {"command": "index-sent-sorts", "tenant": "acme"})
+    for command in ("index-sent-sorts", "index-sends"):
+        api.gateway.runtime.invoke("OperationsFunction", {"command": command, "tenant": "acme"})
     # ingestion health: acme's Mailgun webhooks (above) stop, then come back; thresholds lowered to this
     # short history, and `now` (the check's clock) moved on
     from msglog import arrivals

@@ -21,6 +21,6 @@ to this map, and fails on any import cycle):
 - views: rows views tenant_logs http
     (views: the message logs; tenant_logs: activity, audit, panel, login and API logs; http: what the
     HTTP handlers share)
-- jobs: reports exports list_responses purge erasure ingestion_health tenant_admin operations
+- jobs: reports exports list_responses purge erasure ingestion_health tenant_admin reindex operations
     (reports: every list by name; list_responses: a list as JSON, CSV, or an export job)
 """

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, field_validator
 
-from msglog import alerts, audit, sent_sorts, tenants
+from msglog import alerts, audit, reindex, tenants
 from msglog.auth import TENANT_ID
 from msglog.schemas import Strict, TenantPatch
 
@@ -33,25 +33,30 @@ class Link(Strict):
         return sorted(set(customers))
 
 
-class IndexSentSorts(Strict):
-    """Write the sent log's sort copies (gsi7) of messages recorded before the index existed: call again with
-    `after` = the answer's `next` until it is null."""
+class Reindex(Strict):
+    """Write the index entries of messages recorded before the index existed (msglog.reindex): the sent log's
+    sort copies (gsi7), or the sends feed's keys (gsi3); call again with `after` = the answer's `next` until it
+    is null."""
 
-    command: Literal["index-sent-sorts"]
+    command: Literal["index-sent-sorts", "index-sends"]
     tenant: TenantId
     after: dict[str, Any] | None = None
     limit: Annotated[int, Field(ge=1, le=5000)] = 1000
 
 
-Command = TypeAdapter(Annotated[Onboard | Link | IndexSentSorts, Field(discriminator="command")])
+Command = TypeAdapter(Annotated[Onboard | Link | Reindex, Field(discriminator="command")])
+REINDEX = {"index-sent-sorts": (reindex.sent_sorts_index, "tenant.sent_sorts_indexed"),
+           "index-sends": (reindex.sends_index, "tenant.sends_indexed")}
 
 
 def run(event: Any) -> dict[str, Any]:
     command = Command.validate_python(event)
-    if isinstance(command, IndexSentSorts):
-        done = sent_sorts.backfill(command.tenant, command.after, command.limit)
-        audit.record(command.tenant, actor="operator", action="tenant.sent_sorts_indexed", entity="tenant",
-                     details={"written": str(done["written"]), "complete": str(done["next"] is None)})
+    if isinstance(command, Reindex):
+        backfill, action = REINDEX[command.command]
+        done = backfill(command.tenant, command.after, command.limit)
+        audit.record(command.tenant, actor="operator", action=action, entity="tenant",
+                     details={"messages": str(done["messages"]), "written": str(done["written"]),
+                              "complete": str(done["next"] is None)})
         return done
     if isinstance(command, Onboard):
         changes = command.model_dump(exclude={"command", "tenant"}, exclude_none=True)

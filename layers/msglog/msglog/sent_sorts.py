@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from msglog import fanout, keys, pages
 from msglog.models import Message, SortedMessage
 from msglog.precedence import message_rank
-from msglog.tenants import feed_shards
 
 
 def _sender(message: Message) -> str:
@@ -68,21 +66,3 @@ def sources(tenant: str, column: str, shards: int, keyed_filter: str | None) -> 
     return [pages.Source(f"s{shard}", partial(SortedMessage.gsi7.query, keys.sent_sort_pk(tenant, column, shard),
                                               condition), ("pk", "sk", "gsi7pk", "gsi7sk"), "gsi7sk")
             for shard in range(shards)]
-
-
-def backfill(tenant: str, after: dict[str, Any] | None, limit: int) -> dict[str, Any]:
-    """Write the copies of up to `limit` messages recorded before gsi7 existed (or whose copies were lost): the
-    sent feed (pattern 4, gsi1) shard after shard, oldest first, from `after` (the `next` of the previous call;
-    None: the start). Idempotent: a message's copies are the same items however often they are written."""
-    shards = feed_shards(tenant)
-    shard, start = (int(after["shard"]), after.get("key")) if after else (0, None)
-    written = 0
-    while shard < shards and written < limit:
-        found = Message.gsi1.query(keys.sent_feed_pk(tenant, shard), limit=limit - written, last_evaluated_key=start)
-        batch = [message for message in found if type(message) is Message]
-        fanout.save_all(SortedMessage, [copy for message in batch for copy in copies(tenant, message, shards)])
-        written += len(batch)
-        start = found.last_evaluated_key
-        if start is None:
-            shard += 1
-    return {"tenant": tenant, "written": written, "next": {"shard": shard, "key": start} if shard < shards else None}
