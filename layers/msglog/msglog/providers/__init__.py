@@ -5,6 +5,7 @@ A module offers:
   verify(payload, credentials, request=, max_age_seconds=)   401 when the signature does not hold
   events(payload) -> list[ProviderEvent]       400 when an event is malformed
   replay_guard(payload) -> (what is signed, digest of the content) | None
+  MAPPERS                                      its event names -> mappers onto ours: its mapping as a table
 """
 
 from __future__ import annotations
