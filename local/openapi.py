@@ -91,23 +91,44 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
     answers = dict(operation.get("responses", {}))
     answers.pop("422", None)
     success = answers.pop("200", {"description": "OK"})
-    method = key.split()[0]
+    answers.update(_success(key, success))
+    _add_other_successes(answers, key, success, operation)
+    for code in sorted(set(_problem_codes(key, authorized, operation))):
+        why = WEBHOOK_403 if code == "403" and key.startswith("POST /v1/webhooks/") else WHY[code]
+        answers[code] = {"description": why, "content": {"application/problem+json": {"schema": PROBLEM}}}
+    for code, why in GATEWAY_ANSWERS.items():  # API Gateway answers these before any function runs
+        if code == "401" and not authorized:
+            continue
+        known = answers.setdefault(code, {"description": why, "content": {}})
+        known["content"] = {**known.get("content", {}), "application/json": {"schema": GATEWAY}}
+    return answers
+
+
+def _success(key: str, success: dict[str, Any]) -> dict[str, Any]:
+    """The operation's answer when it went well (`success`: the resolver's 200), by what it does."""
     if key in CREATED:
-        answers["201"] = {**success, "description": "stored"}
-        answers["200"] = {**success, "description": "a retry of a request already stored"}
-    elif key in RESUMABLE:  # a bounded step of a longer job: 200 when done, 202 when a repeat must carry on
-        answers["200"] = {**success, "description": "done"}
-        answers["202"] = {**success, "description": RESUMABLE[key]}
-    elif method == "DELETE":
-        answers["204"] = {"description": "done"}
-    else:
-        answers["200"] = success
-    if any(p.get("name") == "format" for p in operation.get("parameters", [])):
+        return {"201": {**success, "description": "stored"},
+                "200": {**success, "description": "a retry of a request already stored"}}
+    if key in RESUMABLE:  # a bounded step of a longer job: 200 when done, 202 when a repeat must carry on
+        return {"200": {**success, "description": "done"}, "202": {**success, "description": RESUMABLE[key]}}
+    if key.split()[0] == "DELETE":
+        return {"204": {"description": "done"}}
+    return {"200": success}
+
+
+def _takes(operation: dict[str, Any], parameter: str) -> bool:
+    return any(p.get("name") == parameter for p in operation.get("parameters", []))
+
+
+def _add_other_successes(answers: dict[str, Any], key: str, success: dict[str, Any],
+                         operation: dict[str, Any]) -> None:
+    """A CSV form, a webhook kept for later, an export job started, an export's status."""
+    if _takes(operation, "format"):
         answers["200"] = {**answers["200"], "content": {**answers["200"].get("content", {}),
                                                         "text/csv": {"schema": {"type": "string"}}}}
     if key.startswith("POST /v1/webhooks/"):
         answers["202"] = {**success, "description": "verified and kept; stored when the table answers again"}
-    if any(p.get("name") == "async" for p in operation.get("parameters", [])):
+    if _takes(operation, "async"):
         answers["202"] = {"description": "format=csv: the report runs as an export job (async=true, or too large to "
                                          "answer); GET the Location for its status and link",
                           "headers": {"Location": {"schema": {"type": "string"}, "description": "/v1/exports/{id}"}},
@@ -115,6 +136,12 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
     if key == "GET /v1/exports/{export_id}":
         answers["200"] = {**answers["200"], "content": {"application/json": {"schema": {
             "$ref": "#/components/schemas/ExportStatus"}}}}
+
+
+def _problem_codes(key: str, authorized: bool, operation: dict[str, Any]) -> list[str]:
+    """The problem+json answers the operation can give."""
+    if key == "GET /v1/health" or key == "GET /v1/openapi.json":
+        return []
     codes = ["400", "404", "503"]
     if authorized:
         codes += ["401", "403"]
@@ -124,17 +151,7 @@ def _answers(key: str, authorized: bool, operation: dict[str, Any]) -> dict[str,
         codes.append("409")
     if "requestBody" in operation and not key.startswith("POST /v1/webhooks/"):
         codes.append("415")
-    if key == "GET /v1/health" or key == "GET /v1/openapi.json":
-        codes = []
-    for code in sorted(set(codes)):
-        why = WEBHOOK_403 if code == "403" and key.startswith("POST /v1/webhooks/") else WHY[code]
-        answers[code] = {"description": why, "content": {"application/problem+json": {"schema": PROBLEM}}}
-    for code, why in GATEWAY_ANSWERS.items():  # API Gateway answers these before any function runs
-        if code == "401" and not authorized:
-            continue
-        known = answers.setdefault(code, {"description": why, "content": {}})
-        known["content"] = {**known.get("content", {}), "application/json": {"schema": GATEWAY}}
-    return answers
+    return codes
 
 
 def document() -> dict[str, Any]:

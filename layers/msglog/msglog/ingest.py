@@ -171,21 +171,47 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
         return []
     shards = feed_shards(tenant)
     arrivals = [_arrival(tenant, event, shards) for event in events]
+    first = _first_of_each(arrivals)
+    read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
+    stored = _look_up(tenant, list(first.values()))
+    screened, erased, kept = _left_out(tenant, list(first.values()))
+    matched = [a for a in kept if a.delivery]
+    fanout.save_all(DeliveryEvent, _new_items(tenant, kept, stored))
+    _raise_statuses(tenant, matched, read_at)
+    _count_failures([a for a in matched if stats.is_failure(a.event.event)])
+    linked = _park([a for a in kept if not a.delivery], tenant)
+    return [_outcome(arrival, first[arrival.key], screened, erased, linked) for arrival in arrivals]
+
+
+def _first_of_each(arrivals: list[_Arrival]) -> dict[tuple[str, str], _Arrival]:
+    """The first arrival of each event key; the others are marked duplicates (the same event twice in
+    one request)."""
     first: dict[tuple[str, str], _Arrival] = {}
     for arrival in arrivals:
         if arrival.key in first:
-            arrival.duplicate = True  # the same event twice in one request
+            arrival.duplicate = True
         else:
             first[arrival.key] = arrival
-    read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
-    stored = _look_up(tenant, list(first.values()))
-    screened = _screened(tenant, list(first.values()))  # the logging policy's: not stored at all
-    unique = [a for a in first.values() if a.key not in screened]
+    return first
+
+
+def _left_out(tenant: str, unique: list[_Arrival]) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]],
+                                                            list[_Arrival]]:
+    """The keys of the events the tenant's logging policy leaves out (and why), of those whose delivery
+    was erased; and the events kept. Runs once each arrival's delivery is known (a policy may name the
+    delivery's subject)."""
+    screened = _screened(tenant, unique)  # the logging policy's: not stored at all
+    unique = [a for a in unique if a.key not in screened]
     erased = _erased(tenant, [a for a in unique if not a.delivery])
+    return screened, erased, [a for a in unique if a.key not in erased]  # the erased are all unmatched
+
+
+def _new_items(tenant: str, arrivals: list[_Arrival],
+               stored: dict[tuple[str, str], DeliveryEvent]) -> list[DeliveryEvent]:
+    """The events to write: each attached to its delivery if it has one; those stored already are marked
+    duplicates, and one stored unmatched gets its message id now (it is written again, attached)."""
     new = []
-    for arrival in unique:
-        if arrival.key in erased:
-            continue
+    for arrival in arrivals:
         if arrival.delivery:
             _attach(arrival.item, tenant, arrival.delivery)
         if arrival.key in stored:
@@ -194,29 +220,22 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
                 _attach_stored(arrival.item)
         else:
             new.append(arrival.item)
-    fanout.save_all(DeliveryEvent, new)
-    _raise_statuses(tenant, [a for a in unique if a.delivery], read_at)
-    _count_failures([a for a in unique if a.delivery and stats.is_failure(a.event.event)])
-    linked = _park([a for a in unique if not a.delivery and a.key not in erased], tenant)
-    outcomes = []
-    for arrival in arrivals:
-        source = first[arrival.key]
-        if source.key in screened:  # why, the event and the subject: not the recipient (the policy's point)
-            outcomes.append(Outcome(arrival.event.event_id, screened[source.key],
-                                    source.delivery.message_id if source.delivery else arrival.event.message_id,
-                                    arrival.event.event, _subject(source)))
-            continue
-        if source.key in erased:  # its event and id only: no subject or address
-            outcomes.append(Outcome(arrival.event.event_id, NOLOG_ERASED, event=arrival.event.event))
-            continue
-        message_id = source.delivery.message_id if source.delivery else linked.get(source.item.sk)
-        if arrival.duplicate:
-            code = NOLOG_DUPLICATE
-        else:
-            code = LOG_OK if message_id else NOLOG_UNMATCHED
-        outcomes.append(Outcome(arrival.event.event_id, code, message_id, arrival.event.event,
-                                _subject(source), arrival.event.recipient))
-    return outcomes
+    return new
+
+
+def _outcome(arrival: _Arrival, source: _Arrival, screened: dict[tuple[str, str], str],
+             erased: set[tuple[str, str]], linked: dict[str, str]) -> Outcome:
+    """The ingestion log's outcome of one event of the request (`source`: the first with its key)."""
+    if source.key in screened:  # why, the event and the subject: not the recipient (the policy's point)
+        return Outcome(arrival.event.event_id, screened[source.key],
+                       source.delivery.message_id if source.delivery else arrival.event.message_id,
+                       arrival.event.event, _subject(source))
+    if source.key in erased:  # its event and id only: no subject or address
+        return Outcome(arrival.event.event_id, NOLOG_ERASED, event=arrival.event.event)
+    message_id = source.delivery.message_id if source.delivery else linked.get(source.item.sk)
+    code = NOLOG_DUPLICATE if arrival.duplicate else LOG_OK if message_id else NOLOG_UNMATCHED
+    return Outcome(arrival.event.event_id, code, message_id, arrival.event.event, _subject(source),
+                   arrival.event.recipient)
 
 
 def _subject(arrival: _Arrival) -> str | None:

@@ -45,65 +45,80 @@ def _resume_key(item: Any, source: Source) -> dict[str, str]:
     return {name: getattr(item, name) for name in source.key_attributes}
 
 
-def read(sources: list[Source], *, keep: Callable[[Any], bool], limit: int, descending: bool,
-         position: dict[str, Any] | None, budget: int) -> Page:
-    position = position or {}
-    matched: dict[str, list[Any]] = {}
-    resume: dict[str, Any] = {}
-    frontier: dict[str, str] = {}
-    examined = 0
-    for source in sources:
-        start = position.get(source.name)
-        if start == DONE:
-            resume[source.name] = DONE
-            matched[source.name] = []
-            continue
-        results = source.query(
-            scan_index_forward=not descending,
-            last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
-            page_size=min(budget, max(limit + 1, 25)),
-        )
-        found: list[Any] = []
-        seen = 0
-        last = None
-        exhausted = True
-        for item in results:
-            seen += 1
-            last = item
-            if keep(item):
-                found.append(item)
-            if len(found) >= limit or seen >= budget:
-                exhausted = False
-                break
-        examined += seen
-        matched[source.name] = found
-        if exhausted:
-            resume[source.name] = DONE
-        else:
-            resume[source.name] = _resume_key(last, source)
-            if len(found) < limit:
-                frontier[source.name] = getattr(last, source.sort_attribute)
+@dataclass(frozen=True, slots=True)
+class _SourceRead:
+    """What one source gave a page."""
+
+    found: list[Any]  # the items `keep` accepted, in key order
+    resume: Any  # DONE, or the key to resume after the last item read
+    frontier: list[Any]  # the sort value read up to, when the source stopped short of a page: past it is unknown
+    seen: int
+
+
+def _read_source(source: Source, start: Any, *, keep: Callable[[Any], bool], limit: int, descending: bool,
+                 budget: int) -> _SourceRead:
+    """Up to `limit` kept items of one source from `start`, reading at most `budget` items."""
+    if start == DONE:
+        return _SourceRead([], DONE, [], 0)
+    results = source.query(
+        scan_index_forward=not descending,
+        last_evaluated_key={k: {"S": v} for k, v in start.items()} if start else None,
+        page_size=min(budget, max(limit + 1, 25)),
+    )
+    found: list[Any] = []
+    seen = 0
+    for item in results:
+        seen += 1
+        if keep(item):
+            found.append(item)
+        if len(found) >= limit or seen >= budget:
+            frontier = [getattr(item, source.sort_attribute)] if len(found) < limit else []
+            return _SourceRead(found, _resume_key(item, source), frontier, seen)
+    return _SourceRead(found, DONE, [], seen)
+
+
+def _merged(reads: dict[str, _SourceRead], by: dict[int, Source], limit: int, descending: bool) -> list[Any]:
+    """The first `limit` items in sort order among those no source could still better: an item past
+    a source's frontier waits for a later page."""
+    frontier = [value for got in reads.values() for value in got.frontier]
 
     def safe(item: Any) -> bool:
         value = getattr(item, by[id(item)].sort_attribute)
-        return all((value >= f) if descending else (value <= f) for f in frontier.values())
+        return all((value >= f) if descending else (value <= f) for f in frontier)
 
-    by = {id(item): source for source in sources for item in matched[source.name]}
-    candidates = [item for items in matched.values() for item in items if safe(item)]
+    candidates = [item for got in reads.values() for item in got.found if safe(item)]
     candidates.sort(key=lambda item: (getattr(item, by[id(item)].sort_attribute), by[id(item)].name), reverse=descending)
-    emitted = candidates[:limit]
+    return candidates[:limit]
 
-    next_position: dict[str, Any] = {}
-    for source in sources:
-        mine = [item for item in emitted if by[id(item)] is source]
-        if len(mine) == len(matched[source.name]):
-            next_position[source.name] = resume[source.name]
-        elif mine:
-            next_position[source.name] = _resume_key(mine[-1], source)
-        else:
-            next_position[source.name] = position.get(source.name)
-    more = any(value != DONE for value in next_position.values())
-    return Page(emitted, next_position if more else None, examined)
+
+def _next_start(source: Source, got: _SourceRead, emitted: list[Any], start: Any) -> Any:
+    """Where the source resumes: after all it read when the page took everything it found, else right
+    after the last item it gave the page (or where it started, if none)."""
+    if len(emitted) == len(got.found):
+        return got.resume
+    if emitted:
+        return _resume_key(emitted[-1], source)
+    return start
+
+
+def read(sources: list[Source], *, keep: Callable[[Any], bool], limit: int, descending: bool,
+         position: dict[str, Any] | None, budget: int) -> Page:
+    position = position or {}
+    reads = {source.name: _read_source(source, position.get(source.name), keep=keep, limit=limit,
+                                       descending=descending, budget=budget) for source in sources}
+    by = {id(item): source for source in sources for item in reads[source.name].found}
+    emitted = _merged(reads, by, limit, descending)
+    return Page(emitted, _next_position(sources, reads, by, emitted, position), sum(got.seen for got in reads.values()))
+
+
+def _next_position(sources: list[Source], reads: dict[str, _SourceRead], by: dict[int, Source], emitted: list[Any],
+                   position: dict[str, Any]) -> dict[str, Any] | None:
+    """Each source's start for the next page; None when every source is done."""
+    next_position = {source.name: _next_start(source, reads[source.name],
+                                              [item for item in emitted if by[id(item)] is source],
+                                              position.get(source.name))
+                     for source in sources}
+    return next_position if any(value != DONE for value in next_position.values()) else None
 
 
 def read_all(sources: list[Source], *, cap: int) -> tuple[list[Any], int, bool]:

@@ -33,6 +33,24 @@ ABANDONED_AFTER = timedelta(minutes=30)
 def claim(tenant: str, message_id: str, channel: str, recipients: Sequence[RecipientIn]) -> None:
     """Claim the provider message ids of `recipients` for `message_id`; a 409 naming each field whose
     id belongs to another message, with nothing claimed by this call left behind."""
+    fields, links = _ids_of(tenant, channel, recipients)
+    if not fields:
+        return
+    owners, linked = _owners_now(tenant, fields, links)
+    taken = [pmid for pmid in fields if _owner(tenant, owners.get(pmid), linked.get(pmid)) not in (None, message_id)]
+    made: list[str] = []
+    if not taken:
+        made, taken = _claim_unclaimed(tenant, message_id, fields, owners)
+    if taken:
+        fanout.each(lambda pmid: _release(tenant, pmid, message_id), made)  # a race lost: give back the rest
+        raise Conflict("a provider message id belongs to the message that first recorded it",
+                       [FieldError(field, "is already recorded for another message")
+                        for pmid in taken for field in fields[pmid]])
+
+
+def _ids_of(tenant: str, channel: str,
+            recipients: Sequence[RecipientIn]) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
+    """The provider message ids given, with the fields giving each; and the keys of their links."""
     fields: dict[str, list[str]] = {}  # provider message id -> the fields giving it
     links: dict[tuple[str, str], str] = {}  # link key -> its provider message id
     for index, recipient in enumerate(recipients):
@@ -40,28 +58,33 @@ def claim(tenant: str, message_id: str, channel: str, recipients: Sequence[Recip
             fields.setdefault(pmid, []).append(f"recipients[{index}].provider_message_id")
             rkey = recipient_key(recipient.address, channel)
             links[(keys.provider_message_pk(tenant, pmid), keys.link_sk(rkey))] = pmid
-    if not fields:
-        return
+    return fields, links
+
+
+def _owners_now(tenant: str, fields: dict[str, list[str]],
+                links: dict[tuple[str, str], str]) -> tuple[dict[str, ProviderMessageClaim], dict[str, str]]:
+    """Each id's claim, and for ids recorded before claims existed the message their link names: one
+    consistent BatchGetItem."""
     claims = {(keys.provider_message_claim_pk(tenant, pmid), keys.CLAIM_SK): pmid for pmid in fields}
     owners: dict[str, ProviderMessageClaim] = {}
-    linked: dict[str, str] = {}  # ids recorded before claims existed: the message their link names
+    linked: dict[str, str] = {}
     for item in fanout.get_all(Entity, list(claims) + list(links), consistent=True):
         if isinstance(item, ProviderMessageClaim):
             owners[claims[(item.pk, item.sk)]] = item
         elif isinstance(item, ProviderMessageLink):
             linked.setdefault(links[(item.pk, item.sk)], item.message_id)
-    taken = [pmid for pmid in fields if _owner(tenant, owners.get(pmid), linked.get(pmid)) not in (None, message_id)]
-    made: list[str] = []
-    if not taken:
-        unclaimed = [pmid for pmid in fields if pmid not in owners or owners[pmid].message_id != message_id]
-        results = fanout.each(lambda pmid: _put(tenant, pmid, message_id, owners.get(pmid)), unclaimed)
-        made = [pmid for pmid, won in zip(unclaimed, results, strict=True) if won]
-        taken = [pmid for pmid, won in zip(unclaimed, results, strict=True) if not won]
-    if taken:
-        fanout.each(lambda pmid: _release(tenant, pmid, message_id), made)  # a race lost: give back the rest
-        raise Conflict("a provider message id belongs to the message that first recorded it",
-                       [FieldError(field, "is already recorded for another message")
-                        for pmid in taken for field in fields[pmid]])
+    return owners, linked
+
+
+def _claim_unclaimed(tenant: str, message_id: str, fields: dict[str, list[str]],
+                     owners: dict[str, ProviderMessageClaim]) -> tuple[list[str], list[str]]:
+    """Claim the ids this message does not hold yet, at once: (those claimed, those another message
+    claimed meanwhile)."""
+    unclaimed = [pmid for pmid in fields if pmid not in owners or owners[pmid].message_id != message_id]
+    results = fanout.each(lambda pmid: _put(tenant, pmid, message_id, owners.get(pmid)), unclaimed)
+    made = [pmid for pmid, won in zip(unclaimed, results, strict=True) if won]
+    taken = [pmid for pmid, won in zip(unclaimed, results, strict=True) if not won]
+    return made, taken
 
 
 def _owner(tenant: str, claimed: ProviderMessageClaim | None, linked: str | None) -> str | None:

@@ -27,12 +27,23 @@ def recipients(tenant: str, message_id: str, channel: str, subject: str | None,
     why = [rules.screen(r.address, channel, subject) for r in given]
     kept = [r for r, code in zip(given, why, strict=True) if code is None]
     if not kept or policy.NOLOG_CONTENT in why:
-        why, kept = [policy.NOLOG_CONTENT if policy.NOLOG_CONTENT in why else code for code in why], []
+        why, kept = _whole_message_left_out(why), []
+    _log_left_out(tenant, message_id, subject, why)
+    return kept or None
+
+
+def _whole_message_left_out(why: list[str | None]) -> list[str | None]:
+    """Each recipient's reason once the message is not logged at all: its subject's (NOLOG_CONTENT) for
+    every one when the policy named the subject, else their own."""
+    return [policy.NOLOG_CONTENT if policy.NOLOG_CONTENT in why else code for code in why]
+
+
+def _log_left_out(tenant: str, message_id: str, subject: str | None, why: list[str | None]) -> None:
+    """One ingestion log row for the recipients left out (`why`: per recipient given, None if logged)."""
     left_out = [code for code in why if code]
     if left_out:
         ingestion_log.record(
             tenant, RECORDED, None, Counter(left_out),
             [Outcome(f"{message_id}.{index}", code, message_id, "recorded", subject)
              for index, code in enumerate(why) if code],
-            detail=f"recorded: {len(left_out)} of {len(given)} recipients not logged (logging policy)")
-    return kept or None
+            detail=f"recorded: {len(left_out)} of {len(why)} recipients not logged (logging policy)")

@@ -10,7 +10,7 @@ same transaction that first marks its delivery failed (`failed_at`, set once).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,32 +174,52 @@ def _by_channel(counters: list[StatsCounter]) -> dict[str, dict[str, int]]:
     return {channel: _counts([c for c in counters if c.channel == channel]) for channel in CHANNELS}
 
 
-def view(caller: Caller, *, start: datetime | None, end: datetime | None, group: str, channel: str | None,
-         campaign: str | None, q: str | None, customer: str | None) -> dict[str, Any]:
-    caller.require("stats:read")
-    first, last, zone = _days(caller, start, end)
-    chosen = [
-        (tenant, c) for tenant, c in _counters(_tenants(caller, customer, group), first, last)
-        if isinstance(c, StatsCounter) and (channel is None or c.channel == channel)
-        and (campaign is None or c.campaign == campaign) and (not q or q.casefold() in c.campaign.casefold())
-    ]
+def _matches(counter: Any, channel: str | None, campaign: str | None, q: str | None) -> bool:
+    """Whether a counter is one the filters ask for (a campaign's name containing `q`, any case)."""
+    return (isinstance(counter, StatsCounter) and (channel is None or counter.channel == channel)
+            and (campaign is None or counter.campaign == campaign)
+            and (not q or q.casefold() in counter.campaign.casefold()))
+
+
+def _grouped(chosen: list[tuple[str, StatsCounter]], group: str) -> dict[Any, list[StatsCounter]]:
+    """The counters by day, by customer (tenant) or by (campaign, channel)."""
     groups: dict[Any, list[StatsCounter]] = defaultdict(list)
     for tenant, counter in chosen:
         key = {"day": counter.day, "customer": tenant}.get(group) or (counter.campaign, counter.channel)
         groups[key].append(counter)
-    items = []
-    for key, counters in groups.items():
-        if group == "campaign":
-            days = sorted(c.day for c in counters)
-            items.append({"campaign": key[0], "channel": key[1], "first_date": days[0], "last_date": days[-1],
-                          **_counts(counters),
-                          "sent_by": sorted(set().union(*(c.senders or set() for c in counters))),
-                          "lists": sorted(set().union(*(c.lists or set() for c in counters)))})
-        else:
-            row = {"date" if group == "day" else "customer": key, "channels": _by_channel(counters)}
-            items.append(row if group == "day" else {**row, "customer_name": display_name(key)})
-    order = {"day": lambda i: i["date"], "customer": lambda i: i["customer"],
-             "campaign": lambda i: (i["last_date"], i["campaign"])}[group]
-    items.sort(key=order, reverse=group != "customer")
+    return groups
+
+
+def _campaign_row(key: tuple[str, str], counters: list[StatsCounter]) -> dict[str, Any]:
+    days = sorted(c.day for c in counters)
+    return {"campaign": key[0], "channel": key[1], "first_date": days[0], "last_date": days[-1],
+            **_counts(counters),
+            "sent_by": sorted(set().union(*(c.senders or set() for c in counters))),
+            "lists": sorted(set().union(*(c.lists or set() for c in counters)))}
+
+
+def _row(group: str, key: Any, counters: list[StatsCounter]) -> dict[str, Any]:
+    """One item of the view: a campaign's totals, or a day's or a customer's per channel."""
+    if group == "campaign":
+        return _campaign_row(key, counters)
+    row = {"date" if group == "day" else "customer": key, "channels": _by_channel(counters)}
+    return row if group == "day" else {**row, "customer_name": display_name(key)}
+
+
+# The items' order: days and campaigns (by last day) newest first, customers by id.
+_ORDER: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "day": lambda i: i["date"], "customer": lambda i: i["customer"],
+    "campaign": lambda i: (i["last_date"], i["campaign"]),
+}
+
+
+def view(caller: Caller, *, start: datetime | None, end: datetime | None, group: str, channel: str | None,
+         campaign: str | None, q: str | None, customer: str | None) -> dict[str, Any]:
+    caller.require("stats:read")
+    first, last, zone = _days(caller, start, end)
+    chosen = [(tenant, c) for tenant, c in _counters(_tenants(caller, customer, group), first, last)
+              if _matches(c, channel, campaign, q)]
+    items = [_row(group, key, counters) for key, counters in _grouped(chosen, group).items()]
+    items.sort(key=_ORDER[group], reverse=group != "customer")
     return {"from": first.isoformat(), "to": last.isoformat(), "time_zone": zone, "group": group,
             "totals": _by_channel([c for _, c in chosen]), "items": items}

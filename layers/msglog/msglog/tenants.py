@@ -18,7 +18,6 @@ from pynamodb.exceptions import PutError
 
 from msglog import keys
 from msglog.clock import iso, now
-from msglog.config import config
 from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings, condition_failed
 from msglog.snapstart import after_restore
 

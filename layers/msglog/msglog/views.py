@@ -326,51 +326,83 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
     Opens for any right whose view lists the message; recipients and events are narrowed to
     what that right shows. Outside the caller's org units or rights: 404.
     """
+    message, grants = _opened_message(caller, message_id)
+    tenant = caller.tenant
+    view, bound = f"detail:{message_id}", {"limit": query.limit, "sort": query.sort, "order": query.order}
+    position = cursor.decode(query.cursor, tenant=tenant, view=view, query=bound) if query.cursor else None
+    everyone = grants == [Grant()]
+    # A right that shows only some recipients opens the message only if it shows one of them.
+    items, next_position, examined = _detail_recipients(
+        _recipient_sources(tenant, message_id), _visible_to(caller, grants), query, position,
+        search=not everyone and position is None)
+    shown_keys = {d.recipient_key for d in items}
+    return {
+        **_show_message(message),
+        **_show_body(message),
+        "recipients": [_show_delivery(caller)(d) for d in items],
+        "next_cursor": cursor.encode(next_position, tenant=tenant, view=view, query=bound) if next_position else None,
+        "examined": examined,
+        "events": _latest_events(caller, message_id, None if everyone else shown_keys),
+    }
+
+
+def _opened_message(caller: Caller, message_id: str) -> tuple[Message, list[Grant]]:
+    """The message and the windows through which the caller sees it: 403 without a right that lists
+    messages, 404 when none of the caller's rights and org units shows it."""
     if not (caller.has("logs:sent") or caller.has("logs:provider") or delivery_grants(caller)):
         raise Forbidden("this needs a right that lists messages")
     message = Message.of(caller.tenant, message_id)
     grants = _message_grants(caller, message)
     if not grants or not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
-    tenant = caller.tenant
+    return message, grants
+
+
+def _visible_to(caller: Caller, grants: list[Grant]) -> Callable[[Any], bool]:
+    """Whether one of `grants` shows the caller a delivery."""
 
     def visible(d: Delivery) -> bool:
         return isinstance(d, Delivery) and any(
             g.allows(channel=d.channel, role=d.role, sender_id=d.sender_id, caller=caller) for g in grants)
 
-    recipients = [
+    return visible
+
+
+def _recipient_sources(tenant: str, message_id: str) -> list[pages.Source]:
+    """The message's deliveries, one source per shard of its recipient group index."""
+    return [
         pages.Source(f"m{shard}", status_writer.hydrated(partial(
             Delivery.gsi6.query, keys.message_group_shard_pk(tenant, message_id, shard),
             Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))),
                      ("pk", "sk", "gsi6pk", "gsi6sk"), "gsi6sk")
         for shard in range(keys.GROUP_SHARDS)
     ]
-    view, bound = f"detail:{message_id}", {"limit": query.limit, "sort": query.sort, "order": query.order}
-    position = cursor.decode(query.cursor, tenant=tenant, view=view, query=bound) if query.cursor else None
-    everyone = grants == [Grant()]
-    # A right that shows only some recipients opens the message only if it shows one of them.
-    search = not everyone and position is None
+
+
+def _detail_recipients(recipients: list[pages.Source], visible: Callable[[Any], bool], query: ListQuery,
+                       position: dict[str, Any] | None, *,
+                       search: bool) -> tuple[list[Any], dict[str, Any] | None, int]:
+    """One page of the detail's recipients in the order asked; `search`: 404 unless the caller sees one."""
     if query.sort == "recipient":  # the index's own order: any number of recipients
-        items, next_position, examined = _recipient_page(recipients, visible, query, position, search=search)
-    else:
-        try:
-            items, next_position, examined = pages.sorted_page(recipients, visible, DETAIL_SORTS[query.sort], query, position)
-        except BadRequest:
-            if search:  # "too many to sort" only about a message the caller may open
-                _recipient_page(recipients, visible, query, None, search=True)
-            raise
-        if search and not items:
-            raise NotFound("no such message")
-    shown_keys = {d.recipient_key for d in items}
+        return _recipient_page(recipients, visible, query, position, search=search)
+    try:
+        items, next_position, examined = pages.sorted_page(recipients, visible, DETAIL_SORTS[query.sort], query,
+                                                           position)
+    except BadRequest:
+        if search:  # "too many to sort" only about a message the caller may open
+            _recipient_page(recipients, visible, query, None, search=True)
+        raise
+    if search and not items:
+        raise NotFound("no such message")
+    return items, next_position, examined
+
+
+def _show_body(message: Message) -> dict[str, Any]:
+    """The body while it is kept, and when it was purged or erased."""
     return {
-        **_show_message(message),
         "body": None if message.body_purged_at or message.body_erased_at else _body(message),
         "body_purged_at": message.body_purged_at,
         **({"body_erased_at": message.body_erased_at} if message.body_erased_at else {}),
-        "recipients": [_show_delivery(caller)(d) for d in items],
-        "next_cursor": cursor.encode(next_position, tenant=tenant, view=view, query=bound) if next_position else None,
-        "examined": examined,
-        "events": _latest_events(caller, message_id, None if everyone else shown_keys),
     }
 
 

@@ -5,12 +5,14 @@ A module offers:
   verify(payload, credentials, request=, max_age_seconds=)   401 when the signature does not hold
   events(payload) -> list[ProviderEvent]       400 when an event is malformed
   replay_guard(payload) -> (what is signed, digest of the content) | None
+  MAPPERS                                      its event names -> mappers onto ours: its mapping as a table
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module
@@ -72,6 +74,19 @@ class Malformed:
     errors: list  # msglog.errors.FieldError
     raw: str = ""  # the item as received (JSON), whole: the ingestion log keeps its start
     raw_key: str | None = None  # where the whole of a longer one is kept (msglog.parking.keep)
+
+
+# Each provider module reads as a table, MAPPERS: the provider's event name -> a small mapper from the
+# event's fields to our event name (SES's also say where the time and the recipients are).
+Mapper = Callable[[dict[str, Any]], str]
+
+
+def fixed(event: str) -> Mapper:
+    """The mapper of a provider event that always means the same one of ours."""
+    return lambda _fields: event
+
+
+unknown = fixed("unknown")  # a provider event no table names
 
 
 def json_body(request: WebhookRequest, kind: type, what: str) -> Any:

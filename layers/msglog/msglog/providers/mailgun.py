@@ -29,22 +29,21 @@ from msglog.clock import from_epoch
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
 from msglog.providers import (
     UNVERIFIED,
+    Mapper,
     ProviderEvent,
     WebhookRequest,
     bounded,
     check_age,
+    fixed,
     json_body,
     our_message_id,
     provider_message_id,
     text,
+    unknown,
 )
 
 NAME = "mailgun"
 BAD_SIGNATURE = UNVERIFIED
-_SIMPLE = {
-    "accepted": "accepted", "rejected": "rejected", "delivered": "delivered", "opened": "opened",
-    "clicked": "clicked", "complained": "complained", "unsubscribed": "unsubscribed", "stored": "stored",
-}
 TOKEN = re.compile(r"[A-Za-z0-9]{1,256}")
 # Mailgun's reasons for not sending to an address on its own lists, and ours for suppressing it.
 HELD = {"suppress-bounce": "bounce", "suppress-unsubscribe": "unsubscribe", "suppress-complaint": "complaint"}
@@ -124,8 +123,8 @@ def _failed(data: dict[str, Any]) -> str:
     return "failed"
 
 
-def normalize(data: dict[str, Any]) -> ProviderEvent:
-    """One Mailgun `event-data` object as a ProviderEvent (pure)."""
+def _malformed(data: dict[str, Any]) -> list[FieldError]:
+    """The fields every event needs, each named when it is missing or unusable."""
     errors = []
     name, event_id, recipient, ts = data.get("event"), data.get("id"), data.get("recipient"), data.get("timestamp")
     if not isinstance(name, str) or not name:
@@ -136,26 +135,50 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         errors.append(FieldError("event-data.recipient", "must be an e-mail address"))
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
         errors.append(FieldError("event-data.timestamp", "must be seconds since the epoch"))
-    if errors:
-        raise BadRequest("the Mailgun event is malformed", errors)
-    event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
-    headers = _object(_object(data.get("message")).get("headers"))
+    return errors
+
+
+# Mailgun's event name -> our event (any other name: unknown).
+MAPPERS: dict[str, Mapper] = {
+    "accepted": fixed("accepted"), "rejected": fixed("rejected"), "delivered": fixed("delivered"),
+    "failed": _failed, "opened": fixed("opened"), "clicked": fixed("clicked"), "complained": fixed("complained"),
+    "unsubscribed": fixed("unsubscribed"), "stored": fixed("stored"),
+}
+_NO_REASON = frozenset({"accepted", "delivered", "opened", "clicked", "stored"})  # events that went well
+_NO_ERROR_CODE = frozenset({"delivered", "accepted"})  # their delivery-status code is the 250 of a success
+
+
+def _error_code(data: dict[str, Any], event: str) -> str | None:
     code = _code(data)
+    return str(code) if code is not None and event not in _NO_ERROR_CODE else None
+
+
+def _held(name: str, data: dict[str, Any]) -> str | None:
+    return HELD.get(data.get("reason")) if name == "failed" and isinstance(data.get("reason"), str) else None
+
+
+def normalize(data: dict[str, Any]) -> ProviderEvent:
+    """One Mailgun `event-data` object as a ProviderEvent (pure)."""
+    if errors := _malformed(data):
+        raise BadRequest("the Mailgun event is malformed", errors)
+    name = data["event"]
+    event = MAPPERS.get(name, unknown)(data)
+    headers = _object(_object(data.get("message")).get("headers"))
     return bounded(ProviderEvent(
         provider=NAME,
         provider_event=name,
         event=event,
-        event_id=f"mailgun.{event_id}",
-        timestamp=from_epoch(float(ts)),
-        recipient=recipient,
+        event_id=f"mailgun.{data['id']}",
+        timestamp=from_epoch(float(data["timestamp"])),
+        recipient=data["recipient"],
         channel="email",
         message_id=our_message_id(_object(data.get("user-variables")).get("message_id")),
         provider_message_id=provider_message_id(headers.get("message-id")),
-        reason=_reason(data) if event not in ("accepted", "delivered", "opened", "clicked", "stored") else None,
+        reason=None if event in _NO_REASON else _reason(data),
         severity=text(data.get("severity"), 32),
-        error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
+        error_code=_error_code(data, event),
         subject=text(headers.get("subject"), 998),
-        held=HELD.get(data.get("reason")) if name == "failed" and isinstance(data.get("reason"), str) else None,
+        held=_held(name, data),
     ), "the Mailgun event is malformed", {"provider_event": "event-data.event",
                                           "error_code": "event-data.delivery-status.code"})
 

@@ -24,15 +24,18 @@ from msglog.addresses import EMAIL
 from msglog.errors import BadRequest, FieldError, Unauthorized
 from msglog.providers import (
     UNVERIFIED,
+    Mapper,
     ProviderEvent,
     WebhookRequest,
     bounded,
     bounded_id,
+    fixed,
     iso_time,
     json_body,
     our_message_id,
     provider_message_id,
     text,
+    unknown,
 )
 
 NAME = "postmark"
@@ -73,60 +76,88 @@ def _time(payload: dict[str, Any], record: str) -> datetime:
     return iso_time(payload.get(field), field, "Postmark record")
 
 
-def _classify(record: str, payload: dict[str, Any]) -> tuple[str, str | None]:
-    if record == "Delivery":
-        return "delivered", None
-    if record == "Bounce":
-        return _BOUNCE_TYPES.get(str(payload.get("Type")), ("unknown", None))
-    if record == "SpamComplaint":
-        return "complained", None
-    if record == "Open":
-        return "opened", None
-    if record == "Click":
-        return "clicked", None
-    if record == "SubscriptionChange":
-        return ("unsubscribed" if payload.get("SuppressSending") is True else "unknown"), None
-    return "unknown", None
+def _bounce_type(payload: dict[str, Any]) -> tuple[str, str | None]:
+    return _BOUNCE_TYPES.get(str(payload.get("Type")), ("unknown", None))
 
 
-def normalize(payload: dict[str, Any]) -> ProviderEvent:
-    """One Postmark record as a ProviderEvent (pure). Records without a RecordType come from
-    Postmark's older webhooks: bounces (they carry BouncedAt) or deliveries."""
+def _bounce(payload: dict[str, Any]) -> str:
+    return _bounce_type(payload)[0]
+
+
+def _subscription_change(payload: dict[str, Any]) -> str:
+    return "unsubscribed" if payload.get("SuppressSending") is True else "unknown"
+
+
+# Postmark's RecordType -> our event (any other record: unknown).
+MAPPERS: dict[str, Mapper] = {
+    "Delivery": fixed("delivered"), "Bounce": _bounce,
+    "SpamComplaint": fixed("complained"), "Open": fixed("opened"), "Click": fixed("clicked"),
+    "SubscriptionChange": _subscription_change,
+}
+_FAILURES = frozenset({"bounced", "failed", "deferred", "complained"})
+_TO_RECIPIENT = frozenset({"Delivery", "Open", "Click", "SubscriptionChange"})  # the others name an `Email`
+
+
+def _record(payload: dict[str, Any]) -> str:
+    """The RecordType. Records without one come from Postmark's older webhooks: bounces (they carry
+    BouncedAt) or deliveries."""
     record = payload.get("RecordType")
     if not isinstance(record, str):
         record = "Bounce" if "BouncedAt" in payload else "Delivery"
-    record = record[:64]
-    recipient = payload.get("Recipient") if record in ("Delivery", "Open", "Click", "SubscriptionChange") \
-        else payload.get("Email")
+    return record[:64]
+
+
+def _recipient(record: str, payload: dict[str, Any]) -> str:
+    recipient = payload.get("Recipient") if record in _TO_RECIPIENT else payload.get("Email")
     if not isinstance(recipient, str) or not EMAIL.match(recipient.strip()) or len(recipient) > 254:
         raise BadRequest("the Postmark record is malformed",
                          [FieldError("Recipient" if record != "Bounce" else "Email", "must be an e-mail address")])
-    at = _time(payload, record)
-    event, severity = _classify(record, payload)
-    metadata = payload.get("Metadata") if isinstance(payload.get("Metadata"), dict) else {}
-    # Bounces and complaints have Postmark's own id; the other records are identified by content,
-    # which a retry repeats exactly.
+    return recipient.strip()
+
+
+def _event_id(record: str, payload: dict[str, Any]) -> str:
+    """Bounces and complaints have Postmark's own id; the other records are identified by content,
+    which a retry repeats exactly."""
     if record in ("Bounce", "SpamComplaint") and (postmark_id := bounded_id(payload.get("ID"), 64)):
-        event_id = f"postmark.{record}.{postmark_id}"
-    else:
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
-        event_id = f"postmark.{record}.{digest}"
+        return f"postmark.{record}.{postmark_id}"
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+    return f"postmark.{record}.{digest}"
+
+
+def _provider_event(record: str, payload: dict[str, Any]) -> str:
+    return f"{record}:{payload['Type']}" if record == "Bounce" and isinstance(payload.get("Type"), str) else record
+
+
+def _failure(payload: dict[str, Any], event: str) -> tuple[str | None, str | None]:
+    """Reason and error code (the TypeCode): only a failure has them."""
+    if event not in _FAILURES:
+        return None, None
     type_code = payload.get("TypeCode")
-    failed = event in ("bounced", "failed", "deferred", "complained")
+    return (text(payload.get("Details")) or text(payload.get("Description")),
+            str(type_code) if isinstance(type_code, int) else None)
+
+
+def normalize(payload: dict[str, Any]) -> ProviderEvent:
+    """One Postmark record as a ProviderEvent (pure)."""
+    record = _record(payload)
+    recipient = _recipient(record, payload)
+    at = _time(payload, record)
+    event = MAPPERS.get(record, unknown)(payload)
+    reason, error_code = _failure(payload, event)
+    metadata = payload.get("Metadata") if isinstance(payload.get("Metadata"), dict) else {}
     return bounded(ProviderEvent(
         provider=NAME,
-        provider_event=f"{record}:{payload['Type']}" if record == "Bounce" and isinstance(payload.get("Type"), str)
-        else record,
+        provider_event=_provider_event(record, payload),
         event=event,
-        event_id=event_id,
+        event_id=_event_id(record, payload),
         timestamp=at,
-        recipient=recipient.strip(),
+        recipient=recipient,
         channel="email",
         message_id=our_message_id(metadata.get("message_id")),
         provider_message_id=provider_message_id(payload.get("MessageID")),
-        reason=(text(payload.get("Details")) or text(payload.get("Description"))) if failed else None,
-        severity=severity,
-        error_code=str(type_code) if isinstance(type_code, int) and failed else None,
+        reason=reason,
+        severity=_bounce_type(payload)[1] if record == "Bounce" else None,
+        error_code=error_code,
         subject=text(payload.get("Subject"), 998),
         # Postmark deactivated the address after a hard bounce or a complaint, without saying which here.
         held="bounce" if record == "Bounce" and payload.get("Type") == "InactiveRecipient" else None,

@@ -28,23 +28,23 @@ from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
 from msglog.providers import (
     UNVERIFIED,
     Malformed,
+    Mapper,
     ProviderEvent,
     WebhookRequest,
     bounded,
     check_age,
+    fixed,
     json_body,
     our_message_id,
     provider_message_id,
     text,
+    unknown,
 )
 
 NAME = "sendgrid"
 SIGNATURE = "x-twilio-email-event-webhook-signature"
 TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
 MAX_EVENTS = 5000
-_SIMPLE = {"processed": "accepted", "deferred": "deferred", "delivered": "delivered", "open": "opened",
-           "click": "clicked", "dropped": "dropped", "spamreport": "complained", "unsubscribe": "unsubscribed",
-           "group_unsubscribe": "unsubscribed", "group_resubscribe": "unknown"}
 # SendGrid drops a message to an address on its own lists, saying which: ours for suppressing it.
 HELD = {"Bounced Address": "bounce", "Unsubscribed Address": "unsubscribe", "Spam Reporting Address": "complaint"}
 
@@ -93,10 +93,8 @@ def _event_id(data: dict[str, Any]) -> str:
     return f"sendgrid.{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
 
 
-def normalize(data: Any, index: int = 0) -> ProviderEvent:
-    where = f"[{index}]"
-    if not isinstance(data, dict):
-        raise BadRequest("a SendGrid event is malformed", [FieldError(where, "must be an object")])
+def _malformed(data: dict[str, Any], where: str) -> list[FieldError]:
+    """The fields every event needs, each named when it is missing or unusable."""
     errors = []
     name, email, ts = data.get("event"), data.get("email"), data.get("timestamp")
     if not isinstance(name, str) or not name:
@@ -105,30 +103,70 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         errors.append(FieldError(f"{where}.email", "must be an e-mail address"))
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
         errors.append(FieldError(f"{where}.timestamp", "must be seconds since the epoch"))
-    if errors:
-        raise BadRequest("a SendGrid event is malformed", errors)
-    if name == "bounce":
-        event = "failed" if data.get("type") == "blocked" else "bounced"
-    else:
-        event = _SIMPLE.get(name, "unknown")
-    failed = event in ("bounced", "failed", "dropped", "deferred")
+    return errors
+
+
+def _bounce(data: dict[str, Any]) -> str:
+    return "failed" if data.get("type") == "blocked" else "bounced"
+
+
+# SendGrid's event name -> our event (any other name: unknown).
+MAPPERS: dict[str, Mapper] = {
+    "processed": fixed("accepted"), "deferred": fixed("deferred"), "delivered": fixed("delivered"),
+    "open": fixed("opened"), "click": fixed("clicked"), "bounce": _bounce, "dropped": fixed("dropped"),
+    "spamreport": fixed("complained"), "unsubscribe": fixed("unsubscribed"),
+    "group_unsubscribe": fixed("unsubscribed"), "group_resubscribe": fixed("unknown"),
+}
+_FAILURES = frozenset({"bounced", "failed", "dropped", "deferred"})
+
+
+def _provider_event(name: str, data: dict[str, Any]) -> str:
+    """A bounce keeps its type (blocked, bounce): the one word saying whether it was the address."""
+    return f"bounce:{data['type']}" if name == "bounce" and isinstance(data.get("type"), str) else name
+
+
+def _sendgrid_message_id(data: dict[str, Any]) -> str | None:
+    """`sg_message_id` without its `.filter…` suffix: what SendGrid's send answer gave."""
     sg_message_id = data.get("sg_message_id")
+    return provider_message_id(sg_message_id.split(".filter")[0]) if isinstance(sg_message_id, str) else None
+
+
+def _failure(data: dict[str, Any], event: str) -> tuple[str | None, str | None, str | None]:
+    """Reason, severity and error code: only a failure has them."""
+    if event not in _FAILURES:
+        return None, None, None
+    return (text(data.get("reason")) or text(data.get("response")),
+            "temporary" if event == "deferred" else "permanent", text(data.get("status"), 32))
+
+
+def _held(name: str, data: dict[str, Any]) -> str | None:
+    return HELD.get(data.get("reason")) if name == "dropped" and isinstance(data.get("reason"), str) else None
+
+
+def normalize(data: Any, index: int = 0) -> ProviderEvent:
+    where = f"[{index}]"
+    if not isinstance(data, dict):
+        raise BadRequest("a SendGrid event is malformed", [FieldError(where, "must be an object")])
+    if errors := _malformed(data, where):
+        raise BadRequest("a SendGrid event is malformed", errors)
+    name = data["event"]
+    event = MAPPERS.get(name, unknown)(data)
+    reason, severity, error_code = _failure(data, event)
     return bounded(ProviderEvent(
         provider=NAME,
-        provider_event=f"bounce:{data['type']}" if name == "bounce" and isinstance(data.get("type"), str) else name,
+        provider_event=_provider_event(name, data),
         event=event,
         event_id=_event_id(data),
-        timestamp=from_epoch(float(ts)),
-        recipient=email.strip(),
+        timestamp=from_epoch(float(data["timestamp"])),
+        recipient=data["email"].strip(),
         channel="email",
         message_id=our_message_id(data.get("message_id")),  # a custom arg set when sending
-        provider_message_id=provider_message_id(sg_message_id.split(".filter")[0])
-        if isinstance(sg_message_id, str) else None,
-        reason=(text(data.get("reason")) or text(data.get("response"))) if failed else None,
-        severity=("temporary" if event == "deferred" else "permanent") if failed else None,
-        error_code=text(data.get("status"), 32) if failed else None,
+        provider_message_id=_sendgrid_message_id(data),
+        reason=reason,
+        severity=severity,
+        error_code=error_code,
         subject=None,
-        held=HELD.get(data.get("reason")) if name == "dropped" and isinstance(data.get("reason"), str) else None,
+        held=_held(name, data),
     ), "a SendGrid event is malformed", {"provider_event": f"{where}.type" if name == "bounce" else f"{where}.event"})
 
 

@@ -30,6 +30,7 @@ import binascii
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -165,31 +166,60 @@ def _details(items: Any) -> dict[str, dict[str, Any]]:
     return {i["emailAddress"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("emailAddress"), str)}
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A nested object of the record, or {} when SES sent something else."""
+    return value if isinstance(value, dict) else {}
+
+
+# An SES mapper: (the record's part describing the event, the mail's destination) -> (our event,
+# where its time is, its recipients): SES keeps both in a different place for each kind of event.
+SesMapper = Callable[[dict[str, Any], list[str]], tuple[str, str, list[str]]]
+
+
+def _of_the_mail(event: str, time_field: str = "mail.timestamp") -> SesMapper:
+    """The mapper of an event about the whole mail: to every address it was sent to."""
+    return lambda _part, destination: (event, time_field, destination)
+
+
+def _bounce(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
+    event = {"Permanent": "bounced", "Transient": "deferred"}.get(part.get("bounceType"), "failed")
+    return event, "bounce.timestamp", _addresses(part.get("bouncedRecipients"))
+
+
+def _complaint(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
+    return "complained", "complaint.timestamp", _addresses(part.get("complainedRecipients"))
+
+
+def _delivery(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
+    return "delivered", "delivery.timestamp", _addresses(part.get("recipients"))
+
+
+def _delivery_delay(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
+    return "deferred", "deliveryDelay.timestamp", _addresses(part.get("delayedRecipients")) or destination
+
+
+def _subscription(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
+    event = "unsubscribed" if _object(part.get("newTopicPreferences")).get("unsubscribeAll") is True else "unknown"
+    return event, "subscription.timestamp", destination
+
+
+# SES's eventType (or notificationType) -> its mapper (any other kind: unknown, to the mail's destination).
+MAPPERS: dict[str, SesMapper] = {
+    "Send": _of_the_mail("accepted"), "Reject": _of_the_mail("rejected"), "Bounce": _bounce,
+    "Complaint": _complaint, "Delivery": _delivery, "Open": _of_the_mail("opened", "open.timestamp"),
+    "Click": _of_the_mail("clicked", "click.timestamp"), "Rendering Failure": _of_the_mail("failed"),
+    "DeliveryDelay": _delivery_delay, "Subscription": _subscription,
+}
+_UNKNOWN = _of_the_mail("unknown")
+_PART = {"Rendering Failure": "failure", "DeliveryDelay": "deliveryDelay"}  # else the kind, lower-cased
+
+
 def _classify(kind: str, ses: dict[str, Any]) -> tuple[str, str, list[str], dict[str, Any]]:
     """(event, where its time is, its recipients, the part of the record describing it)."""
-    mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
-    destination = _addresses(mail.get("destination"))
-    part = ses.get({"Rendering Failure": "failure", "DeliveryDelay": "deliveryDelay"}.get(kind, kind.lower()))
-    part = part if isinstance(part, dict) else {}
-    if kind == "Bounce":
-        event = {"Permanent": "bounced", "Transient": "deferred"}.get(part.get("bounceType"), "failed")
-        return event, "bounce.timestamp", _addresses(part.get("bouncedRecipients")), part
-    if kind == "Complaint":
-        return "complained", "complaint.timestamp", _addresses(part.get("complainedRecipients")), part
-    if kind == "Delivery":
-        return "delivered", "delivery.timestamp", _addresses(part.get("recipients")), part
-    if kind == "DeliveryDelay":
-        return "deferred", "deliveryDelay.timestamp", _addresses(part.get("delayedRecipients")) or destination, part
-    simple = {"Send": "accepted", "Reject": "rejected", "Open": "opened", "Click": "clicked",
-              "Rendering Failure": "failed"}
-    if kind in simple:
-        where = f"{kind.lower()}.timestamp" if kind in ("Open", "Click") else "mail.timestamp"
-        return simple[kind], where, destination, part
-    if kind == "Subscription":
-        preferences = part.get("newTopicPreferences") if isinstance(part.get("newTopicPreferences"), dict) else {}
-        event = "unsubscribed" if preferences.get("unsubscribeAll") is True else "unknown"
-        return event, "subscription.timestamp", destination, part
-    return "unknown", "mail.timestamp", destination, part
+    destination = _addresses(_object(ses.get("mail")).get("destination"))
+    part = _object(ses.get(_PART.get(kind, kind.lower())))
+    event, where, recipients = MAPPERS.get(kind, _UNKNOWN)(part, destination)
+    return event, where, recipients, part
 
 
 def _reason(kind: str, part: dict[str, Any], detail: dict[str, Any]) -> str | None:
@@ -201,8 +231,8 @@ def _reason(kind: str, part: dict[str, Any], detail: dict[str, Any]) -> str | No
     return None
 
 
-def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
-    """One SNS notification's SES record as one event per recipient (pure)."""
+def _ses_record(envelope: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The SES record the notification carries (its `Message`, JSON), and its kind."""
     try:
         ses = json.loads(envelope["Message"])
     except (ValueError, RecursionError):
@@ -212,38 +242,64 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
     kind = ses.get("eventType") or ses.get("notificationType")
     if not isinstance(kind, str):
         raise invalid("Message.eventType", "is required")
-    mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
-    event, where, recipients, part = _classify(kind, ses)
+    return ses, kind
+
+
+def _time(ses: dict[str, Any], where: str) -> datetime:
     section, _, field = where.partition(".")
-    at = iso_time(ses[section].get(field) if isinstance(ses.get(section), dict) else None, f"Message.{where}",
-                  "SES event")
-    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
-    tagged = tags.get("message_id")
-    headers = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    return iso_time(_object(ses.get(section)).get(field), f"Message.{where}", "SES event")
+
+
+def _tagged_message_id(mail: dict[str, Any]) -> str | None:
+    """Our message id, from the mail's `message_id` tag (SES gives a tag's values as a list)."""
+    tagged = _object(mail.get("tags")).get("message_id")
+    return our_message_id(tagged[0] if isinstance(tagged, list) and tagged else tagged)
+
+
+def _subject(mail: dict[str, Any]) -> str | None:
+    subject = _object(mail.get("commonHeaders")).get("subject")
+    return subject[:998] if isinstance(subject, str) else None
+
+
+def _address(recipient: str) -> str:
+    if not EMAIL.match(recipient.strip()) or len(recipient) > 254:
+        raise BadRequest("the SES event is malformed", [FieldError("Message.recipients", "must be e-mail addresses")])
+    return recipient.strip()
+
+
+_FAILURES = frozenset({"bounced", "deferred", "failed", "rejected", "complained"})
+_SEVERITY = {"bounced": "permanent", "failed": "permanent", "deferred": "temporary"}
+
+
+def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
+    """One SNS notification's SES record as one event per recipient (pure)."""
+    ses, kind = _ses_record(envelope)
+    event, where, recipients, part = _classify(kind, ses)
+    at = _time(ses, where)
+    mail = _object(ses.get("mail"))
     details = _details(part.get("bouncedRecipients") or part.get("delayedRecipients"))
+    bounce = kind == "Bounce"
+    sources = {"provider_event": "Message.bounce.bounceType" if bounce else "Message.eventType",
+               "error_code": "Message.bounce.bouncedRecipients.status"}
     out = []
     for index, recipient in enumerate(recipients):
-        if not EMAIL.match(recipient.strip()) or len(recipient) > 254:
-            raise BadRequest("the SES event is malformed", [FieldError("Message.recipients", "must be e-mail addresses")])
+        address = _address(recipient)
         detail = details.get(recipient.lower(), {})
-        failed = event in ("bounced", "deferred", "failed", "rejected", "complained")
         out.append(bounded(ProviderEvent(
             provider=NAME,
-            provider_event=f"{kind}:{part['bounceType']}" if kind == "Bounce" and part.get("bounceType") else kind,
+            provider_event=f"{kind}:{part['bounceType']}" if bounce and part.get("bounceType") else kind,
             event=event,
             event_id=f"ses.{envelope['MessageId']}.{index}",
             timestamp=at,
-            recipient=recipient.strip(),
+            recipient=address,
             channel="email",
-            message_id=our_message_id(tagged[0] if isinstance(tagged, list) and tagged else tagged),
+            message_id=_tagged_message_id(mail),
             provider_message_id=provider_message_id(mail.get("messageId")),
-            reason=_reason(kind, part, detail) if failed else None,
-            severity={"bounced": "permanent", "failed": "permanent", "deferred": "temporary"}.get(event),
+            reason=_reason(kind, part, detail) if event in _FAILURES else None,
+            severity=_SEVERITY.get(event),
             error_code=detail.get("status") if isinstance(detail.get("status"), str) else None,
-            subject=headers.get("subject")[:998] if isinstance(headers.get("subject"), str) else None,
-        ), "the SES event is malformed", {
-            "provider_event": "Message.bounce.bounceType" if kind == "Bounce" else "Message.eventType",
-            "error_code": "Message.bounce.bouncedRecipients.status"}))
+            subject=_subject(mail),
+        ), "the SES event is malformed", sources))
     return out
 
 

@@ -29,18 +29,18 @@ from msglog.addresses import E164
 from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
 from msglog.providers import (
     UNVERIFIED,
+    Mapper,
     ProviderEvent,
     WebhookRequest,
     bounded,
     bounded_id,
+    fixed,
     our_message_id,
     provider_message_id,
+    unknown,
 )
 
 NAME = "twilio"
-_STATUS = {"queued": "queued", "accepted": "accepted", "scheduled": "scheduled", "sending": "sent", "sent": "sent",
-           "delivered": "delivered", "undelivered": "undelivered", "failed": "failed", "read": "read",
-           "canceled": "canceled"}
 # Twilio's error dictionary titles for the codes status callbacks carry most often.
 _ERRORS = {
     "30001": "Queue overflow", "30002": "Account suspended", "30003": "Unreachable destination handset",
@@ -105,9 +105,8 @@ def _done_date(value: str | None) -> datetime | None:
         return None
 
 
-def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
-    sid, status, to = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or \
-        params.get("SmsStatus"), params.get("To", "").removeprefix("whatsapp:")
+def _malformed(sid: str | None, status: str | None, to: str) -> list[FieldError]:
+    """The fields every callback needs, each named when it is missing or unusable."""
     errors = []
     if not sid or provider_message_id(sid) != sid:
         errors.append(FieldError("MessageSid", "is required"))
@@ -115,9 +114,29 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         errors.append(FieldError("MessageStatus", "is required (a Twilio status)"))
     if to and not E164.match(to):  # absent in Twilio's own example: the SID finds the recipient (msglog.ingest)
         errors.append(FieldError("To", "must be an E.164 phone number"))
-    if errors:
+    return errors
+
+
+# Twilio's MessageStatus (lower-cased) -> our event (any other status: unknown).
+MAPPERS: dict[str, Mapper] = {
+    "queued": fixed("queued"), "accepted": fixed("accepted"), "scheduled": fixed("scheduled"),
+    "sending": fixed("sent"), "sent": fixed("sent"), "delivered": fixed("delivered"),
+    "undelivered": fixed("undelivered"), "failed": fixed("failed"), "read": fixed("read"),
+    "canceled": fixed("canceled"),
+}
+
+
+def _reason(code: str | None) -> str | None:
+    """The title of Twilio's error code (any callback may carry one)."""
+    return _ERRORS.get(code, f"Twilio error {code}") if code else None
+
+
+def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
+    sid, status, to = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or \
+        params.get("SmsStatus"), params.get("To", "").removeprefix("whatsapp:")
+    if errors := _malformed(sid, status, to):
         raise BadRequest("the Twilio status callback is malformed", errors)
-    event = _STATUS.get(status.lower(), "unknown")
+    event = MAPPERS.get(status.lower(), unknown)(params)
     code = bounded_id(params.get("ErrorCode"), 16)
     failed = event in ("undelivered", "failed")
     return bounded(ProviderEvent(
@@ -130,7 +149,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         channel="sms",
         message_id=our_message_id(query.get("message_id")),
         provider_message_id=sid,
-        reason=(_ERRORS.get(code, f"Twilio error {code}") if code else None) if failed or code else None,
+        reason=_reason(code),
         severity="permanent" if failed else None,
         error_code=code,
         held="unsubscribe" if failed and code == "21610" else None,  # the recipient replied STOP
