@@ -45,8 +45,8 @@ class Reindex(Strict):
 
 
 Command = TypeAdapter(Annotated[Onboard | Link | Reindex, Field(discriminator="command")])
-REINDEX = {"index-sent-sorts": (reindex.sent_sorts_index, "tenant.sent_sorts_indexed"),
-           "index-sends": (reindex.sends_index, "tenant.sends_indexed")}
+REINDEX = {"index-sent-sorts": (reindex.sent_sorts_index, "sent_sorts_indexed"),
+           "index-sends": (reindex.sends_index, "sends_indexed")}
 
 
 def run(event: Any) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def run(event: Any) -> dict[str, Any]:
     if isinstance(command, Reindex):
         backfill, action = REINDEX[command.command]
         done = backfill(command.tenant, command.after, command.limit)
-        audit.record(command.tenant, actor="operator", action=action, entity="tenant",
+        audit.record(command.tenant, actor="operator", action=f"tenant.{action}", entity="tenant",
                      details={"messages": str(done["messages"]), "written": str(done["written"]),
                               "complete": str(done["next"] is None)})
         return done
