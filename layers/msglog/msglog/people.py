@@ -8,8 +8,9 @@ Written as messages are recorded (msglog.messages calls `record`) and removed by
     each address (an e-mail's local part splits on . _ - +), each whole address, and the whole id.
 A recording reads its people's entries (BatchGetItem, 100 a call) and writes only what changes: nothing for
 a person who is known as given and had a later message; one UpdateItem (`last_message_at`) for one known
-as given; the entry and the tokens that differ (after a Query of the person's partition) for a new person,
-a new name, role, family, address or org unit (docs/data-model.md, pattern 24).
+as given; for a new person, their tokens (batched with the recording's other new people's) and the entry;
+the entry and the tokens that differ (after a Query of the person's partition) for a new name, role,
+family, address or org unit (docs/data-model.md, pattern 24b).
 
 A search is `begins_with(gsi1sk, <folded q>)` on each shard: one Query a shard, merged in token order, then
 one BatchGetItem of the page's entries. A person shows once, at the first of their tokens the query matches:
@@ -106,7 +107,14 @@ def record(tenant: str, message: Message, recipients: Iterable[RecipientIn]) -> 
             rewritten.append(person_id)
     write = partial(_rewrite, tenant, given, org_unit, at)
     fanout.each(lambda person_id: _touch(tenant, person_id, at) or write(person_id), touched)
-    fanout.each(write, rewritten)
+    # people seen for the first time: their tokens in BatchWriteItems of 25 (the same items whoever writes them),
+    # then each entry if it is still absent (else merged with the one written meanwhile)
+    new = {person_id: _entry(tenant, person_id, _merge(None, given[person_id], org_unit, at), 1)
+           for person_id in rewritten if person_id not in known}
+    fanout.save_all(PersonToken, [_token_item(tenant, person_id, token)
+                                  for person_id, entry in new.items() for token in entry.tokens])
+    fanout.each(lambda entry: _put(entry, None) or write(entry.person_id), list(new.values()))
+    fanout.each(write, [person_id for person_id in rewritten if person_id not in new])
     return len(touched) + len(rewritten)
 
 
@@ -154,21 +162,31 @@ def _rewrite(tenant: str, given: dict[str, _Given], org_unit: str | None, at: st
         merged = _merge(current, given[person_id], org_unit, at)
         if merged == current and entry is not None and entry.tokens == written:
             return
-        wanted = tokens(person_id, merged["name"], merged["addresses"])
-        fanout.save_all(PersonToken, [_token_item(tenant, person_id, token) for token in wanted - written])
-        item = Person(pk, keys.PERSON_SK, person_id=person_id, name=merged["name"], role=merged["role"],
-                      family_id=merged["family_id"], addresses=merged["addresses"] or None,
-                      org_units=merged["org_units"] or None, last_message_at=merged["last_message_at"],
-                      tokens=wanted, version=(entry.version + 1) if entry else 1)
-        try:
-            item.save(condition=(Person.version == entry.version) if entry else Person.pk.does_not_exist())
-        except PutError as error:
-            if not condition_failed(error):
-                raise
+        item = _entry(tenant, person_id, merged, (entry.version + 1) if entry else 1)
+        fanout.save_all(PersonToken, [_token_item(tenant, person_id, token) for token in item.tokens - written])
+        if not _put(item, entry):
             continue  # another recording wrote it meanwhile: merge with that
-        _delete([PersonToken(pk, keys.person_token_sk(token)) for token in written - wanted])
+        _delete([PersonToken(pk, keys.person_token_sk(token)) for token in written - item.tokens])
         return
     raise Unavailable("the people directory entry of a recipient is being written by other requests: retry")
+
+
+def _entry(tenant: str, person_id: str, merged: dict[str, Any], version: int) -> Person:
+    return Person(keys.directory_pk(tenant, person_id), keys.PERSON_SK, person_id=person_id, name=merged["name"],
+                  role=merged["role"], family_id=merged["family_id"], addresses=merged["addresses"] or None,
+                  org_units=merged["org_units"] or None, last_message_at=merged["last_message_at"],
+                  tokens=tokens(person_id, merged["name"], merged["addresses"]), version=version)
+
+
+def _put(item: Person, read: Person | None) -> bool:
+    """The entry, if it is still as read (absent, or at the version read); whether it was written."""
+    try:
+        item.save(condition=(Person.version == read.version) if read else Person.pk.does_not_exist())
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        return False
+    return True
 
 
 def _token_item(tenant: str, person_id: str, token: str) -> PersonToken:
