@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pynamodb.exceptions import PutError
 
@@ -162,7 +162,7 @@ def _rewrite(tenant: str, given: dict[str, _Given], org_unit: str | None, at: st
         merged = _merge(current, given[person_id], org_unit, at)
         if merged == current and entry is not None and entry.tokens == written:
             return
-        item = _entry(tenant, person_id, merged, (entry.version + 1) if entry else 1)
+        item = _entry(tenant, person_id, merged, int(entry.version) + 1 if entry else 1)
         fanout.save_all(PersonToken, [_token_item(tenant, person_id, token) for token in item.tokens - written])
         if not _put(item, entry):
             continue  # another recording wrote it meanwhile: merge with that
@@ -229,7 +229,7 @@ def _hydrate(tenant: str, rows: list[PersonToken]) -> list[_Hit]:
 
 
 def _show(hit: _Hit) -> dict[str, Any]:
-    person = hit.person
+    person = cast(Person, hit.person)  # keep() passes only hits with an entry
     return {"person_id": person.person_id, "name": person.name, "role": person.role, "family_id": person.family_id,
             "addresses": sorted(person.addresses or ()), "org_units": sorted(person.org_units or ()),
             "last_message_at": person.last_message_at}
@@ -251,10 +251,10 @@ def search(caller: Caller, query: ListQuery) -> dict[str, Any]:
     others = list(words)
     if lead is not None:
         others.remove(lead)
-    condition = [PersonToken.gsi1sk.startswith(lead[:TOKEN_MAX])] if lead else []
+    condition = PersonToken.gsi1sk.startswith(lead[:TOKEN_MAX]) if lead else None
     sources = [
         pages.Source(f"p{shard}", pages.by_page(partial(PersonToken.gsi1.query, keys.people_search_pk(caller.tenant, shard),
-                                                        *condition), partial(_hydrate, caller.tenant)),
+                                                        range_key_condition=condition), partial(_hydrate, caller.tenant)),
                      ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
         for shard in range(keys.PEOPLE_SHARDS)
     ]
