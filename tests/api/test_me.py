@@ -14,7 +14,7 @@ VIEW_ROUTES = {
     "sends": "/v1/sends",
     "suppressions": "/v1/suppressions", "stats": "/v1/stats", "transactions": "/v1/transactions",
     "activity": "/v1/activity", "audit": "/v1/audit", "panel-log": "/v1/panel-log", "logins": "/v1/logins",
-    "api-log": "/v1/api-log", "ingestion-log": "/v1/ingestion-log",
+    "api-log": "/v1/api-log", "ingestion-log": "/v1/ingestion-log", "people": "/v1/people",
 }
 
 

@@ -171,6 +171,7 @@ VIEW_RIGHTS: dict[str, tuple[str, ...]] = {
     "logins": ("logs:logins",),
     "api-log": ("logs:api",),
     "ingestion-log": ("logs:ingestion",),
+    "people": ("people:all", "logs:recipient", "logs:recipient:any-sender"),  # msglog.people.SEARCH_RIGHTS
 }
 
 

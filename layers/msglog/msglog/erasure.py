@@ -49,7 +49,7 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from msglog import audit, bodies, keys, pages, status_writer
+from msglog import audit, bodies, keys, pages, people, status_writer
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Forbidden, NotFound, invalid
@@ -114,6 +114,7 @@ def erase(caller: Caller, person_id: str, time_left: Callable[[], int]) -> dict[
     found, position = _page(index, batch_size, None)
     if not found and not _known(run):
         raise NotFound("no such person")  # only this tenant's keys are ever read: another's persons stay unseen
+    people.forget(run.tenant, person_id)  # the directory entry and its search keys, on every call (a repeat too)
     complete = False
     passes = 1
     try:

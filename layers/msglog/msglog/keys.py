@@ -377,3 +377,33 @@ def export_pk(tenant: str, export_id: str) -> str:
 
 
 EXPORT_SK = "EXPORT"
+
+
+# --- the people directory (msglog.people): one partition per person holding the directory item and its
+# search tokens; each token is a gsi1 row `T#t#PEOPLE#<shard of the person>` / `<token>\x1f<person>`, so a
+# search is `begins_with(gsi1sk, <folded q>)`, one Query per shard (docs/data-model.md, pattern 24)
+PEOPLE_SHARDS = 4
+PERSON_SK = "PERSON"
+PERSON_TOKEN_PREFIX = "TOKEN#"
+TOKEN_END = "\x1f"  # below every character a token holds (control characters are never in one)
+
+
+def directory_pk(tenant: str, person_id: str) -> str:
+    return f"T#{tenant}#PERSON#{person_id}"
+
+
+def person_token_sk(token: str) -> str:
+    return PERSON_TOKEN_PREFIX + token
+
+
+def people_search_pk(tenant: str, shard: int) -> str:
+    """gsi1: the search tokens of the people of one shard (by person id), sorted by token."""
+    return f"T#{tenant}#PEOPLE#{shard}"
+
+
+def people_search_shard(person_id: str) -> int:
+    return shard_of(person_id, PEOPLE_SHARDS)
+
+
+def people_search_sk(token: str, person_id: str) -> str:
+    return token + TOKEN_END + person_id

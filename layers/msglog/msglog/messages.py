@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, fanout, keys, provider_ids, screening, sent_sorts, stats
+from msglog import bodies, fanout, keys, people, provider_ids, screening, sent_sorts, stats
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -181,6 +181,7 @@ def _write_recipients(tenant: str, message: Message, recipients: list[RecipientI
     from msglog.ingest import link_pending  # ingestion's code, only where recipients are written
 
     linked = link_pending(tenant, pending) if pending else {}
+    people.record(tenant, message, recipients)  # the people directory: only what changed is written
     return {"added": len(wanted) - len(existing), "updated": len(existing), "events_linked": len(linked)}
 
 

@@ -297,6 +297,27 @@ class DeliveryStatus(Entity, discriminator="status"):
     last_event_at = UnicodeAttribute()
 
 
+class Person(Entity, discriminator="person"):
+    """A people-directory entry (msglog.people): what the person's recorded recipients said of them, merged."""
+
+    person_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)  # name, role, family: as the latest message gave them
+    role = UnicodeAttribute(null=True)
+    family_id = UnicodeAttribute(null=True)
+    addresses = UnicodeSetAttribute(null=True)  # recipient keys (e-mail lower-cased, E.164 phone); push tokens not
+    org_units = UnicodeSetAttribute(null=True)  # of the messages they were sent
+    last_message_at = UnicodeAttribute()
+    tokens = UnicodeSetAttribute(null=True)  # the search tokens written for it (PersonToken): a row not here is stale
+    version = NumberAttribute(default=0)  # optimistic lock of the whole entry's rewrite
+
+
+class PersonToken(Entity, discriminator="person-token"):
+    """One search token of a person (`TOKEN#<token>` in the person's partition), a gsi1 row."""
+
+    person_id = UnicodeAttribute()
+    token = UnicodeAttribute()
+
+
 class Erasure(Entity, discriminator="erasure"):
     """A person's erasure (msglog.erasure): its progress over the calls, and the pseudonyms' salt while under way."""
 
