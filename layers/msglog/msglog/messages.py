@@ -138,7 +138,7 @@ def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[
     return earlier, earlier.message_id
 
 
-def _delivery(tenant: str, message: Message, recipient: RecipientIn, counted: bool) -> Delivery:
+def _delivery(tenant: str, message: Message, recipient: RecipientIn, counted: bool = True) -> Delivery:
     rkey = recipient_key(recipient.address, message.channel)
     status = INITIAL_STATUS[message.status]
     sender = message.sender
