@@ -227,3 +227,32 @@ def test_erasure_racing_ingestion_leaves_nothing_of_the_address(base):
 
         ends[name] = settled(left, lambda found: found == (0, 0))
     assert ends["at once"] == ends["series"] == (0, 0)
+
+
+def message_counts(base: str, message_id: str) -> dict[str, int]:
+    """The message's `counts` (msglog.counts), as its detail shows them."""
+    reply = requests.get(f"{base}/v1/messages/{message_id}", headers=_auth(), timeout=60)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["counts"]
+
+
+def test_counts_of_events_at_once_end_as_in_series(base):
+    """A message's events (several per recipient, some retried) one after the other, and all at once from
+    their own clients: the same counts — each delivery counted once, where its status ends."""
+    kinds = {0: ["delivered"], 1: ["delivered", "opened"], 2: ["opened", "clicked", "delivered"],
+             3: ["delivered", "complained"], 4: ["delivered", "bounce"], 5: []}
+    expected = {"recipients": 6, "pending": 1, "sent": 4, "delivered": 1, "failed": 1, "opened": 1, "clicked": 1,
+                "unsubscribed": 0, "complained": 1}
+    ends = {}
+    for name, run in (("series", in_series), ("at once", at_once)):
+        tag = uuid.uuid4().hex[:8]
+        addresses = [f"count-{n}-{tag}@example.com" for n in kinds]
+        message_id = record(base, f"counts {name} {tag}", [{"address": a} for a in addresses]).json()["message_id"]
+        events = [mailgun_event("failed", addresses[n], message_id=message_id, severity="permanent", reason="bounce")
+                  if kind == "bounce" else mailgun_event(kind, addresses[n], message_id=message_id)
+                  for n, listed in kinds.items() for kind in listed]
+        events += events[:3]  # a provider's retries: the same events again
+        replies = run([partial(send_one, base, events)] * len(events))
+        assert [r.status_code for r in replies] == [200] * len(replies), [r.text for r in replies]
+        ends[name] = settled(lambda: message_counts(base, message_id), lambda found: found == expected)  # noqa: B023
+    assert ends["at once"] == ends["series"] == expected

@@ -14,7 +14,7 @@ to this map, and fails on any import cycle):
     (tenants: settings and credentials as every path reads them; tenant_log_writer: one line in the
     tenant's own logs)
 - intake: providers schemas webhooks parking arrivals ingestion_log provider_ids screening
-  suppressions bodies stats sent_sorts status_writer ingest people messages lifecycle
+  suppressions bodies stats counts sent_sorts status_writer ingest people messages lifecycle
     (providers/: one pure module per provider; schemas: request bodies; webhooks: a request to
     stored events; ingest: events to deliveries; status_writer: statuses in batches; messages:
     recording; lifecycle: a scheduled message's life)

@@ -349,6 +349,7 @@ def _anonymous_delivery(run: _Run, delivery: Delivery, settled: DeliveryStatus |
     erased = Delivery.from_raw_data(delivery.serialize())
     if settled:
         status_writer.lay(erased, settled)
+        erased.counted_as = settled.counted or erased.counted_as  # what its message's counts hold it at
     erased.pk = keys.recipient_pk(run.tenant, pseudonym)
     erased.address = erased.recipient_key = pseudonym
     erased.person_id = erased.family_id = erased.name = erased.fields = erased.provider_message_id = None

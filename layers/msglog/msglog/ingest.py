@@ -324,6 +324,11 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
         return
     fanout.each(lambda update: update_delivery(*update),
                 [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)])
+    # Their counts are the status writer's (msglog.counts): also what a retry of this request raises again.
+    recounts = [status_writer.recount(tenant, read[key].recipient_key, read[key].message_id) for key, (_, change) in changes.items()
+                if change.precedence and change.precedence >= (read[key].status_precedence or "")]
+    if recounts:
+        status_writer.send(tenant, recounts, read_at)
 
 
 def _is_news(delivery: Delivery, change: status_writer.Change) -> bool:

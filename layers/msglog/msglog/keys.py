@@ -49,6 +49,13 @@ def message_pk(tenant: str, message_id: str) -> str:
 
 META_SK = "META"
 BODY_SK = "BODY"
+COUNTS_PREFIX = "COUNTS#"  # a message's counts, one item per status group (msglog.counts)
+
+
+def counts_sk(tenant: str, recipient_key: str) -> str:
+    """The counts item a delivery's moves go to, in its message's partition: one per StatusChanges group,
+    so that its group's status writer is its only writer."""
+    return f"{COUNTS_PREFIX}{shard_of(recipient_key, STATUS_GROUPS):02d}"
 
 
 def sent_feed_pk(tenant: str, shard: int) -> str:

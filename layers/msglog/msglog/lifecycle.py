@@ -92,24 +92,26 @@ def cancel_recipients(tenant: str, message: Message, deadline: float) -> tuple[i
             if len(rows) == PAGE:
                 if time.monotonic() >= deadline:
                     return canceled, False
-                canceled += _cancel(rows)
+                canceled += _cancel(tenant, rows)
                 rows = []
         if rows:
             if time.monotonic() >= deadline:
                 return canceled, False
-            canceled += _cancel(rows)
+            canceled += _cancel(tenant, rows)
     return canceled, True
 
 
-def _cancel(rows: list[Any]) -> int:
+def _cancel(tenant: str, rows: list[Any]) -> int:
     """One page: each delivery (with its status item laid over it) still pending becomes canceled."""
     wanted = [(row.pk, row.sk) for row in rows]
+    read_at = iso(now())
     found = {(item.pk, item.sk): item
              for item in Entity.batch_get(wanted + [(pk, keys.status_sk_of(sk)) for pk, sk in wanted],
                                           consistent_read=True)}
     at = iso(now())
     news = precedence("canceled", at, CANCEL_EVENT_ID)
     marked = 0
+    recounts = []
     for pk, sk in wanted:
         delivery = found.get((pk, sk))
         if not isinstance(delivery, Delivery):
@@ -126,6 +128,10 @@ def _cancel(rows: list[Any]) -> int:
                          & (Delivery.status_precedence < news)):
                 marked += 1
                 delivery.status = "canceled"
-        if delivery.status == "canceled" and not delivery.failed_at:  # also one an earlier attempt marked
-            stats.count_failure(delivery, at)
+        if delivery.status == "canceled":  # also one an earlier attempt marked
+            recounts.append(status_writer.recount(tenant, delivery.recipient_key, delivery.message_id))
+            if not delivery.failed_at:
+                stats.count_failure(delivery, at)
+    if recounts:  # its counts move as the status writer counts them (msglog.counts)
+        status_writer.send(tenant, recounts, read_at)
     return marked

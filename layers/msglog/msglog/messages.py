@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
-from msglog import bodies, fanout, keys, people, provider_ids, screening, sent_sorts, stats
+from msglog import bodies, counts, fanout, keys, people, provider_ids, screening, sent_sorts, stats, status_writer
 from msglog.addresses import recipient_key
 from msglog.auth import Caller
 from msglog.clock import iso, now
@@ -68,6 +68,8 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
     # a message id this call claimed is its own; one claimed earlier may be another client's, writing at once
     _write_recipients(tenant, item, message.recipients, fresh=message_id == claimed)
     failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
+    counts.set_base(item, len({recipient_key(r.address, item.channel) for r in message.recipients}),
+                    INITIAL_STATUS[message.status])
     stored = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
     sent_sorts.save(tenant, item, shards)  # the sent log's other orders, once META is there
     if idem:
@@ -83,8 +85,13 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
     _check_addresses(message.channel, recipients, "recipients")
     recipients = screening.recipients(caller.tenant, message_id, message.channel, message.subject, recipients) or []
     provider_ids.claim(caller.tenant, message_id, message.channel, recipients)
-    written = _write_recipients(caller.tenant, message, recipients)
+    written = _write_recipients(caller.tenant, message, recipients, counted=False)
     stats.add_recipients(message, written["added"])
+    # not in the message's base: the status writer counts them, once (a retry's are counted already)
+    rkeys = {recipient_key(r.address, message.channel) for r in recipients}
+    if rkeys:
+        status_writer.send(caller.tenant, [status_writer.recount(caller.tenant, rkey, message_id) for rkey in rkeys],
+                           iso(now()))
     return written
 
 
@@ -122,7 +129,7 @@ def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[
     return earlier, earlier.message_id
 
 
-def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery:
+def _delivery(tenant: str, message: Message, recipient: RecipientIn, counted: bool = True) -> Delivery:
     rkey = recipient_key(recipient.address, message.channel)
     status = INITIAL_STATUS[message.status]
     sender = message.sender
@@ -137,6 +144,7 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
         status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
         stats_pk=message.stats_pk, stats_sk=message.stats_sk,
         failed_at=message.created_at if stats.is_failure(status) else None,
+        counted_as=status if counted else None,  # in the message's base (msglog.counts)
         gsi6pk=keys.message_group_pk(tenant, message.message_id, rkey),
         gsi6sk=keys.group_delivery_sk(rkey),
         gsi3pk=keys.sends_feed_pk(tenant, message.channel, keys.shard_of(rkey, feed_shards(tenant))),
@@ -150,14 +158,15 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn) -> Delivery
 
 
 def _write_recipients(tenant: str, message: Message, recipients: list[RecipientIn],
-                      fresh: bool = False) -> dict[str, int]:
+                      fresh: bool = False, counted: bool = True) -> dict[str, int]:
     """New deliveries are written only where none is (conditional puts; batch-written when the
     message is `fresh`, its id this call's own); ones already recorded only get the fields now given,
     so a status that events have raised is never reset, and a delivery that several clients add at
-    once is added (and counted) once."""
+    once is added (and counted) once. `counted`: the new ones are in the message's base (msglog.counts), as
+    when it is recorded; added later they are not, and the status writer counts them."""
     wanted = {}
     for recipient in recipients:
-        item = _delivery(tenant, message, recipient)
+        item = _delivery(tenant, message, recipient, counted)
         wanted[item.pk] = (item, recipient)
     existing = {d.pk for d in fanout.get_all(Delivery, [(i.pk, i.sk) for i, _ in wanted.values()], consistent=True)}
     links, pending = [], []

@@ -233,6 +233,9 @@ class Message(Entity, discriminator="message"):
     recorded_by = UnicodeAttribute(null=True)
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter it counts in (msglog.stats)
     stats_sk = UnicodeAttribute(null=True)
+    # its recipients as recorded, counted as `counted_as` (msglog.counts): the base its counts items move from
+    counted_recipients = NumberAttribute(null=True)
+    counted_as = UnicodeAttribute(null=True)
 
     @classmethod
     def of(cls, tenant: str, message_id: str) -> Message:
@@ -284,6 +287,7 @@ class Delivery(Entity, discriminator="delivery"):
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
     stats_sk = UnicodeAttribute(null=True)
     failed_at = UnicodeAttribute(null=True)  # set once, when it is first counted as failed
+    counted_as = UnicodeAttribute(null=True)  # the status its message's counts hold it at, until its status item says
     erased_at = UnicodeAttribute(null=True)  # the recipient was erased: address a pseudonym, no name or fields
 
 
@@ -295,6 +299,7 @@ class DeliveryStatus(Entity, discriminator="status"):
     status_precedence = UnicodeAttribute(null=True)
     status_reason = UnicodeAttribute(null=True)
     last_event_at = UnicodeAttribute()
+    counted = UnicodeAttribute(null=True)  # the status its message's counts hold the delivery at (msglog.counts)
 
 
 class Person(Entity, discriminator="person"):
@@ -483,6 +488,21 @@ class LoginSummary(Entity, discriminator="login-summary"):
     user_id = UnicodeAttribute()
     last_success_at = UnicodeAttribute(null=True)
     last_failure_at = UnicodeAttribute(null=True)
+
+
+class MessageCounts(Entity, discriminator="counts"):
+    """How one status group's deliveries of a message moved from the message's base (msglog.counts): each
+    field may be negative here; the base plus every group's item is the message's counts. ~150 B."""
+
+    recipients = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    opened = NumberAttribute(default=0)
+    clicked = NumberAttribute(default=0)
+    unsubscribed = NumberAttribute(default=0)
+    complained = NumberAttribute(default=0)
 
 
 class StatsCounter(Entity, discriminator="stats"):

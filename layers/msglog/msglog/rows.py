@@ -5,7 +5,8 @@ is on the suppression list (`suppressed`).
 A page reads what its rows need at once, never per row: one BatchGetItem (fanout.get_all: a request per
 100 keys, at once) of its distinct messages' META items, the BODY items of its SMS and push messages, and
 its distinct addresses' suppression items (keyed by address: msglog.suppressions.item_key). A sent-log
-row is the message itself, so it knows its body's state already; only its SMS and push bodies are read.
+row is the message itself, so it knows its body's state already; only its SMS and push bodies are read,
+and its counts (msglog.counts).
 
 The purge (msglog.purge) stamps `body_purged_at` on the message before it deletes the body, and the
 erasure `body_erased_at`: a message with either, or recorded without a body (`has_body` false), has
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from msglog import fanout, keys
+from msglog import counts, fanout, keys
 from msglog.models import Delivery, Entity, Message, MessageBody, Suppression
 from msglog.suppressions import item_key
 
@@ -38,14 +39,17 @@ def _with_body(row: dict[str, Any], channel: str, kept: bool, body: MessageBody 
         row["text"] = body.text if kept and body is not None else None
 
 
-def of_messages(messages: Sequence[Message], rows: list[dict[str, Any]]) -> None:
-    """Sent-log rows: `body_kept`, `text` (SMS, push) and `suppressed`, which is false: a message row has no
-    one address (its recipients' rows in the detail and the recipient and sends logs have)."""
+def of_messages(tenant: str, messages: Sequence[Message], rows: list[dict[str, Any]]) -> None:
+    """Sent-log rows: `body_kept`, `text` (SMS, push), `suppressed`, which is false: a message row has no
+    one address (its recipients' rows in the detail and the recipient and sends logs have), and `counts`
+    (msglog.counts: a Query of each message's counts items, at once)."""
     wanted = [(m.pk, keys.BODY_SK) for m in messages if m.channel in TEXT_CHANNELS and body_kept(m)]
     found = {item.pk: item for item in fanout.get_all(MessageBody, wanted)} if wanted else {}
     for message, row in zip(messages, rows, strict=True):
         _with_body(row, message.channel, body_kept(message), found.get(message.pk))
         row["suppressed"] = False
+    for row, counted in zip(rows, counts.of_messages(tenant, messages), strict=True):
+        row["counts"] = counted
 
 
 def of_deliveries(tenant: str, deliveries: Sequence[Delivery], rows: list[dict[str, Any]]) -> dict[str, Message]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from msglog import fanout, keys, pages
+from msglog import counts, fanout, keys, pages
 from msglog.clock import iso
 from msglog.config import config
 from msglog.models import Delivery, DeliveryStatus, Entity, ErasuresRunning
@@ -52,6 +52,12 @@ class Change:
 
     def row(self) -> list[str | None]:
         return [self.pk, self.message_id, self.at, self.status, self.precedence, self.reason]
+
+
+def recount(tenant: str, recipient_key: str, message_id: str) -> tuple[str, Change]:
+    """A change of no status for a delivery whose status changed elsewhere (or that was added to its message):
+    the writer counts it as it is now (msglog.counts). For `send`."""
+    return recipient_key, Change(keys.recipient_pk(tenant, recipient_key), message_id, "", tenant=tenant)
 
 
 def send(tenant: str, changes: Iterable[tuple[str, Change]], read_at: str) -> None:
@@ -120,13 +126,20 @@ def apply(changes: list[Change]) -> int:
     by_key: dict[tuple[str, str], Change] = {}
     for change in changes:
         by_key[change.key] = merged(by_key.get(change.key), change)
-    current = {(s.pk, s.sk): s for s in fanout.get_all(DeliveryStatus, list(by_key), consistent=True)}
-    changed = [item for key, change in by_key.items() if (item := updated(current.get(key), change)) is not None]
+    delivery_keys = {key: (change.pk, keys.delivery_sk(change.message_id)) for key, change in by_key.items()}
+    found = fanout.get_all(Entity, [*by_key, *delivery_keys.values()], consistent=True)  # their counts need both
+    current = {(s.pk, s.sk): s for s in found if isinstance(s, DeliveryStatus)}
+    deliveries = {(d.pk, d.sk): d for d in found if isinstance(d, Delivery)}
+    changed = {key: item for key, change in by_key.items() if (item := updated(current.get(key), change)) is not None}
+    moves = [move for key, change in by_key.items() if (move := counts.moved(
+        change.tenant, deliveries.get(delivery_keys[key]), changed.get(key) or current.get(key), key))]
+    moving = {(move.item.pk, move.item.sk) for move in moves}
     try:
-        fanout.save_all(DeliveryStatus, changed)
+        fanout.save_all(DeliveryStatus, [item for key, item in changed.items() if key not in moving])
+        counts.write(moves)  # with their status items, in transactions
     finally:  # also when one chunk failed: the others are written, and may be of deliveries erased meanwhile
         _forget_erased(list(by_key.values()))
-    return len(changed)
+    return len(changed.keys() | moving)
 
 
 def merged(earlier: Change | None, change: Change) -> Change:
@@ -140,6 +153,8 @@ def merged(earlier: Change | None, change: Change) -> Change:
 
 def updated(item: DeliveryStatus | None, change: Change) -> DeliveryStatus | None:
     """`item` (changed in place, or a new one) with `change` laid over it; None if it changes nothing."""
+    if not change.at:  # a recount: it changes no status
+        return None
     if item is None:
         item = DeliveryStatus(*change.key, last_event_at=change.at)
     elif change.at <= item.last_event_at and (change.precedence or "") <= (item.status_precedence or ""):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from msglog import bodies, cursor, fanout, ids, keys, pages, rows, sent_sorts, status_writer
+from msglog import bodies, counts, cursor, fanout, ids, keys, pages, rows, sent_sorts, status_writer
 from msglog.addresses import key_of_any
 from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, delivery_grants, send_grants
 from msglog.clock import iso, now
@@ -83,7 +83,8 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         )
 
     # A message has many recipients: no recipient order here (the detail sorts its own recipients).
-    return pages.key_order_page(caller, "sent", query, sources, keep, _show_message, finish=rows.of_messages)
+    return pages.key_order_page(caller, "sent", query, sources, keep, _show_message,
+                                finish=partial(rows.of_messages, tenant))
 
 
 # ------------------------------------------------------------------ recipient log
@@ -342,6 +343,7 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
         "recipients": [_show_delivery(caller)(d) for d in items],
         "next_cursor": cursor.encode(next_position, tenant=tenant, view=view, query=bound) if next_position else None,
         "examined": examined,
+        "counts": counts.of_messages(tenant, [message])[0],  # every recipient's, whatever the caller's right shows
         "events": _latest_events(caller, message_id, None if everyone else shown_keys),
     }
 
