@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from msglog import tenant_logs, stats
+from msglog import stats, tenant_logs
 from msglog.csvrows import flat
 from msglog.http import (
     Async,
@@ -31,7 +31,9 @@ app = create_app()
 Group = Annotated[Literal["day", "campaign", "customer"], Query(
     description="day: per day and channel; campaign: per campaign (or subject) with the preview fields; "
                 "customer: an enterprise's linked customers")]
-Customer = Annotated[str | None, Query(max_length=64, description="one linked customer tenant (enterprises), or * for all")]
+Customer = Annotated[
+    str | None, Query(max_length=64, description="one linked customer tenant (enterprises), or * for all")
+]
 
 
 @app.get("/v1/stats")

@@ -45,8 +45,11 @@ def test_signed_messages_verify(vector):
         assert ses.string_to_sign(payload) == vector["string_to_sign"]
 
 
-@pytest.mark.parametrize("vector", REAL["negative_vectors"] + CONSTRUCTED["negative_vectors"],
-                         ids=lambda v: v["id"] + v["message"].get("SigningCertURL", v["message"].get("SigningCertUrl", ""))[-20:])
+@pytest.mark.parametrize(
+    "vector",
+    REAL["negative_vectors"] + CONSTRUCTED["negative_vectors"],
+    ids=lambda v: v["id"] + v["message"].get("SigningCertURL", v["message"].get("SigningCertUrl", ""))[-20:],
+)
 def test_tampered_or_misdirected_messages_are_refused(vector):
     with pytest.raises((Unauthorized, BadRequest)):
         check(vector["message"])
@@ -106,7 +109,9 @@ def test_identity_notifications_normalise_too():
 def test_our_message_id_comes_from_a_message_tag():
     record = copy.deepcopy(SES_EVENTS["Delivery record"])
     record["mail"]["tags"]["message_id"] = ["01JD3Q6Z9W8X7V6T5S4R3Q2P1N"]
-    assert ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].message_id == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    assert (
+        ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].message_id == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    )
 
 
 def test_lambda_style_keys_are_accepted():

@@ -10,7 +10,8 @@ from msglog.provenance import SERVICE
 
 
 def record(tenant: str, *, actor: str, action: str, entity: str, details: dict[str, Any] | None = None) -> None:
-    from msglog import tenant_logs  # the audit log's writer, on first use: the webhook path imports this module, never audits
+    # the audit log's writer, on first use: the webhook path imports this module, never audits
+    from msglog import tenant_logs
 
     tenant_logs.write(tenant, "audit", actor_id=actor, action=action, entity=entity, source=SERVICE,
                   details={k: v for k, v in (details or {}).items() if v is not None} or None)

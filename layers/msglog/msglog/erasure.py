@@ -267,7 +267,9 @@ def _events(deliveries: list[Delivery]) -> dict[tuple[str, str], list[DeliveryEv
         wanted = {d.message_id for d in group}
         oldest = datetime.fromisoformat(min(d.created_at for d in group)) - EVENT_SLACK
         low = keys.event_sk(iso(oldest), "")
-        for event in DeliveryEvent.query(pk, DeliveryEvent.sk.between(low, keys.EVENT_PREFIX + "~"), consistent_read=True):
+        for event in DeliveryEvent.query(
+            pk, DeliveryEvent.sk.between(low, keys.EVENT_PREFIX + "~"), consistent_read=True
+        ):
             if event.message_id in wanted:
                 found[(pk, event.message_id)].append(event)
     return found

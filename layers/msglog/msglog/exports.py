@@ -69,7 +69,7 @@ def _views(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str,
 
 def _records(name: str) -> Callable[[Caller, ListQuery, dict[str, str]], dict[str, Any]]:
     def page(who: Caller, query: ListQuery, args: dict[str, str]) -> dict[str, Any]:
-        from msglog import tenant_logs, stats
+        from msglog import stats, tenant_logs
 
         # An enterprise's transactions report may be a linked customer's, or all of theirs (checked at every page).
         tenants = stats.readable_tenants(who, query.filter("customer")) if name == "transactions" else None
@@ -124,10 +124,16 @@ def status(caller: Caller, export_id: str) -> dict[str, Any]:
         from msglog.aws import client
 
         filename = f"{FILE_NAMES.get(job.view, 'report')}-{job.export_id}.csv"
-        answer["url"] = client("s3", signature_version="s3v4").generate_presigned_url("get_object", ExpiresIn=LINK_SECONDS, Params={
-            "Bucket": config().export_bucket, "Key": job.object_key,
-            "ResponseContentDisposition": f'attachment; filename="{filename}"',
-            "ResponseContentType": "text/csv; charset=utf-8"})
+        answer["url"] = client("s3", signature_version="s3v4").generate_presigned_url(
+            "get_object",
+            ExpiresIn=LINK_SECONDS,
+            Params={
+                "Bucket": config().export_bucket,
+                "Key": job.object_key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentType": "text/csv; charset=utf-8",
+            },
+        )
         answer["url_expires_at"] = iso(now() + timedelta(seconds=LINK_SECONDS))
         answer["filename"] = filename
     elif job.status == "failed":
@@ -223,7 +229,9 @@ def _lease(job: ExportJob, time_left: Callable[[], int], *, takeover: bool, hold
     return run_number
 
 
-def _release(job: ExportJob, run_number: int, *, failed: bool, reason: str = "the export failed; start it again") -> None:
+def _release(
+    job: ExportJob, run_number: int, *, failed: bool, reason: str = "the export failed; start it again"
+) -> None:
     """Best effort: a lease left behind ends with the run's time anyway, before the queue retries."""
     actions = [ExportJob.lease_until.remove(), ExportJob.holder.remove()]
     if failed:

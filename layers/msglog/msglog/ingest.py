@@ -39,8 +39,8 @@ from msglog.models import (
     condition_failed,
     update_if,
 )
-from msglog.providers import ProviderEvent
 from msglog.precedence import precedence, rank
+from msglog.providers import ProviderEvent
 from msglog.tenants import feed_shards, settings
 
 logger = Logger(child=True)

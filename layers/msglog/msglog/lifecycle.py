@@ -118,15 +118,14 @@ def _cancel(rows: list[Any]) -> int:
         status = found.get((pk, keys.status_sk_of(sk)))
         if isinstance(status, DeliveryStatus):
             status_writer.lay(delivery, status)
-        if delivery.status in PENDING:
-            # by condition too: an event that raised it meanwhile (past pending) keeps its status
-            if update_if(Delivery, (pk, sk),
-                         [Delivery.status.set("canceled"), Delivery.status_precedence.set(news),
-                          Delivery.status_reason.set(CANCEL_REASON)],
-                         Delivery.pk.exists() & Delivery.status.is_in(*PENDING)
-                         & (Delivery.status_precedence < news)):
-                marked += 1
-                delivery.status = "canceled"
+        # by condition too: an event that raised it meanwhile (past pending) keeps its status
+        if delivery.status in PENDING and update_if(
+                Delivery, (pk, sk),
+                [Delivery.status.set("canceled"), Delivery.status_precedence.set(news),
+                 Delivery.status_reason.set(CANCEL_REASON)],
+                Delivery.pk.exists() & Delivery.status.is_in(*PENDING) & (Delivery.status_precedence < news)):
+            marked += 1
+            delivery.status = "canceled"
         if delivery.status == "canceled" and not delivery.failed_at:  # also one an earlier attempt marked
             stats.count_failure(delivery, at)
     return marked

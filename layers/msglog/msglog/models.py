@@ -276,7 +276,8 @@ class Delivery(Entity, discriminator="delivery"):
 
 class DeliveryStatus(Entity, discriminator="status"):
     """A delivery's status as its provider events raised it (`M#<mid>#S`, beside the delivery; ~150 B, table only).
-    Written by msglog.status_writer alone; readers lay it over the delivery, which keeps the status it was recorded with."""
+    Written by msglog.status_writer alone; readers lay it over the delivery, which keeps the status it was
+    recorded with."""
 
     status = UnicodeAttribute(null=True)  # none while only unranked events came (their time still counts)
     status_precedence = UnicodeAttribute(null=True)
@@ -496,7 +497,7 @@ class ExportJob(Entity, discriminator="export"):
 @before_snapshot
 def _load_dynamodb_client() -> None:
     # At publish, not on a request: the client's service model and endpoint rules go into the snapshot.
-    Entity._get_connection().connection.client  # the property makes the client
+    Entity._get_connection().connection.client  # noqa: B018 - the property makes the client
 
 
 @after_restore

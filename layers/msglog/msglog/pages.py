@@ -165,7 +165,9 @@ def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[Source
         raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
     if query.sort == "date":
         return key_order_page(caller, view, query, sources, keep, show, finish)
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    position = (
+        cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    )
     items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
     return _page(caller, view, query, items, position, examined, show, finish)
 
@@ -174,7 +176,9 @@ def key_order_page(caller: Caller, view: str, query: ListQuery, sources: list[So
                    keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
                    finish: Finish | None = None) -> dict[str, Any]:
     """One page in the sources' own key order (each a Query, merged): any number of items, `page_budget` a source."""
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    position = (
+        cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    )
     page = read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
                       budget=config().page_budget)
     return _page(caller, view, query, page.items, page.position, page.examined, show, finish)

@@ -59,7 +59,9 @@ def for_error(error: BaseException, request_id: str | None) -> dict[str, Any]:
 def throttled(error: BaseException | None) -> bool:
     """pynamodb wraps botocore's ClientError: look through the causes."""
     while error is not None:
-        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get(
+            "Error", {}
+        ).get("Code")
         if code in _THROTTLING:
             return True
         error = error.__cause__

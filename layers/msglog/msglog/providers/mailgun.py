@@ -101,7 +101,12 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _reason(data: dict[str, Any]) -> str | None:
     status, reject = _object(data.get("delivery-status")), _object(data.get("reject"))
-    for candidate in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
+    for candidate in (
+        status.get("message"),
+        status.get("description"),
+        reject.get("reason"),
+        reject.get("description"),
+    ):
         if (words := text(candidate)) and words.upper() != "OK":
             return words
     return text(data.get("reason"))

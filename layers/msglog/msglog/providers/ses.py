@@ -129,9 +129,9 @@ def verify(payload: dict[str, Any], credentials: list[dict[str, Any]], *, reques
 def confirm(payload: dict[str, Any]) -> str | None:
     """Confirm a verified subscription of one of the tenant's topics; returns the outcome code."""
     if payload["Type"] == "SubscriptionConfirmation":
-        from msglog.aws import client
-
         from botocore.exceptions import ClientError
+
+        from msglog.aws import client
 
         region = payload["TopicArn"].split(":")[3]
         try:
@@ -162,7 +162,9 @@ def _details(items: Any) -> dict[str, dict[str, Any]]:
     """Per-recipient details (status, diagnostic) by lower-cased address."""
     if not isinstance(items, list):
         return {}
-    return {i["emailAddress"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("emailAddress"), str)}
+    return {
+        i["emailAddress"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("emailAddress"), str)
+    }
 
 
 def _classify(kind: str, ses: dict[str, Any]) -> tuple[str, str, list[str], dict[str, Any]]:
