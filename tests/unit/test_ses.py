@@ -100,6 +100,13 @@ def test_bounce_kinds(kind, event):
     assert ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].event == event
 
 
+def test_a_bounce_type_that_is_not_text_is_a_failure_not_a_crash():
+    record = copy.deepcopy(SES_EVENTS["Bounce record"])
+    record["bounce"]["bounceType"] = ["Permanent"]
+    [event] = ses.normalize({"MessageId": "m", "Message": json.dumps(record)})
+    assert event.event == "failed"
+
+
 def test_identity_notifications_normalise_too():
     notifications = SNS["ses_identity_notification_samples"]["notifications"]
     [bounce] = ses.normalize({"MessageId": "m", "Message": json.dumps(notifications["Bounce notification with a DSN"])})

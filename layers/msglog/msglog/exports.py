@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from msglog import ids, keys
 from msglog.auth import Caller, is_tenant_id
@@ -98,7 +99,7 @@ def start(report: Report, query: ListQuery) -> str:
     who, at = report.caller, now()
     export_id = ids.new_ulid(at)
     job = ExportJob(keys.export_pk(who.tenant, export_id), keys.EXPORT_SK, export_id=export_id, owner=who.sub,
-                    view=report.view, args=json.dumps(dict(report.args)), query=json.dumps(_query_document(query)),
+                    view=report.view, args=json.dumps(dict(report.args)), list_query=json.dumps(_query_document(query)),
                     caller=json.dumps({"name": who.name, "rights": sorted(who.rights),
                                        "org_units": sorted(who.org_units)}),
                     status="running", created_at=iso(at), expires_at=at + KEPT)
@@ -233,7 +234,7 @@ def _release(
     job: ExportJob, run_number: int, *, failed: bool, reason: str = "the export failed; start it again"
 ) -> None:
     """Best effort: a lease left behind ends with the run's time anyway, before the queue retries."""
-    actions = [ExportJob.lease_until.remove(), ExportJob.holder.remove()]
+    actions: list[Action] = [ExportJob.lease_until.remove(), ExportJob.holder.remove()]
     if failed:
         actions += [ExportJob.status.set("failed"), ExportJob.error.set(reason), ExportJob.finished_at.set(iso(now()))]
         metrics.add_metric(name="ExportsFailed", unit="Count", value=1)
@@ -253,7 +254,7 @@ class _Writer:
                      org_units=frozenset(claims["org_units"]))
         self.job, self.run_number, self.time_left = job, run_number, time_left
         self.page = page_of(Report(who, job.view, tuple(json.loads(job.args).items())))
-        self.query = _query_of(json.loads(job.query))
+        self.query = _query_of(json.loads(job.list_query))
         if job.cursor:
             self.query = replace(self.query, cursor=job.cursor)
         self.columns = list(job.columns or [])
@@ -324,7 +325,8 @@ class _Writer:
         from msglog.aws import client
 
         data = self._take()
-        actions = [ExportJob.columns.set(self.columns), ExportJob.rows.add(self.rows), ExportJob.size.add(len(data))]
+        actions: list[Action] = [ExportJob.columns.set(self.columns), ExportJob.rows.add(self.rows),
+                                 ExportJob.size.add(len(data))]
         if data:
             runs = [*(self.job.chunk_runs or []), self.run_number]
             client("s3").put_object(Bucket=config().export_bucket, Key=self._chunk_key(len(runs) - 1, self.run_number),

@@ -189,10 +189,10 @@ def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]] | Report, quer
     report of a `Report` becomes an export job (202; msglog.exports) unless `run_async` is False;
     then, as for a bare page function, the `X-Next-Cursor` header continues it."""
     report = page if isinstance(page, Report) else None
-    if report:
+    if isinstance(page, Report):
         from msglog import exports  # the data layer, only where a view is served
 
-        page = exports.page_of(report)
+        page = exports.page_of(page)
     if fmt != "csv":
         return page(query)
     if report and run_async:

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from msglog import audit, keys, sent_sorts, stats, status_writer
 from msglog.auth import Caller
@@ -58,7 +59,7 @@ def _move(caller: Caller, message: Message, body: MessageChange) -> Message:
     if message.status != "scheduled":
         raise _not_scheduled(message.status)
     before = {"status": message.status, "scheduled_at": message.scheduled_at}
-    actions = []
+    actions: list[Action] = []
     if body.status is not None:
         actions.append(Message.status.set(body.status))
     if body.scheduled_at is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from msglog.errors import DomainError, FieldError
@@ -20,7 +21,7 @@ def _field(location: tuple[Any, ...]) -> str:
     return text or "body"
 
 
-def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     """pydantic's errors as the fields at fault (`recipients[2].address`), for problem+json."""
     return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
 

@@ -121,7 +121,7 @@ def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
     stuck_before = iso(now() - stuck_after)
 
     def show(d: Delivery) -> dict[str, Any]:
-        row = {
+        row: dict[str, Any] = {
             "message_id": d.message_id, "channel": d.channel, "subject": d.subject, "status": d.status,
             "status_reason": d.status_reason, "created_at": d.created_at, "last_event_at": d.last_event_at,
             "address": d.address, "person_id": d.person_id, "family_id": d.family_id, "role": d.role,
@@ -477,7 +477,7 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         shown = _show_ingestion(record)
         return (
             isinstance(record, IngestionRecord) and pages.equals(f("provider"), record.provider)
-            and (f("outcome") is None or f("outcome").upper() in shown["outcomes"])
+            and ((outcome := f("outcome")) is None or outcome.upper() in shown["outcomes"])
             and (not query.q or any(pages.matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
                                     for e in shown["events"]) or pages.matches_text(query.q, record.detail))
         )

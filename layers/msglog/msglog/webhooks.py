@@ -142,6 +142,8 @@ def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:
             try:
                 parked = parking.take(key)
                 module = providers.module(parked["provider"])
+                if module is None:  # a provider the service no longer has: never storable
+                    raise NotFound(f"no provider {parked['provider']!r}")
                 payload = module.read(parked["request"])
                 process(parked["tenant"], parked["provider"], module, payload, module.events(payload),
                         parked["request_id"])

@@ -129,8 +129,8 @@ def _failed(data: dict[str, Any]) -> str:
     return "failed"
 
 
-def normalize(data: dict[str, Any]) -> ProviderEvent:
-    """One Mailgun `event-data` object as a ProviderEvent (pure)."""
+def _required(data: dict[str, Any]) -> tuple[str, str, str, float]:
+    """The event's name, id, recipient and time (seconds since the epoch), or a 400 naming each field at fault."""
     errors = []
     name, event_id, recipient, ts = data.get("event"), data.get("id"), data.get("recipient"), data.get("timestamp")
     if not isinstance(name, str) or not name:
@@ -141,8 +141,15 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         errors.append(FieldError("event-data.recipient", "must be an e-mail address"))
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
         errors.append(FieldError("event-data.timestamp", "must be seconds since the epoch"))
-    if errors:
+    if errors or not (isinstance(name, str) and isinstance(event_id, str) and isinstance(recipient, str)
+                      and isinstance(ts, int | float)):
         raise BadRequest("the Mailgun event is malformed", errors)
+    return name, event_id, recipient, float(ts)
+
+
+def normalize(data: dict[str, Any]) -> ProviderEvent:
+    """One Mailgun `event-data` object as a ProviderEvent (pure)."""
+    name, event_id, recipient, ts = _required(data)
     event = _failed(data) if name == "failed" else _SIMPLE.get(name, "unknown")
     headers = _object(_object(data.get("message")).get("headers"))
     code = _code(data)
@@ -151,7 +158,7 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         provider_event=name,
         event=event,
         event_id=f"mailgun.{event_id}",
-        timestamp=from_epoch(float(ts)),
+        timestamp=from_epoch(ts),
         recipient=recipient,
         channel="email",
         message_id=our_message_id(_object(data.get("user-variables")).get("message_id")),
@@ -160,7 +167,7 @@ def normalize(data: dict[str, Any]) -> ProviderEvent:
         severity=text(data.get("severity"), 32),
         error_code=str(code) if code is not None and event not in ("delivered", "accepted") else None,
         subject=text(headers.get("subject"), 998),
-        held=HELD.get(data.get("reason")) if name == "failed" and isinstance(data.get("reason"), str) else None,
+        held=HELD.get(reason) if name == "failed" and isinstance(reason := data.get("reason"), str) else None,
     ), "the Mailgun event is malformed", {"provider_event": "event-data.event",
                                           "error_code": "event-data.delivery-status.code"})
 

@@ -30,6 +30,7 @@ from msglog.providers import (
     bounded_id,
     iso_time,
     json_body,
+    json_object,
     our_message_id,
     provider_message_id,
     text,
@@ -103,7 +104,7 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
                          [FieldError("Recipient" if record != "Bounce" else "Email", "must be an e-mail address")])
     at = _time(payload, record)
     event, severity = _classify(record, payload)
-    metadata = payload.get("Metadata") if isinstance(payload.get("Metadata"), dict) else {}
+    metadata = json_object(payload.get("Metadata"))
     # Bounces and complaints have Postmark's own id; the other records are identified by content,
     # which a retry repeats exactly.
     if record in ("Bounce", "SpamComplaint") and (postmark_id := bounded_id(payload.get("ID"), 64)):

@@ -105,7 +105,7 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         errors.append(FieldError(f"{where}.email", "must be an e-mail address"))
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 < ts < 32503680000:
         errors.append(FieldError(f"{where}.timestamp", "must be seconds since the epoch"))
-    if errors:
+    if errors or not (isinstance(name, str) and isinstance(email, str) and isinstance(ts, int | float)):
         raise BadRequest("a SendGrid event is malformed", errors)
     if name == "bounce":
         event = "failed" if data.get("type") == "blocked" else "bounced"
@@ -128,7 +128,7 @@ def normalize(data: Any, index: int = 0) -> ProviderEvent:
         severity=("temporary" if event == "deferred" else "permanent") if failed else None,
         error_code=text(data.get("status"), 32) if failed else None,
         subject=None,
-        held=HELD.get(data.get("reason")) if name == "dropped" and isinstance(data.get("reason"), str) else None,
+        held=HELD.get(reason) if name == "dropped" and isinstance(reason := data.get("reason"), str) else None,
     ), "a SendGrid event is malformed", {"provider_event": f"{where}.type" if name == "bounce" else f"{where}.event"})
 
 

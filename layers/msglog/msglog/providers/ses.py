@@ -45,6 +45,7 @@ from msglog.providers import (
     bounded_id,
     iso_time,
     json_body,
+    json_object,
     our_message_id,
     provider_message_id,
 )
@@ -169,12 +170,12 @@ def _details(items: Any) -> dict[str, dict[str, Any]]:
 
 def _classify(kind: str, ses: dict[str, Any]) -> tuple[str, str, list[str], dict[str, Any]]:
     """(event, where its time is, its recipients, the part of the record describing it)."""
-    mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
+    mail = json_object(ses.get("mail"))
     destination = _addresses(mail.get("destination"))
-    part = ses.get({"Rendering Failure": "failure", "DeliveryDelay": "deliveryDelay"}.get(kind, kind.lower()))
-    part = part if isinstance(part, dict) else {}
+    section = {"Rendering Failure": "failure", "DeliveryDelay": "deliveryDelay"}.get(kind, kind.lower())
+    part = json_object(ses.get(section))
     if kind == "Bounce":
-        event = {"Permanent": "bounced", "Transient": "deferred"}.get(part.get("bounceType"), "failed")
+        event = {"Permanent": "bounced", "Transient": "deferred"}.get(str(part.get("bounceType")), "failed")
         return event, "bounce.timestamp", _addresses(part.get("bouncedRecipients")), part
     if kind == "Complaint":
         return "complained", "complaint.timestamp", _addresses(part.get("complainedRecipients")), part
@@ -188,7 +189,7 @@ def _classify(kind: str, ses: dict[str, Any]) -> tuple[str, str, list[str], dict
         where = f"{kind.lower()}.timestamp" if kind in ("Open", "Click") else "mail.timestamp"
         return simple[kind], where, destination, part
     if kind == "Subscription":
-        preferences = part.get("newTopicPreferences") if isinstance(part.get("newTopicPreferences"), dict) else {}
+        preferences = json_object(part.get("newTopicPreferences"))
         event = "unsubscribed" if preferences.get("unsubscribeAll") is True else "unknown"
         return event, "subscription.timestamp", destination, part
     return "unknown", "mail.timestamp", destination, part
@@ -214,14 +215,14 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
     kind = ses.get("eventType") or ses.get("notificationType")
     if not isinstance(kind, str):
         raise invalid("Message.eventType", "is required")
-    mail = ses.get("mail") if isinstance(ses.get("mail"), dict) else {}
+    mail = json_object(ses.get("mail"))
     event, where, recipients, part = _classify(kind, ses)
     section, _, field = where.partition(".")
     at = iso_time(ses[section].get(field) if isinstance(ses.get(section), dict) else None, f"Message.{where}",
                   "SES event")
-    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    tags = json_object(mail.get("tags"))
     tagged = tags.get("message_id")
-    headers = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    headers = json_object(mail.get("commonHeaders"))
     details = _details(part.get("bouncedRecipients") or part.get("delayedRecipients"))
     out = []
     for index, recipient in enumerate(recipients):
@@ -242,7 +243,7 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
             reason=_reason(kind, part, detail) if failed else None,
             severity={"bounced": "permanent", "failed": "permanent", "deferred": "temporary"}.get(event),
             error_code=detail.get("status") if isinstance(detail.get("status"), str) else None,
-            subject=headers.get("subject")[:998] if isinstance(headers.get("subject"), str) else None,
+            subject=subject[:998] if isinstance(subject := headers.get("subject"), str) else None,
         ), "the SES event is malformed", {
             "provider_event": "Message.bounce.bounceType" if kind == "Bounce" else "Message.eventType",
             "error_code": "Message.bounce.bouncedRecipients.status"}))

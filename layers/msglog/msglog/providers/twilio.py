@@ -115,7 +115,7 @@ def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
         errors.append(FieldError("MessageStatus", "is required (a Twilio status)"))
     if to and not E164.match(to):  # absent in Twilio's own example: the SID finds the recipient (msglog.ingest)
         errors.append(FieldError("To", "must be an E.164 phone number"))
-    if errors:
+    if errors or not status:
         raise BadRequest("the Twilio status callback is malformed", errors)
     event = _STATUS.get(status.lower(), "unknown")
     code = bounded_id(params.get("ErrorCode"), 16)
