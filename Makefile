@@ -47,11 +47,22 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
-## test: every test — template checks (sam validate/build, deploy-check), schemathesis, then pytest last so its summary ends the log
+## test: every test — lint first (fast failure), template checks (sam validate/build, deploy-check), schemathesis, then pytest last so its summary ends the log
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz
 	$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls
+
+## lint: ruff (rules in pyproject.toml), mypy (layer, functions, local) and the complexity gate (xenon: no block above C)
+lint: $(VENV)/.installed
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	$(VENV)/bin/xenon --max-absolute C --max-modules C --max-average A layers/msglog/msglog functions local || status=1; \
+	if [ $$status = 0 ]; then echo "lint: ruff, mypy and the complexity gate passed"; fi; exit $$status
+
+.PHONY: lint
 
 ## fuzz: schemathesis against the local stack, from /v1/openapi.json (no 5xx, no answer outside the document)
 fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed

@@ -57,7 +57,7 @@ def cold_starts(report: Report, floor: ColdStart, starts: list[ColdStart]) -> No
         note = f" — the sample answered {sorted(map(str, start.statuses))}" if failed else ""
         report.add(Row(1, f"cold start: {start.function}", f"{ratio:.2f}× floor ({start.median_ms:.0f} ms){note}",
                        f"≤ {start.target}×", ratio <= start.target))
-        rounds = [wall / floor_wall for wall, floor_wall in zip(start.wall_ms, floor.wall_ms)]
+        rounds = [wall / floor_wall for wall, floor_wall in zip(start.wall_ms, floor.wall_ms, strict=False)]
         if start.restore_ms:  # SnapStart: a restored copy's hooks and first invocation, against the same floor
             restore = _median(start.restore_ms) / floor.median_ms
             report.add(Row(1, f"SnapStart restore: {start.function}",

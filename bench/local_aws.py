@@ -82,7 +82,7 @@ class LocalAws:
                 request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or None
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for batch in batched(items, 25):
+            for batch in batched(items, 25, strict=False):
                 in_flight.append(pool.submit(put, batch))
                 written += len(batch)
                 if len(in_flight) >= 16:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from urllib.parse import parse_qs
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 # mailgun-php's test key: the demo tenant's, which signed events/webhooks-mailgun.json.
 SAMPLE_MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
@@ -79,7 +79,11 @@ def _secrets(operation: str) -> dict[str, Any]:
 def _sns(action: str) -> bytes:
     """Subscribe (an alert address, at onboarding) answers a subscription; anything else, nothing."""
     ns = "http://sns.amazonaws.com/doc/2010-03-31/"
-    arn = "<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:alerts:bench</SubscriptionArn>" if action == "Subscribe" else ""
+    arn = (
+        "<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:alerts:bench</SubscriptionArn>"
+        if action == "Subscribe"
+        else ""
+    )
     return (f'<{action}Response xmlns="{ns}"><{action}Result>{arn}</{action}Result>'
             f"<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></{action}Response>").encode()
 

@@ -103,7 +103,9 @@ def updated_attributes(params: dict[str, Any]) -> set[str]:
     """The attribute names an update expression names (pynamodb writes every name as a #placeholder),
     not those only its condition names."""
     names = params.get("ExpressionAttributeNames") or {}
-    return {names.get(placeholder, placeholder) for placeholder in re.findall(r"#\w+", params.get("UpdateExpression") or "")}
+    return {
+        names.get(placeholder, placeholder) for placeholder in re.findall(r"#\w+", params.get("UpdateExpression") or "")
+    }
 
 
 def _write(work: Work, label: str, units: float, item: dict[str, Any] | None = None) -> None:

@@ -86,8 +86,18 @@ def match(matchers: list[Matcher], method: str, path: str) -> tuple[Route, dict[
     return None
 
 
-def build_event(route: Route, *, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
-                path_parameters: dict[str, str], claims: dict[str, str] | None, source_ip: str = "127.0.0.1") -> dict[str, Any]:
+def build_event(
+    route: Route,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    path_parameters: dict[str, str],
+    claims: dict[str, str] | None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
     lower = {k.lower(): v for k, v in headers.items()}
     now = time.time()
     event: dict[str, Any] = {

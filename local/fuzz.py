@@ -67,6 +67,7 @@ def _schemathesis(st: str, base: str, rights: list[str], examples: str, workers:
                "--seed", os.environ.get("FUZZ_SEED", "20261123"), "--no-color", "--max-failures", "20"]
     run = subprocess.Popen(command, cwd=ROOT / ".local", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     generated = 0
+    assert run.stdout is not None  # stdout=PIPE
     for line in run.stdout:
         print(line, end="", flush=True)
         if found := re.match(r"\s+(\d+) generated", line):  # under "Test cases:" in the summary

@@ -70,6 +70,8 @@ CREATED = {"POST /v1/messages", "POST /v1/activity", "POST /v1/audit", "POST /v1
 def _app(logical_id: str) -> Any:
     function = functions()[logical_id]
     spec = importlib.util.spec_from_file_location(f"functions.{logical_id}.app", function.code_uri / "app.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{logical_id}: no app.py in {function.code_uri}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.app if hasattr(module, "app") else webhook_app()  # the one function without a resolver

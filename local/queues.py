@@ -17,8 +17,8 @@ import threading
 import time
 from typing import Any
 
-from local.provision import physical_name
 from local.environments import Environments
+from local.provision import physical_name
 from local.runtime import Runtime
 from local.template import ACCOUNT_ID, REGION, QueueEvent, queue_events
 

@@ -92,6 +92,8 @@ class Runtime:
             module_name = function.handler.rpartition(".")[0]
             path = function.code_uri / f"{module_name.replace('.', '/')}.py"
             spec = importlib.util.spec_from_file_location(f"functions.{logical_id}.{module_name}", path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"{logical_id}: no Python module at {path}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             self._modules[logical_id] = module

@@ -15,10 +15,10 @@ import json
 import random
 import time
 import uuid
-from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from local.apigw import mint_token
 

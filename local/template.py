@@ -33,8 +33,10 @@ def _tag(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:  # YAML has no other kind of node
+        raise TypeError(f"unexpected YAML node {node!r}")
     return {name: value}
 
 

@@ -116,7 +116,9 @@ class Api:
     def record(self, tenant: str = "acme", rights: tuple[str, ...] = ("messages:write",), **message: Any) -> str:
         message.setdefault("channel", "email")
         message.setdefault("recipients", [{"address": "pat@example.com"}])
-        reply = self.post("/v1/messages", message, auth=token(tenant, rights, sub=message.get("sender", {}).get("id", "u1")))
+        reply = self.post(
+            "/v1/messages", message, auth=token(tenant, rights, sub=message.get("sender", {}).get("id", "u1"))
+        )
         assert reply.status == 201, reply.raw
         return reply.json["message_id"]
 
@@ -239,7 +241,12 @@ IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket",  # API operations whose IAM 
                "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
                "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject",
                "sqs:SendMessageBatch": "sqs:SendMessage"}
-TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 def iam_actions(event_name: str, request: Any) -> list[tuple[str, str]]:

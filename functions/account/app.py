@@ -30,7 +30,9 @@ app = create_app()
 Group = Annotated[Literal["day", "campaign", "customer"], Query(
     description="day: per day and channel; campaign: per campaign (or subject) with the preview fields; "
                 "customer: an enterprise's linked customers")]
-Customer = Annotated[str | None, Query(max_length=64, description="one linked customer tenant (enterprises), or * for all")]
+Customer = Annotated[
+    str | None, Query(max_length=64, description="one linked customer tenant (enterprises), or * for all")
+]
 
 
 @app.get("/v1/stats")

@@ -27,10 +27,13 @@ from msglog.list_responses import listing
 from msglog.listing import ListQuery, Report
 
 app = create_app()
-SentSort = Annotated[Literal["date", "created_at", "scheduled_at", "status", "category", "org_unit", "subject", "sender",
-                             "schedule_id"], Query(
-    description="created_at (= date), or any other column: any size of date range, pages of bounded cost "
-                "(docs/data-model.md, 4 and 4b)")]
+SentSort = Annotated[
+    Literal["date", "created_at", "scheduled_at", "status", "category", "org_unit", "subject", "sender", "schedule_id"],
+    Query(
+        description="created_at (= date), or any other column: any size of date range, pages of bounded cost "
+        "(docs/data-model.md, 4 and 4b)"
+    ),
+]
 EventSort = Annotated[Literal["date", "recipient", "status", "person_id", "subject"], Query(
     description="date: the key order; recipient, status (precedence), person_id, subject: within one message_id, "
                 "one recipient, or a from/to holding at most 1,000 events; beyond that a 400 naming sort")]

@@ -13,14 +13,22 @@ app = create_app()
 
 def _settings(item: Any) -> dict[str, Any]:
     return {
-        "tenant_id": item.tenant_id, "name": item.name, "retention_months": item.retention_months, "privacy_mode": item.privacy_mode,
-        "time_zone": item.time_zone, "alert_email": item.alert_email, "log_retention_days": item.log_retention_days,
-        "sms_stuck_minutes": item.sms_stuck_minutes, "customers": sorted(item.customers or ()),
+        "tenant_id": item.tenant_id,
+        "name": item.name,
+        "retention_months": item.retention_months,
+        "privacy_mode": item.privacy_mode,
+        "time_zone": item.time_zone,
+        "alert_email": item.alert_email,
+        "log_retention_days": item.log_retention_days,
+        "sms_stuck_minutes": item.sms_stuck_minutes,
+        "customers": sorted(item.customers or ()),
         "logging_policy": _policy(item.logging_policy),
         "updated_at": item.updated_at,
         "updated_by": item.updated_by,
-        "providers": {p.provider: {"name": p.name, "keys": p.key_count, "updated_at": p.updated_at}
-                      for p in tenants.configured_providers(item.tenant_id)},
+        "providers": {
+            p.provider: {"name": p.name, "keys": p.key_count, "updated_at": p.updated_at}
+            for p in tenants.configured_providers(item.tenant_id)
+        },
     }
 
 

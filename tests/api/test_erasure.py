@@ -76,9 +76,21 @@ def school(api):
     for event in ("delivered", "opened"):
         assert api.mailgun(mailgun_event(event, "kid.pupil@example.com", message_id=ids["shared"])).status == 200
     api.mailgun(mailgun_event("delivered", "mum@example.com", message_id=ids["shared"]))
-    api.mailgun(mailgun_event("failed", "kid.pupil@example.com", message_id=ids["alone"], severity="permanent",
-                              reason="bounce", **{"delivery-status": {
-                                  "code": 550, "message": "550 5.1.1 <Kid.Pupil@example.com>: Recipient address rejected"}}))
+    api.mailgun(
+        mailgun_event(
+            "failed",
+            "kid.pupil@example.com",
+            message_id=ids["alone"],
+            severity="permanent",
+            reason="bounce",
+            **{
+                "delivery-status": {
+                    "code": 550,
+                    "message": "550 5.1.1 <Kid.Pupil@example.com>: Recipient address rejected",
+                }
+            },
+        )
+    )
     return ids
 
 
@@ -440,8 +452,17 @@ def test_the_sample_event_erases_the_sample_message_s_recipient(api):
 
     status, recorded = invoke("MessagesFunction", "messages-record")
     assert status == 201
-    assert invoke("PeopleFunction", "people-erase") == (200, {
-        "person_id": "P9001", "erased": 1, "erased_total": 1, "events_erased": 0, "bodies_deleted": 1, "complete": True})
+    assert invoke("PeopleFunction", "people-erase") == (
+        200,
+        {
+            "person_id": "P9001",
+            "erased": 1,
+            "erased_total": 1,
+            "events_erased": 0,
+            "bodies_deleted": 1,
+            "complete": True,
+        },
+    )
     demo = token("demo", ["logs:sent"])
     [row] = detail(api, recorded["message_id"], demo)["recipients"]
     assert row["address"].startswith("erased:") and row["name"] is None

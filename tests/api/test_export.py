@@ -70,7 +70,9 @@ CHUNKED = {**SMALL, "EXPORT_CHUNK_BYTES": "1", "EXPORT_RESERVE_SECONDS": "100000
 def started(reply):
     assert reply.status == 202, reply.raw[:300]
     body = reply.json
-    assert body["status"] == "running" and reply.headers["location"] == body["href"] == f"/v1/exports/{body['export_id']}"
+    assert (
+        body["status"] == "running" and reply.headers["location"] == body["href"] == f"/v1/exports/{body['export_id']}"
+    )
     return body["href"]
 
 

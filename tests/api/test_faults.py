@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from msglog import parking
+from msglog.providers import WebhookRequest
 from tests.support import Faults, mailgun_event, sendgrid_message, sendgrid_post, token
 
 
@@ -147,3 +149,10 @@ def test_a_parked_request_refused_on_replay_is_moved_aside(api, faults):
     kept = boto3.client("s3").list_objects_v2(Bucket=physical_name("ParkedWebhooks").lower(), Prefix="refused/")
     assert kept["KeyCount"] == 1
     assert replay(api) == {"replayed": 0, "refused": 0, "failed": 0}
+
+
+def test_a_parked_request_of_a_provider_the_service_no_longer_has_is_moved_aside(api, faults):
+    request = WebhookRequest(b"{}", {"content-type": "application/json"}, "https://api.example.test/v1/webhooks/x/acme")
+    parking.park("acme", "retired-provider", request, None)
+    assert replay(api) == {"replayed": 0, "refused": 1, "failed": 0}
+    assert replay(api) == {"replayed": 0, "refused": 0, "failed": 0}  # not retried for ever

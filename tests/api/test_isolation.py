@@ -21,7 +21,9 @@ def plant(api):
     message_id = api.record("victim", subject=MARKER, body={"text": MARKER},
                             recipients=[{"address": "shared@example.com", "person_id": "P1", "family_id": "F1"},
                                         {"address": "other@example.com"}])
-    api.mailgun(mailgun_event("delivered", "shared@example.com", message_id=message_id, subject=MARKER), tenant="victim")
+    api.mailgun(
+        mailgun_event("delivered", "shared@example.com", message_id=message_id, subject=MARKER), tenant="victim"
+    )
     cursor = api.get("/v1/messages?limit=1", auth=VICTIM).json["next_cursor"]
     return message_id, cursor
 
@@ -47,7 +49,9 @@ def test_webhooks_cannot_cross_tenants(api):
     reply = api.post("/v1/webhooks/mailgun/attacker", mailgun_payload(data, key="key-attacker-0000"), auth=None)
     assert reply.status == 200 and reply.json["outcomes"] == {"NOLOG_UNMATCHED": 1}
     # Signed with the attacker's key but posted to the victim's URL: refused.
-    assert api.post("/v1/webhooks/mailgun/victim", mailgun_payload(data, key="key-attacker-0000"), auth=None).status == 401
+    assert (
+        api.post("/v1/webhooks/mailgun/victim", mailgun_payload(data, key="key-attacker-0000"), auth=None).status == 401
+    )
     status = api.get("/v1/recipients/shared@example.com/messages", auth=VICTIM).json["items"][0]["status"]
     assert status == "delivered"
     assert api.get("/v1/events", auth=ATTACKER).json["items"][0]["message_id"] is None
@@ -71,8 +75,11 @@ SAFE = st.text(alphabet=st.characters(codec="ascii", exclude_characters="\x00/?#
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(["/v1/messages", "/v1/events", "/v1/messages/{}", "/v1/recipients/{}/messages"]),
-       value=SAFE, name=st.sampled_from(["q", "status", "recipient", "message_id", "cursor", "from", "limit", "channel"]))
+@given(
+    path=st.sampled_from(["/v1/messages", "/v1/events", "/v1/messages/{}", "/v1/recipients/{}/messages"]),
+    value=SAFE,
+    name=st.sampled_from(["q", "status", "recipient", "message_id", "cursor", "from", "limit", "channel"]),
+)
 def test_fuzzed_requests_never_leak_or_fail(api, path, value, name):
     if not getattr(api, "_planted", False):
         plant(api)

@@ -54,7 +54,9 @@ def test_idempotency_key_reused_for_another_message_conflicts(api):
 
 
 def test_backfilled_messages_keep_their_time(api):
-    message_id = api.post("/v1/messages", {**EMAIL, "created_at": "2024-03-01T08:00:00-06:00"}, auth=WRITER).json["message_id"]
+    message_id = api.post("/v1/messages", {**EMAIL, "created_at": "2024-03-01T08:00:00-06:00"}, auth=WRITER).json[
+        "message_id"
+    ]
     detail = api.get(f"/v1/messages/{message_id}", auth=READER).json
     assert detail["created_at"] == "2024-03-01T14:00:00.000000Z"
     inside = api.get("/v1/messages?from=2024-03-01T00:00:00Z&to=2024-03-02T00:00:00Z", auth=READER).json["items"]
@@ -109,8 +111,11 @@ def test_recording_needs_messages_write(api):
 
 def test_recipients_added_in_batches_and_updated(api):
     message_id = api.post("/v1/messages", {**EMAIL, "recipients": []}, auth=WRITER).json["message_id"]
-    first = api.post(f"/v1/messages/{message_id}/recipients",
-                     {"recipients": [{"address": f"r{n}@example.com", "role": "guardian"} for n in range(30)]}, auth=WRITER)
+    first = api.post(
+        f"/v1/messages/{message_id}/recipients",
+        {"recipients": [{"address": f"r{n}@example.com", "role": "guardian"} for n in range(30)]},
+        auth=WRITER,
+    )
     assert first.json == {"message_id": message_id, "added": 30, "updated": 0, "events_linked": 0}
     second = api.post(f"/v1/messages/{message_id}/recipients",
                       {"recipients": [{"address": "R0@example.com", "provider_message_id": "late@mg"},

@@ -11,10 +11,25 @@ from hypothesis import strategies as st
 from tests.support import mailgun_event, mailgun_payload
 
 KINDS = {  # Mailgun event-data variants and what they normalise to
-    "accepted": {}, "delivered": {}, "opened": {}, "clicked": {}, "complained": {}, "unsubscribed": {},
-    "rejected": {}, "stored": {}, "list_member_uploaded": {},
-    "failed": {"severity": "permanent", "reason": "bounce", "delivery-status": {"code": 550, "message": "no such user"}},
-    "deferred": {"severity": "temporary", "reason": "generic", "delivery-status": {"code": 451, "message": "try later"}},
+    "accepted": {},
+    "delivered": {},
+    "opened": {},
+    "clicked": {},
+    "complained": {},
+    "unsubscribed": {},
+    "rejected": {},
+    "stored": {},
+    "list_member_uploaded": {},
+    "failed": {
+        "severity": "permanent",
+        "reason": "bounce",
+        "delivery-status": {"code": 550, "message": "no such user"},
+    },
+    "deferred": {
+        "severity": "temporary",
+        "reason": "generic",
+        "delivery-status": {"code": 451, "message": "try later"},
+    },
 }
 T0 = time.time() + 60  # after the messages are recorded, so events do change statuses
 

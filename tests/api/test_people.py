@@ -34,8 +34,14 @@ def test_a_recorded_recipient_is_found_by_the_start_of_a_word_of_the_name(api):
     reply = api.get("/v1/people?q=mart")
     assert reply.status == 200
     assert {row["person_id"]: row for row in reply.json["items"]}["stu-1001"] == {
-        "person_id": "stu-1001", "name": "Zoë Martin", "role": "student", "family_id": "fam-7",
-        "addresses": ["zoe.martin@example.com"], "org_units": ["east"], "last_message_at": "2026-03-10T12:00:00.000000Z"}
+        "person_id": "stu-1001",
+        "name": "Zoë Martin",
+        "role": "student",
+        "family_id": "fam-7",
+        "addresses": ["zoe.martin@example.com"],
+        "org_units": ["east"],
+        "last_message_at": "2026-03-10T12:00:00.000000Z",
+    }
     assert sorted(found(api, "mart")) == ["gdn-2002", "stu-1001"]  # Martin and Martine: each person once
     assert found(api, "martine") == ["gdn-2002"]
     assert found(api, "artin") == []  # the start of a word, not any part of one
@@ -86,7 +92,10 @@ def test_a_caller_limited_to_org_units_finds_the_people_recorded_in_them(api):
     assert found(api, "sean", auth=token(rights=["people:all"], org_units=("east", "west"))) == []
     assert sorted(found(api, "", auth=token(rights=["people:all"]))) == ["gdn-2002", "stf-3003", "stu-1001"]
     record(api, [ZOE], org_unit="west", created_at="2026-03-11T08:00:00Z")  # now in both
-    assert sorted(found(api, "mart", auth=token(rights=["people:all"], org_units=("west",)))) == ["gdn-2002", "stu-1001"]
+    assert sorted(found(api, "mart", auth=token(rights=["people:all"], org_units=("west",)))) == [
+        "gdn-2002",
+        "stu-1001",
+    ]
 
 
 def test_another_tenant_s_people_are_never_found(api):

@@ -159,7 +159,11 @@ def test_a_dry_run_reports_without_deleting(api):
     assert dry["by_tenant"]["acme"]["oldest_sent_at"] == detail(api, due[2])["created_at"]
     assert all(detail(api, m)["body"] == BODY for m in due)
     [entry] = purge_audit(api)
-    assert (entry["action"], entry["details"]["dry_run"], entry["details"]["found"]) == ("retention.purge_dry_run", True, 3)
+    assert (entry["action"], entry["details"]["dry_run"], entry["details"]["found"]) == (
+        "retention.purge_dry_run",
+        True,
+        3,
+    )
     real = purge(api, **json.loads((ROOT / "events/purge.json").read_text()))
     assert (real["dry_run"], real["purged"]) == (False, 3)
     assert all(detail(api, m)["body"] is None for m in due)
@@ -226,7 +230,9 @@ def test_a_failed_delete_leaves_a_consistent_state_and_the_next_run_completes(ap
     assert first["purged"] + second["purged"] == 6
     after = [detail(api, m) for m in due]
     assert all(d["body"] is None and d["body_purged_at"] for d in after)
-    assert all(a["body_purged_at"] == b["body_purged_at"] for a, b in zip(after, shown) if b["body_purged_at"])
+    assert all(
+        a["body_purged_at"] == b["body_purged_at"] for a, b in zip(after, shown, strict=True) if b["body_purged_at"]
+    )
     assert [bool(e["details"].get("error")) for e in purge_audit(api)] == [True, False]
 
 

@@ -159,7 +159,9 @@ def test_a_body_that_is_not_json_is_415_naming_the_content_type(api):
 
 def test_the_sms_log_shows_outcome_and_flags_messages_stuck_in_the_queue(api):
     api.call("PATCH", "/v1/tenant", {"sms_stuck_minutes": 15}, auth=ADMIN)
-    api.record(channel="sms", recipients=[{"address": "+15550100001"}], subject="old", created_at="2026-01-01T08:00:00Z")
+    api.record(
+        channel="sms", recipients=[{"address": "+15550100001"}], subject="old", created_at="2026-01-01T08:00:00Z"
+    )
     api.record(channel="sms", recipients=[{"address": "+15550100001"}], subject="just sent")
     rows = api.get("/v1/recipients/%2B15550100001/messages?channel=sms", auth=ADMIN).json["items"]
     assert [(r["subject"], r["outcome"], r["stuck"]) for r in rows] == [("just sent", "queued", False),

@@ -32,15 +32,27 @@ def test_writers_stay_inside_their_org_units(api):
     assert api.get("/v1/recipients/a@example.com/messages").json["items"][0]["name"] == "Kept"
 
 
-@pytest.mark.parametrize("raw,field", [
-    (b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": NaN}}]}', "recipients[0].fields.x"),
-    (b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": 1e300}}]}',
-     "recipients[0].fields.x"),
-    (b'{"channel": "email", "created_at": "0001-01-01T00:00:00+01:00"}', "created_at"),
-    (b'{"channel": "email", "created_at": "1960-01-01T00:00:00Z"}', "created_at"),
-    (b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": "' + b"y" * 1001 + b'"}}]}',
-     "recipients[0].fields.x"),
-])
+@pytest.mark.parametrize(
+    "raw,field",
+    [
+        (
+            b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": NaN}}]}',
+            "recipients[0].fields.x",
+        ),
+        (
+            b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": 1e300}}]}',
+            "recipients[0].fields.x",
+        ),
+        (b'{"channel": "email", "created_at": "0001-01-01T00:00:00+01:00"}', "created_at"),
+        (b'{"channel": "email", "created_at": "1960-01-01T00:00:00Z"}', "created_at"),
+        (
+            b'{"channel": "email", "recipients": [{"address": "a@example.com", "fields": {"x": "'
+            + b"y" * 1001
+            + b'"}}]}',
+            "recipients[0].fields.x",
+        ),
+    ],
+)
 def test_values_dynamodb_cannot_store_are_400_before_any_write(api, raw, field):
     many = raw.replace(b'"recipients": [', b'"recipients": [' + b"".join(
         b'{"address": "p%d@example.com"}, ' % n for n in range(30)))
@@ -85,7 +97,8 @@ def test_tokens_are_remembered_as_long_as_their_signature_is_accepted(api_with, 
     api.post("/v1/webhooks/mailgun/acme", {"signature": signature, "event-data": mailgun_event("delivered")}, auth=None)
     item = boto3.client("dynamodb").get_item(
         TableName=physical_name("Table"),
-        Key={"pk": {"S": f"T#acme#TOKEN#mailgun#{signature['timestamp']}{signature['token']}"}, "sk": {"S": "TOKEN"}})["Item"]
+        Key={"pk": {"S": f"T#acme#TOKEN#mailgun#{signature['timestamp']}{signature['token']}"}, "sk": {"S": "TOKEN"}},
+    )["Item"]
     if kept_for_ever:
         assert "expires_at" not in item
     else:

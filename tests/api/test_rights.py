@@ -94,12 +94,22 @@ def school(api):
               {"address": "mum@example.com", "person_id": "P2", "family_id": "F1", "role": "guardian"},
               {"address": "teacher@example.com", "person_id": "S1", "role": "staff"}]
     ids = {}
-    for name, sender, org_unit, channel in [("mine", "u-me", "school-1", "email"), ("theirs", "u-other", "school-1", "email"),
-                                            ("elsewhere", "u-me", "school-2", "email"), ("sms", "u-other", "school-1", "sms")]:
+    for name, sender, org_unit, channel in [
+        ("mine", "u-me", "school-1", "email"),
+        ("theirs", "u-other", "school-1", "email"),
+        ("elsewhere", "u-me", "school-2", "email"),
+        ("sms", "u-other", "school-1", "sms"),
+    ]:
         recipients = people if channel == "email" else [
             {"address": "+15550100001", "person_id": "P1", "family_id": "F1", "role": "student"},
             {"address": "+15550100003", "person_id": "S1", "role": "staff"}]
-        body = {"channel": channel, "org_unit": org_unit, "sender": {"id": sender}, "subject": name, "recipients": recipients}
+        body = {
+            "channel": channel,
+            "org_unit": org_unit,
+            "sender": {"id": sender},
+            "subject": name,
+            "recipients": recipients,
+        }
         ids[name] = api.post("/v1/messages", body, auth=writer).json["message_id"]
     api.mailgun(mailgun_event("delivered", "kid@example.com", message_id=ids["mine"]))
     return ids

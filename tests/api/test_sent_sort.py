@@ -140,10 +140,19 @@ def test_more_than_a_thousand_messages_sort_in_both_orders_with_the_default_boun
     for n in range(1030):
         created = BASE + timedelta(minutes=n)
         message_id = new_ulid(created)
-        meta = Message(keys.message_pk("acme", message_id), keys.META_SK, message_id=message_id, channel="email",
-                       subject=f"Notice {(n * 7919) % 1000:03d}", org_unit=UNITS[n % 3], sender=SENDERS[0],
-                       created_at=iso(created), status="sent", gsi1pk=keys.sent_feed_pk("acme", keys.shard_of(message_id, 4)),
-                       gsi1sk=message_id)
+        meta = Message(
+            keys.message_pk("acme", message_id),
+            keys.META_SK,
+            message_id=message_id,
+            channel="email",
+            subject=f"Notice {(n * 7919) % 1000:03d}",
+            org_unit=UNITS[n % 3],
+            sender=SENDERS[0],
+            created_at=iso(created),
+            status="sent",
+            gsi1pk=keys.sent_feed_pk("acme", keys.shard_of(message_id, 4)),
+            gsi1sk=message_id,
+        )
         metas.append(meta)
         copies += [c for c in sent_sorts.copies("acme", meta, 4) if c.sk == keys.sent_sort_item_sk("subject")]
         recorded.append({"subject": meta.subject, "message_id": message_id})

@@ -59,7 +59,12 @@ def test_the_family_log_sorts_by_recipient(api, family):
 def test_a_sorted_cursor_is_bound_to_its_sort(api, family):
     cursor = api.get("/v1/recipients/family:F1/messages?sort=status&limit=2").json["next_cursor"]
     assert api.get(f"/v1/recipients/family:F1/messages?sort=status&limit=2&cursor={cursor}").status == 200
-    for other in ("sort=date&limit=2", "sort=recipient&limit=2", "sort=status&limit=3", "sort=status&order=asc&limit=2"):
+    for other in (
+        "sort=date&limit=2",
+        "sort=recipient&limit=2",
+        "sort=status&limit=3",
+        "sort=status&order=asc&limit=2",
+    ):
         assert api.get(f"/v1/recipients/family:F1/messages?{other}&cursor={cursor}").fields == ["cursor"], other
 
 
@@ -186,7 +191,9 @@ def test_search_matches_any_text_a_row_shows(api):
     first = api.record(subject="Bus delay", org_unit="lincoln-high", sender={"id": "t1", "name": "Matthews, Dexter"},
                        schedule_id="sched-77",
                        recipients=[{"address": "Kid@Example.com", "name": "Kid, Jo", "role": "student"}])
-    second = api.record(subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}])
+    second = api.record(
+        subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}]
+    )
     for q, subjects in [("lincoln", ["Bus delay"]), ("dexter", ["Bus delay"]), ("SCHED-77", ["Bus delay"]),
                         ("t1", ["Bus delay"])]:
         items, _ = all_pages(api, f"/v1/messages?q={q}")

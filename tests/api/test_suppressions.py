@@ -12,7 +12,9 @@ WRITE = token(rights=["suppressions:write"], sub="u-ops")
 def audit_entries(api):
     """The suppression changes in the audit log, oldest first, as an auditor reads them."""
     rows = api.get("/v1/audit?order=asc&limit=200", auth=token(rights=["logs:audit"])).json["items"]
-    return [(r["id"], r["action"], r["actor"]["id"], r["entity"]) for r in rows if r["action"].startswith("suppression")]
+    return [
+        (r["id"], r["action"], r["actor"]["id"], r["entity"]) for r in rows if r["action"].startswith("suppression")
+    ]
 
 
 def test_bounces_and_complaints_are_suppressed_once(api):
@@ -31,8 +33,10 @@ def test_bounces_and_complaints_are_suppressed_once(api):
                                                              ("Gone@Example.com", "bounce")]
     one = api.get("/v1/suppressions/gone@example.com", auth=READ).json
     assert (one["reason"], one["detail"], one["created_by"]) == ("bounce", "5.1.1 no such user", "provider:mailgun")
-    assert [e[1:] for e in audit_entries(api)] == [("suppression.added", "provider:mailgun", "suppression:gone@example.com"),
-                                               ("suppression.added", "provider:mailgun", "suppression:angry@example.com")]
+    assert [e[1:] for e in audit_entries(api)] == [
+        ("suppression.added", "provider:mailgun", "suppression:gone@example.com"),
+        ("suppression.added", "provider:mailgun", "suppression:angry@example.com"),
+    ]
 
 
 def test_administrators_add_look_up_and_reset(api):
@@ -57,7 +61,10 @@ def test_suppressions_stay_in_their_tenant(api):
     api.call("PUT", "/v1/suppressions/a@example.com", {}, auth=token("victim", ["suppressions:write"]))
     assert api.get("/v1/suppressions", auth=token("attacker", ["suppressions:read"])).json["items"] == []
     assert api.get("/v1/suppressions/a@example.com", auth=token("attacker", ["suppressions:read"])).status == 404
-    assert api.call("DELETE", "/v1/suppressions/a@example.com", auth=token("attacker", ["suppressions:write"])).status == 404
+    assert (
+        api.call("DELETE", "/v1/suppressions/a@example.com", auth=token("attacker", ["suppressions:write"])).status
+        == 404
+    )
     assert api.get("/v1/suppressions/a@example.com", auth=token("victim", ["suppressions:read"])).status == 200
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -23,10 +24,8 @@ def readable(cursor):
     each of its dot-separated parts."""
     found = [cursor]
     for part in cursor.split("."):
-        try:
+        with contextlib.suppress(ValueError, binascii.Error):
             found.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace"))
-        except (ValueError, binascii.Error):
-            pass
     return "\n".join(found)
 
 
@@ -145,7 +144,7 @@ def test_cursors_are_opaque_and_open_across_a_key_rotation(api):
 def test_an_export_link_is_short_and_only_for_the_rights_the_file_was_made_with(api):
     for n in range(3):
         api.record(subject=f"S{n}", org_unit=f"school-{n % 2}")
-    teacher = dict(sub="u-teacher", rights=["logs:sent", "messages:write"], org_units=("school-0", "school-1"))
+    teacher = {"sub": "u-teacher", "rights": ["logs:sent", "messages:write"], "org_units": ("school-0", "school-1")}
     href = api.get("/v1/messages?format=csv&async=true", auth=token(**teacher)).json["href"]
     api.pump()
     job = api.get(href, auth=token(**teacher)).json

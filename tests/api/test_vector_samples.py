@@ -80,7 +80,9 @@ def post(api, provider: str, name: str) -> list:
         envelope = sign_sns({"Type": "Notification", "MessageId": "sample-" + name.replace(" ", "-"),
                              "TopicArn": TOPIC, "Message": json.dumps(record), "Timestamp": "2026-11-23T10:00:00.000Z",
                              "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-TESTONLY.pem"})
-        reply = api.post("/v1/webhooks/ses/acme", raw=json.dumps(envelope).encode(), content_type="text/plain", auth=None)
+        reply = api.post(
+            "/v1/webhooks/ses/acme", raw=json.dumps(envelope).encode(), content_type="text/plain", auth=None
+        )
         assert reply.status == 200, reply.raw
         return normalize(envelope)
     from msglog.providers.twilio import normalize, signature
@@ -112,4 +114,6 @@ def test_every_sample_reaches_both_logs(routed, provider, name):
     ranked = [e for e in events if rank(e.event)]
     best = max(ranked, key=lambda e: (rank(e.event), e.timestamp, e.event_id)).event if ranked else "queued"
     assert (row["message_id"], row["status"]) == (message_id, best)
-    assert all(e["message_id"] == message_id for e in routed.get(f"/v1/events?recipient={path}&limit=200").json["items"])
+    assert all(
+        e["message_id"] == message_id for e in routed.get(f"/v1/events?recipient={path}&limit=200").json["items"]
+    )

@@ -57,12 +57,15 @@ def test_sent_log_time_range_and_filters(api):
     recorded = record_many(api, 30)
     start, end = datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)
     inside = {mid for at, mid in recorded if start <= at <= end}
-    items, _ = walk(api, f"/v1/messages?limit=4&from={start.isoformat().replace('+00:00', 'Z')}&to={end.isoformat().replace('+00:00', 'Z')}")
+    start_at, end_at = (t.isoformat().replace("+00:00", "Z") for t in (start, end))
+    items, _ = walk(api, f"/v1/messages?limit=4&from={start_at}&to={end_at}")
     assert {i["message_id"] for i in items} == inside
     behaviour, _ = walk(api, "/v1/messages?category=behavior&sender=Clark,%20Kim")
     assert behaviour == []  # behaviour messages are all Matthews's
     behaviour, _ = walk(api, "/v1/messages?category=Behavior&sender=s0&org_unit=school-0")
-    assert {i["message_id"] for i in behaviour} == {mid for n, (_, mid) in enumerate(recorded) if n % 2 == 0 and n % 3 == 0}
+    assert {i["message_id"] for i in behaviour} == {
+        mid for n, (_, mid) in enumerate(recorded) if n % 2 == 0 and n % 3 == 0
+    }
     searched, _ = walk(api, "/v1/messages?q=message%2017")
     assert [i["subject"] for i in searched] == ["Message 17"]
 
@@ -119,8 +122,14 @@ def test_event_log_filters_by_recipient_and_message(api):
     first = api.record(recipients=[{"address": "a@example.com"}, {"address": "b@example.com"}])
     second = api.record(recipients=[{"address": "a@example.com"}])
     t = time.time()
-    for n, (address, mid, event) in enumerate([("a@example.com", first, "delivered"), ("b@example.com", first, "opened"),
-                                               ("a@example.com", second, "delivered"), ("a@example.com", first, "clicked")]):
+    for n, (address, mid, event) in enumerate(
+        [
+            ("a@example.com", first, "delivered"),
+            ("b@example.com", first, "opened"),
+            ("a@example.com", second, "delivered"),
+            ("a@example.com", first, "clicked"),
+        ]
+    ):
         assert api.mailgun(mailgun_event(event, address, message_id=mid, at=t + n)).status == 200
     everything, _ = walk(api, "/v1/events?limit=3")
     assert [e["event"] for e in everything] == ["clicked", "delivered", "opened", "delivered"]

@@ -12,7 +12,10 @@ SNS = vectors("ses_sns")
 GOOD = {  # a body each route would accept, and how it is sent
     "mailgun": lambda: (json.dumps(mailgun_payload(mailgun_event("delivered"))).encode(), "application/json"),
     "postmark": lambda: (json.dumps(vectors("postmark")["samples"][0]["body"]).encode(), "application/json"),
-    "sendgrid": lambda: (b'[{"email":"a@example.com","event":"delivered","timestamp":1790000000}]\r\n', "application/json"),
+    "sendgrid": lambda: (
+        b'[{"email":"a@example.com","event":"delivered","timestamp":1790000000}]\r\n',
+        "application/json",
+    ),
     "ses": lambda: (json.dumps(SNS["constructed_signed_vectors"]["vectors"][1]["message"]).encode(), "text/plain"),
     "twilio": lambda: (b"MessageSid=SM1&MessageStatus=sent&To=%2B15558675310", "application/x-www-form-urlencoded"),
 }

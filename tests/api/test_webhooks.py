@@ -129,7 +129,10 @@ def test_late_delivered_never_replaces_bounced_or_opened(tenant):
     api.mailgun(mailgun_event("delivered", "b@example.com", message_id=message_id, at=now + 60))
     assert status_of(api, "a@example.com", message_id)["status"] == "bounced"
     assert status_of(api, "b@example.com", message_id)["status"] == "opened"
-    assert status_of(api, "b@example.com", message_id)["last_event_at"] > status_of(api, "a@example.com", message_id)["created_at"]
+    assert (
+        status_of(api, "b@example.com", message_id)["last_event_at"]
+        > status_of(api, "a@example.com", message_id)["created_at"]
+    )
 
 
 def test_events_before_the_message_are_linked_when_it_is_recorded(tenant):
@@ -286,7 +289,9 @@ def test_postmark_records_through_the_route(api):
 
 def test_postmark_bad_credentials_are_401_like_an_unknown_tenant(api):
     api.call("PUT", "/v1/providers/postmark", {"username": "postmark", "password": "s3cret-pass"})
-    wrong = api.post("/v1/webhooks/postmark/acme", POSTMARK["delivery"], auth=None, headers=postmark_auth(password="guess"))
+    wrong = api.post(
+        "/v1/webhooks/postmark/acme", POSTMARK["delivery"], auth=None, headers=postmark_auth(password="guess")
+    )
     missing = api.post("/v1/webhooks/postmark/acme", POSTMARK["delivery"], auth=None)
     unknown = api.post("/v1/webhooks/postmark/nobody", POSTMARK["delivery"], auth=None, headers=postmark_auth())
     assert wrong.status == missing.status == unknown.status == 401
@@ -330,8 +335,13 @@ def test_twilio_signature_covers_the_url(api):
     from msglog.providers.twilio import signature
 
     forged = signature("twilio-auth-token", "https://api.example.test/v1/webhooks/twilio/acme", list(params.items()))
-    reply = api.post("/v1/webhooks/twilio/acme?message_id=01JD3Q6Z9W8X7V6T5S4R3Q2P1N", raw=urlencode(params).encode(),
-                     auth=None, content_type="application/x-www-form-urlencoded", headers={"X-Twilio-Signature": forged})
+    reply = api.post(
+        "/v1/webhooks/twilio/acme?message_id=01JD3Q6Z9W8X7V6T5S4R3Q2P1N",
+        raw=urlencode(params).encode(),
+        auth=None,
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": forged},
+    )
     assert reply.status == 401  # the query was added after signing
 
 
@@ -342,7 +352,9 @@ SENDGRID = vectors("sendgrid")
 def test_sendgrid_batch_through_the_route(api):
     private, public = sendgrid_key()
     assert api.call("PUT", "/v1/providers/sendgrid", {"public_key": public}).status == 200
-    message_id = api.record(recipients=[{"address": "example@test.com", "provider_message_id": "14c5d75ce93.dfd.64b469"}])
+    message_id = api.record(
+        recipients=[{"address": "example@test.com", "provider_message_id": "14c5d75ce93.dfd.64b469"}]
+    )
     batch = SENDGRID["sample_event_batch"]["events"]
     reply = sendgrid_post(api, private, batch)
     assert reply.status == 200 and reply.json["outcomes"] == {"LOG_OK": len(batch)}

@@ -375,7 +375,9 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
     assert api.get(f"/v1/messages/{old}").json["body"]["html"].startswith("<p>x")
     assert api.gateway.runtime.invoke("PurgeFunction", {"dry_run": False})["purged"] == 1
     # erasure: P1 (a shared message, events, a provider-message-id link) and P9 (a large body only they received)
-    api.record(body={"html": "<p>" + "z" * 120_000 + "</p>"}, recipients=[{"address": "e@example.com", "person_id": "P9"}])
+    api.record(
+        body={"html": "<p>" + "z" * 120_000 + "</p>"}, recipients=[{"address": "e@example.com", "person_id": "P9"}]
+    )
     assert api.call("DELETE", "/v1/people/P1").json["complete"] is True
     assert api.call("DELETE", "/v1/people/P9").json["bodies_deleted"] == 1
     # CSV export jobs started by each function that serves lists, run from the queue, and their links

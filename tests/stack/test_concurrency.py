@@ -220,7 +220,7 @@ def test_erasure_racing_ingestion_leaves_nothing_of_the_address(base):
         if run is in_series:  # the events were stored before the erasure: it had them to erase
             assert [r.json()["outcomes"] for r in replies[:-1]] == [{"LOG_OK": 1}] * (len(replies) - 1)
 
-        def left() -> tuple[int, int]:
+        def left(address: str = address) -> tuple[int, int]:
             delivered = requests.get(f"{base}/v1/recipients/{address}/messages", headers=_auth(), timeout=60)
             logged = requests.get(f"{base}/v1/events", params={"q": address}, headers=_auth(), timeout=60)
             return len(delivered.json()["items"]), len(logged.json()["items"])

@@ -127,9 +127,19 @@ def test_make_invoke_runs_a_function_against_the_stack(stack):
     assert result["statusCode"] == 200 and json.loads(result["body"])["received"] == 1
     replay = subprocess.run(["make", "--no-print-directory", "replay"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120, env=stack["env"])
-    assert replay.returncode == 0 and json.loads(replay.stdout[replay.stdout.index("{"):]) == {"replayed": 0, "refused": 0, "failed": 0}
-    refused = subprocess.run(["make", "--no-print-directory", "invoke", "FUNCTION=NoSuchFunction", "EVENT=events/health.json"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120, env=stack["env"])
+    assert replay.returncode == 0 and json.loads(replay.stdout[replay.stdout.index("{") :]) == {
+        "replayed": 0,
+        "refused": 0,
+        "failed": 0,
+    }
+    refused = subprocess.run(
+        ["make", "--no-print-directory", "invoke", "FUNCTION=NoSuchFunction", "EVENT=events/health.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=stack["env"],
+    )
     assert refused.returncode != 0 and "HealthFunction" in refused.stderr
 
 

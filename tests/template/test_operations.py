@@ -77,14 +77,21 @@ def test_the_webhook_function_has_reserved_concurrency_so_a_flood_cannot_starve_
 
 
 def test_every_scheduled_function_keeps_its_failed_runs():
-    scheduled = {name: function for name, function in _of_type("AWS::Serverless::Function").items()
-                 if any(e["Type"] in ("ScheduleV2", "Schedule") for e in function["Properties"].get("Events", {}).values())}
+    scheduled = {
+        name: function
+        for name, function in _of_type("AWS::Serverless::Function").items()
+        if any(e["Type"] in ("ScheduleV2", "Schedule") for e in function["Properties"].get("Events", {}).values())
+    }
     assert "PurgeFunction" in scheduled
     for name, function in scheduled.items():
         on_failure = function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
-        assert on_failure["Type"] == "SQS" and on_failure["Destination"] == {"Fn::GetAtt": ["FailedInvocations", "Arn"]}, name
+        assert on_failure["Type"] == "SQS" and on_failure["Destination"] == {
+            "Fn::GetAtt": ["FailedInvocations", "Arn"]
+        }, name
         for event in function["Properties"]["Events"].values():
-            assert event["Properties"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["FailedInvocations", "Arn"]}}, name
+            assert event["Properties"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["FailedInvocations", "Arn"]}}, (
+                name
+            )
 
 
 def test_every_queue_that_holds_failures_has_a_depth_alarm():

@@ -23,11 +23,14 @@ def test_table_indexes_match_the_models():
     declared = {i["IndexName"]: ([k["AttributeName"] for k in i["KeySchema"]], i["Projection"]["ProjectionType"],
                                  i["Projection"].get("NonKeyAttributes"))
                 for i in table["GlobalSecondaryIndexes"]}
-    modelled = {index.Meta.index_name: ([a.attr_name for a in sorted(index.Meta.attributes.values(),
-                                                                     key=lambda a: not a.is_hash_key)],
-                                        index.Meta.projection.projection_type,
-                                        getattr(index.Meta.projection, "non_key_attributes", None))
-                for index in (Entity.gsi1, Entity.gsi2, Entity.gsi3, Entity.gsi4, Entity.gsi5, Entity.gsi6, Entity.gsi7)}
+    modelled = {
+        index.Meta.index_name: (
+            [a.attr_name for a in sorted(index.Meta.attributes.values(), key=lambda a: not a.is_hash_key)],
+            index.Meta.projection.projection_type,
+            getattr(index.Meta.projection, "non_key_attributes", None),
+        )
+        for index in (Entity.gsi1, Entity.gsi2, Entity.gsi3, Entity.gsi4, Entity.gsi5, Entity.gsi6, Entity.gsi7)
+    }
     assert declared == modelled
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

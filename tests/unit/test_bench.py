@@ -60,7 +60,7 @@ def test_a_read_through_a_projection_costs_the_whole_item():
     window = Window([Call("BatchGetItem", batch, {"Responses": {"Table": [shown]}}),
                      Call("GetItem", get, {"Item": shown}),
                      Call("GetItem", {"TableName": "Table", "Key": get["Key"]}, {"Item": shown})], requests=3)
-    work = measure(window, lambda keys: {key: whole for key in keys})
+    work = measure(window, lambda keys: dict.fromkeys(keys, whole))
     assert work.read_units == 2.0 + 1.0 + 0.5  # consistent, eventually consistent, and one returned whole
 
 

@@ -50,10 +50,20 @@ def test_shards_spread_evenly():
 
 
 def test_every_partition_key_starts_with_its_tenant():
-    built = [keys.tenant_pk("t1"), keys.message_pk("t1", "M"), keys.sent_feed_pk("t1", 0), keys.recipient_pk("t1", "a@b.c"),
-             keys.person_pk("t1", "p"), keys.family_pk("t1", "f"), keys.event_feed_pk("t1", 1),
-             keys.message_group_pk("t1", "M", "a@b.c"), keys.provider_message_pk("t1", "x"), keys.idempotency_pk("t1", "k"),
-             keys.body_due_pk("t1", 2), keys.health_pk("t1", "mailgun")]
+    built = [
+        keys.tenant_pk("t1"),
+        keys.message_pk("t1", "M"),
+        keys.sent_feed_pk("t1", 0),
+        keys.recipient_pk("t1", "a@b.c"),
+        keys.person_pk("t1", "p"),
+        keys.family_pk("t1", "f"),
+        keys.event_feed_pk("t1", 1),
+        keys.message_group_pk("t1", "M", "a@b.c"),
+        keys.provider_message_pk("t1", "x"),
+        keys.idempotency_pk("t1", "k"),
+        keys.body_due_pk("t1", 2),
+        keys.health_pk("t1", "mailgun"),
+    ]
     assert all(k.startswith("T#t1#") or k == "T#t1" for k in built)
 
 
@@ -102,7 +112,8 @@ def test_unknown_and_stored_never_change_status():
 
 
 def test_spec_precedence_examples():
-    assert not supersedes("delivered", "2026-01-02", "e2", precedence("bounced", "2026-01-01", "e1"))  # a late delivered
+    # a late delivered
+    assert not supersedes("delivered", "2026-01-02", "e2", precedence("bounced", "2026-01-01", "e1"))
     assert not supersedes("delivered", "2026-01-02", "e2", precedence("opened", "2026-01-01", "e1"))
     assert supersedes("complained", "2026-01-01", "e1", precedence("clicked", "2026-01-02", "e2"))
     assert supersedes("failed", "2026-01-02", "e2", precedence("bounced", "2026-01-01", "e1"))  # equal rank: later wins

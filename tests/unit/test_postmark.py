@@ -48,12 +48,20 @@ def test_bounce_types(kind, event):
 
 
 def test_metadata_message_id_is_ours_only_if_it_is_a_ulid():
-    assert postmark.normalize({**SAMPLES["delivery"], "Metadata": {"message_id": "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"}}).message_id
+    assert postmark.normalize(
+        {**SAMPLES["delivery"], "Metadata": {"message_id": "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"}}
+    ).message_id
     assert postmark.normalize(SAMPLES["delivery"]).message_id is None
 
 
-@pytest.mark.parametrize("change,field", [({"Recipient": "nobody"}, "Recipient"), ({"DeliveredAt": "yesterday"}, "DeliveredAt"),
-                                          ({"DeliveredAt": "2025-04-05T16:33:54"}, "DeliveredAt")])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"Recipient": "nobody"}, "Recipient"),
+        ({"DeliveredAt": "yesterday"}, "DeliveredAt"),
+        ({"DeliveredAt": "2025-04-05T16:33:54"}, "DeliveredAt"),
+    ],
+)
 def test_malformed_records_name_the_field(change, field):
     with pytest.raises(BadRequest) as raised:
         postmark.normalize({**SAMPLES["delivery"], **change})

@@ -45,8 +45,11 @@ def test_signed_messages_verify(vector):
         assert ses.string_to_sign(payload) == vector["string_to_sign"]
 
 
-@pytest.mark.parametrize("vector", REAL["negative_vectors"] + CONSTRUCTED["negative_vectors"],
-                         ids=lambda v: v["id"] + v["message"].get("SigningCertURL", v["message"].get("SigningCertUrl", ""))[-20:])
+@pytest.mark.parametrize(
+    "vector",
+    REAL["negative_vectors"] + CONSTRUCTED["negative_vectors"],
+    ids=lambda v: v["id"] + v["message"].get("SigningCertURL", v["message"].get("SigningCertUrl", ""))[-20:],
+)
 def test_tampered_or_misdirected_messages_are_refused(vector):
     with pytest.raises((Unauthorized, BadRequest)):
         check(vector["message"])
@@ -97,6 +100,13 @@ def test_bounce_kinds(kind, event):
     assert ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].event == event
 
 
+def test_a_bounce_type_that_is_not_text_is_a_failure_not_a_crash():
+    record = copy.deepcopy(SES_EVENTS["Bounce record"])
+    record["bounce"]["bounceType"] = ["Permanent"]
+    [event] = ses.normalize({"MessageId": "m", "Message": json.dumps(record)})
+    assert event.event == "failed"
+
+
 def test_identity_notifications_normalise_too():
     notifications = SNS["ses_identity_notification_samples"]["notifications"]
     [bounce] = ses.normalize({"MessageId": "m", "Message": json.dumps(notifications["Bounce notification with a DSN"])})
@@ -106,7 +116,9 @@ def test_identity_notifications_normalise_too():
 def test_our_message_id_comes_from_a_message_tag():
     record = copy.deepcopy(SES_EVENTS["Delivery record"])
     record["mail"]["tags"]["message_id"] = ["01JD3Q6Z9W8X7V6T5S4R3Q2P1N"]
-    assert ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].message_id == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    assert (
+        ses.normalize({"MessageId": "m", "Message": json.dumps(record)})[0].message_id == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    )
 
 
 def test_lambda_style_keys_are_accepted():

@@ -19,7 +19,6 @@ from typing import Any
 from bench.cold_start import RESTORE_TARGET, ColdStart, snapstart_functions
 from bench.figures import cold_starts
 from bench.report import Report
-
 from local.template import routes
 from msglog import arrivals, cursor, snapstart, tenants
 from msglog.aws import client

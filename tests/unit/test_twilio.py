@@ -22,7 +22,9 @@ def request_for(vector):
         "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": vector["signature"]})
 
 
-@pytest.mark.parametrize("vector", TWILIO["signature_vectors"] + TWILIO["status_callback_samples"], ids=lambda v: v["id"])
+@pytest.mark.parametrize(
+    "vector", TWILIO["signature_vectors"] + TWILIO["status_callback_samples"], ids=lambda v: v["id"]
+)
 def test_official_signature_vectors(vector):
     """source: each vector names its own (twilio/twilio-python tests/unit/test_request_validator.py)."""
     request = request_for(vector)
@@ -58,8 +60,17 @@ def test_status_callbacks_normalise(vector, event, code):
         assert normalised.timestamp.isoformat() == "2023-02-14T12:15:00+00:00"
 
 
-@pytest.mark.parametrize("status,event", [("sending", "sent"), ("sent", "sent"), ("queued", "queued"),
-                                          ("read", "read"), ("canceled", "canceled"), ("partially_delivered", "unknown")])
+@pytest.mark.parametrize(
+    "status,event",
+    [
+        ("sending", "sent"),
+        ("sent", "sent"),
+        ("queued", "queued"),
+        ("read", "read"),
+        ("canceled", "canceled"),
+        ("partially_delivered", "unknown"),
+    ],
+)
 def test_statuses(status, event):
     params = {"MessageSid": "SM1", "MessageStatus": status, "To": "+15558675310"}
     assert twilio.normalize(params, {}).event == event
@@ -67,7 +78,10 @@ def test_statuses(status, event):
 
 def test_message_id_from_the_signed_callback_url():
     params = {"MessageSid": "SM1", "MessageStatus": "sent", "To": "+15558675310"}
-    assert twilio.normalize(params, {"message_id": "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"}).message_id == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    assert (
+        twilio.normalize(params, {"message_id": "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"}).message_id
+        == "01JD3Q6Z9W8X7V6T5S4R3Q2P1N"
+    )
 
 
 @pytest.mark.parametrize("params,field", [({"MessageStatus": "sent", "To": "+15558675310"}, "MessageSid"),

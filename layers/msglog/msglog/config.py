@@ -33,7 +33,8 @@ class Config:
     export_reserve_seconds: float = 120  # an export run stops this long before its time is up
     export_max_receives: int = 3  # the ExportJobs queue's maxReceiveCount: the last attempt marks the job failed
     sort_max_items: int = 1_000  # sort=recipient|status reads the whole range: at most this many items
-    page_budget: int = 500  # items a list page examines per source (Query) at most: a rare filter costs pages, not reads
+    # items a list page examines per source (Query) at most: a rare filter costs pages, not reads
+    page_budget: int = 500
 
 
 @cache

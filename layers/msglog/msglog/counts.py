@@ -48,7 +48,7 @@ def fields_of(status: str | None) -> frozenset[str]:
 def move(before: str | None, after: str) -> dict[str, int]:
     """What a delivery going from `before` to `after` changes: −1 where it leaves, +1 where it comes."""
     old, new = fields_of(before), fields_of(after)
-    return {**{name: -1 for name in old - new}, **{name: 1 for name in new - old}}
+    return {**dict.fromkeys(old - new, -1), **dict.fromkeys(new - old, 1)}
 
 
 def set_base(message: Message, recipients: int, status: str) -> None:

@@ -47,6 +47,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from msglog import audit, bodies, keys, pages, people, status_writer
@@ -66,6 +67,7 @@ from msglog.models import (
     MessageBody,
     ProviderMessageLink,
     condition_failed,
+    set_or_null,
     update_if,
 )
 
@@ -268,7 +270,9 @@ def _events(deliveries: list[Delivery]) -> dict[tuple[str, str], list[DeliveryEv
         wanted = {d.message_id for d in group}
         oldest = datetime.fromisoformat(min(d.created_at for d in group)) - EVENT_SLACK
         low = keys.event_sk(iso(oldest), "")
-        for event in DeliveryEvent.query(pk, DeliveryEvent.sk.between(low, keys.EVENT_PREFIX + "~"), consistent_read=True):
+        for event in DeliveryEvent.query(
+            pk, DeliveryEvent.sk.between(low, keys.EVENT_PREFIX + "~"), consistent_read=True
+        ):
             if event.message_id in wanted:
                 found[(pk, event.message_id)].append(event)
     return found
@@ -375,11 +379,11 @@ def _anonymous_event(tenant: str, event: DeliveryEvent, pseudonym: str,
 def _mark(delivery: Delivery, pseudonym: str, scrub: Callable[[str | None], str | None], at: str) -> bool:
     """Before a move in several transactions: the delivery shows erased in place. It stays in the
     person's index (the next call finds it there) until its own move, the last one."""
-    actions = [Delivery.address.set(pseudonym), Delivery.erased_at.set(Delivery.erased_at | at),
+    actions: list[Action] = [Delivery.address.set(pseudonym), Delivery.erased_at.set(Delivery.erased_at | at),
                Delivery.name.remove(), Delivery.fields.remove(), Delivery.family_id.remove(),
                Delivery.provider_message_id.remove(), Delivery.gsi5pk.remove(), Delivery.gsi5sk.remove()]
     if delivery.status_reason:
-        actions.append(Delivery.status_reason.set(scrub(delivery.status_reason)))
+        actions.append(set_or_null(Delivery.status_reason, scrub(delivery.status_reason)))
     try:
         delivery.update(actions=actions, condition=Delivery.pk.exists())  # also brings `delivery` up to date
     except UpdateError as error:
@@ -458,8 +462,8 @@ def _close(run: _Run, actor: str, *, complete: bool, started: float, error: Exce
 def _tally(run: _Run, complete: bool) -> int:
     """Add the call's count to the record; a complete erasure forgets its salt (pseudonyms become irreversible)."""
     record = Erasure(*_record_key(run))
-    actions = [Erasure.type.set(Erasure), Erasure.person_id.set(run.person_id), Erasure.erased.add(run.erased),
-               Erasure.calls.add(1), Erasure.updated_at.set(run.at)]
+    actions: list[Action] = [Erasure.type.set(Erasure), Erasure.person_id.set(run.person_id),
+                             Erasure.erased.add(run.erased), Erasure.calls.add(1), Erasure.updated_at.set(run.at)]
     if complete:
         actions += [Erasure.salt.remove(), Erasure.completed_at.set(run.at)]
     record.update(actions=actions)

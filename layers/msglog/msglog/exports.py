@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from msglog import ids, keys, reports
 from msglog.auth import Caller, is_tenant_id
@@ -59,7 +60,8 @@ def start(report: Report, query: ListQuery) -> str:
     who, at = report.caller, now()
     export_id = ids.new_ulid(at)
     job = ExportJob(keys.export_pk(who.tenant, export_id), keys.EXPORT_SK, export_id=export_id, owner=who.sub,
-                    view=report.view.name, args=json.dumps(dict(report.args)), query=json.dumps(_query_document(query)),
+                    view=report.view.name, args=json.dumps(dict(report.args)),
+                    list_query=json.dumps(_query_document(query)),
                     caller=json.dumps({"name": who.name, "rights": sorted(who.rights),
                                        "org_units": sorted(who.org_units)}),
                     status="running", created_at=iso(at), expires_at=at + KEPT)
@@ -86,10 +88,16 @@ def status(caller: Caller, export_id: str) -> dict[str, Any]:
 
         known = reports.BY_NAME.get(job.view)
         filename = f"{known.file_name if known else 'report'}-{job.export_id}.csv"
-        answer["url"] = client("s3", signature_version="s3v4").generate_presigned_url("get_object", ExpiresIn=LINK_SECONDS, Params={
-            "Bucket": config().export_bucket, "Key": job.object_key,
-            "ResponseContentDisposition": f'attachment; filename="{filename}"',
-            "ResponseContentType": "text/csv; charset=utf-8"})
+        answer["url"] = client("s3", signature_version="s3v4").generate_presigned_url(
+            "get_object",
+            ExpiresIn=LINK_SECONDS,
+            Params={
+                "Bucket": config().export_bucket,
+                "Key": job.object_key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentType": "text/csv; charset=utf-8",
+            },
+        )
         answer["url_expires_at"] = iso(now() + timedelta(seconds=LINK_SECONDS))
         answer["filename"] = filename
     elif job.status == "failed":
@@ -185,9 +193,11 @@ def _lease(job: ExportJob, time_left: Callable[[], int], *, takeover: bool, hold
     return run_number
 
 
-def _release(job: ExportJob, run_number: int, *, failed: bool, reason: str = "the export failed; start it again") -> None:
+def _release(
+    job: ExportJob, run_number: int, *, failed: bool, reason: str = "the export failed; start it again"
+) -> None:
     """Best effort: a lease left behind ends with the run's time anyway, before the queue retries."""
-    actions = [ExportJob.lease_until.remove(), ExportJob.holder.remove()]
+    actions: list[Action] = [ExportJob.lease_until.remove(), ExportJob.holder.remove()]
     if failed:
         actions += [ExportJob.status.set("failed"), ExportJob.error.set(reason), ExportJob.finished_at.set(iso(now()))]
         metrics.add_metric(name="ExportsFailed", unit="Count", value=1)
@@ -207,7 +217,7 @@ class _Writer:
                      org_units=frozenset(claims["org_units"]))
         self.job, self.run_number, self.time_left = job, run_number, time_left
         self.page = Report(who, reports.BY_NAME[job.view], tuple(json.loads(job.args).items())).page
-        self.query = _query_of(json.loads(job.query))
+        self.query = _query_of(json.loads(job.list_query))
         if job.cursor:
             self.query = replace(self.query, cursor=job.cursor)
         self.columns = list(job.columns or [])
@@ -278,7 +288,8 @@ class _Writer:
         from msglog.aws import client
 
         data = self._take()
-        actions = [ExportJob.columns.set(self.columns), ExportJob.rows.add(self.rows), ExportJob.size.add(len(data))]
+        actions: list[Action] = [ExportJob.columns.set(self.columns), ExportJob.rows.add(self.rows),
+                                 ExportJob.size.add(len(data))]
         if data:
             runs = [*(self.job.chunk_runs or []), self.run_number]
             client("s3").put_object(Bucket=config().export_bucket, Key=self._chunk_key(len(runs) - 1, self.run_number),

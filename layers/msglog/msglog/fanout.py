@@ -11,13 +11,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from threading import current_thread
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pynamodb.models import Model
 
-T = TypeVar("T")
-R = TypeVar("R")
 BATCH_GET_MAX = 100  # keys per BatchGetItem
 BATCH_WRITE_MAX = 25  # items per BatchWriteItem
 WORKERS = 8  # under botocore's 10 pooled connections per client
@@ -29,7 +27,7 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=_PREFIX)
 
 
-def each(call: Callable[[T], R], args: Sequence[T]) -> list[R]:
+def each[T, R](call: Callable[[T], R], args: Sequence[T]) -> list[R]:
     """`call(arg)` for every arg, at once; the results in order. Every call ends before the first
     failure is raised: a retry of the whole finds no request of this attempt still running."""
     if len(args) < 2 or current_thread().name.startswith(_PREFIX):
@@ -66,5 +64,5 @@ def _connect(model: type[Model]) -> None:
     model._get_connection().connection.client  # noqa: B018 (a property that creates it)
 
 
-def _chunks(values: Sequence[T], size: int) -> list[Sequence[T]]:
+def _chunks[T](values: Sequence[T], size: int) -> list[Sequence[T]]:
     return [values[start:start + size] for start in range(0, len(values), size)]

@@ -8,7 +8,7 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -19,9 +19,9 @@ from pydantic import BaseModel, ValidationError
 from msglog import problems
 from msglog.auth import Caller, bearer_claims, is_tenant_id
 from msglog.errors import BadRequest, FieldError
+from msglog.fields import Instant
 from msglog.listing import ListQuery
 from msglog.problems import PROBLEM, field_errors, for_error
-from msglog.fields import Instant
 from msglog.telemetry import logger, metrics, tracer
 
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
@@ -89,8 +89,8 @@ def entrypoint(app: APIGatewayHttpResolver, *, api_log: bool = True,
                json_only: bool = True) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler: structured logs with the request's correlation id, traces and metrics
     (neither the event nor the response body is ever logged or traced), bodies other than JSON
-    refused with 415 and JSON that is not an object with 400 before anything parses them, and — for the JWT routes — one line in the
-    tenant's API request log per call."""
+    refused with 415 and JSON that is not an object with 400 before anything parses them, and — for
+    the JWT routes — one line in the tenant's API request log per call."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False,
                                   clear_state=True)
@@ -162,10 +162,7 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
     return who
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse(model: type[M], data: Any) -> M:
+def parse[M: BaseModel](model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -37,10 +37,11 @@ from msglog.models import (
     PendingEvents,
     ProviderMessageLink,
     condition_failed,
+    set_or_null,
     update_if,
 )
-from msglog.providers import ProviderEvent
 from msglog.precedence import precedence, rank
+from msglog.providers import ProviderEvent
 from msglog.tenants import feed_shards, settings
 
 logger = Logger(child=True)
@@ -315,6 +316,8 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
     changes: dict[tuple[str, str], tuple[str, status_writer.Change]] = {}
     read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
+        if arrival.delivery is None:  # matched: each has its delivery
+            continue
         change = change_of(arrival.delivery, arrival.item)
         key = (change.pk, change.message_id)
         changes[key] = (arrival.rkey, status_writer.merged(changes[key][1], change) if key in changes else change)
@@ -325,8 +328,11 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
     fanout.each(lambda update: update_delivery(*update),
                 [(read[key], change) for key, (_, change) in changes.items() if _is_news(read[key], change)])
     # Their counts are the status writer's (msglog.counts): also what a retry of this request raises again.
-    recounts = [status_writer.recount(tenant, read[key].recipient_key, read[key].message_id) for key, (_, change) in changes.items()
-                if change.precedence and change.precedence >= (read[key].status_precedence or "")]
+    recounts = [
+        status_writer.recount(tenant, read[key].recipient_key, read[key].message_id)
+        for key, (_, change) in changes.items()
+        if change.precedence and change.precedence >= (read[key].status_precedence or "")
+    ]
     if recounts:
         status_writer.send(tenant, recounts, read_at)
 
@@ -343,8 +349,8 @@ def update_delivery(delivery: Delivery, change: status_writer.Change) -> None:
     news = change.precedence if (change.precedence or "") > (delivery.status_precedence or "") else None
     later = change.at if change.at > (delivery.last_event_at or "") else None
     if news:
-        status = [Delivery.status.set(change.status), Delivery.status_precedence.set(news),
-                  Delivery.status_reason.set(change.reason)]
+        status = [set_or_null(Delivery.status, change.status), Delivery.status_precedence.set(news),
+                  set_or_null(Delivery.status_reason, change.reason)]
         if later and update_if(Delivery, key, [*status, Delivery.last_event_at.set(later)],
                                Delivery.pk.exists() & (Delivery.status_precedence < news)
                                & (Delivery.last_event_at < later)):
@@ -365,18 +371,24 @@ def change_of(delivery: Delivery, item: DeliveryEvent) -> status_writer.Change:
 
 def _count_failures(failures: list[_Arrival]) -> None:
     """A delivery's first failure counts in the account statistics (once, however often retried)."""
-    first: dict[tuple[str, str], _Arrival] = {}
+    first: dict[tuple[str, str], tuple[Delivery, DeliveryEvent]] = {}
     for arrival in failures:
-        key = (arrival.delivery.pk, arrival.delivery.sk)
-        earlier = key not in first or arrival.item.timestamp < first[key].item.timestamp
-        if arrival.delivery.failed_at is None and earlier:
-            first[key] = arrival
-    by_counter: dict[tuple[str, str], list[_Arrival]] = {}
-    for arrival in first.values():
-        by_counter.setdefault((arrival.delivery.stats_pk, arrival.delivery.stats_sk), []).append(arrival)
+        delivery = arrival.delivery
+        if delivery is None or delivery.failed_at is not None:
+            continue
+        key = (delivery.pk, delivery.sk)
+        if key not in first or arrival.item.timestamp < first[key][1].timestamp:
+            first[key] = (delivery, arrival.item)
+    by_counter: dict[tuple[str, str], list[tuple[Delivery, DeliveryEvent]]] = {}
+    for delivery, item in first.values():
+        by_counter.setdefault((delivery.stats_pk, delivery.stats_sk), []).append((delivery, item))
+
+    def count(failed: list[tuple[Delivery, DeliveryEvent]]) -> None:
+        for delivery, item in failed:
+            stats.count_failure(delivery, item.timestamp)
+
     # one counter's transactions one after the other: at once, DynamoDB would cancel them as conflicting
-    fanout.each(lambda arrivals: [stats.count_failure(a.delivery, a.item.timestamp) for a in arrivals],
-                list(by_counter.values()))
+    fanout.each(count, list(by_counter.values()))
 
 
 def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
@@ -391,8 +403,8 @@ def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
         event = group[0].event
         PendingEvents(keys.pending_pk(tenant, link), keys.PENDING_SK).update(actions=[
             PendingEvents.recipient_key.set(group[0].rkey),
-            PendingEvents.message_id.set(event.message_id),
-            PendingEvents.provider_message_id.set(event.provider_message_id),
+            set_or_null(PendingEvents.message_id, event.message_id),
+            set_or_null(PendingEvents.provider_message_id, event.provider_message_id),
             PendingEvents.event_sks.add({a.item.sk for a in group}),
         ])
     # The message may have been recorded while we wrote: look again, consistently.

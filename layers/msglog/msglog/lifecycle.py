@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from msglog import audit, keys, sent_sorts, stats, status_writer
 from msglog.auth import Caller
@@ -57,7 +58,7 @@ def _move(caller: Caller, message: Message, body: MessageChange) -> Message:
     if message.status != "scheduled":
         raise _not_scheduled(message.status)
     before = {"status": message.status, "scheduled_at": message.scheduled_at}
-    actions = []
+    actions: list[Action] = []
     if body.status is not None:
         actions.append(Message.status.set(body.status))
     if body.scheduled_at is not None:
@@ -119,15 +120,14 @@ def _cancel(tenant: str, rows: list[Any]) -> int:
         status = found.get((pk, keys.status_sk_of(sk)))
         if isinstance(status, DeliveryStatus):
             status_writer.lay(delivery, status)
-        if delivery.status in PENDING:
-            # by condition too: an event that raised it meanwhile (past pending) keeps its status
-            if update_if(Delivery, (pk, sk),
-                         [Delivery.status.set("canceled"), Delivery.status_precedence.set(news),
-                          Delivery.status_reason.set(CANCEL_REASON)],
-                         Delivery.pk.exists() & Delivery.status.is_in(*PENDING)
-                         & (Delivery.status_precedence < news)):
-                marked += 1
-                delivery.status = "canceled"
+        # by condition too: an event that raised it meanwhile (past pending) keeps its status
+        if delivery.status in PENDING and update_if(
+                Delivery, (pk, sk),
+                [Delivery.status.set("canceled"), Delivery.status_precedence.set(news),
+                 Delivery.status_reason.set(CANCEL_REASON)],
+                Delivery.pk.exists() & Delivery.status.is_in(*PENDING) & (Delivery.status_precedence < news)):
+            marked += 1
+            delivery.status = "canceled"
         if delivery.status == "canceled":  # also one an earlier attempt marked
             recounts.append(status_writer.recount(tenant, delivery.recipient_key, delivery.message_id))
             if not delivery.failed_at:

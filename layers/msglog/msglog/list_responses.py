@@ -25,18 +25,17 @@ def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]] | Report, quer
     bytes, seconds: msglog.config) — within Lambda's buffered 6 MB and API Gateway's 30 s. A longer
     report of a `Report` becomes an export job (202; msglog.exports) unless `run_async` is False;
     then, as for a bare page function, the `X-Next-Cursor` header continues it."""
-    report = page if isinstance(page, Report) else None
-    if report:
-        page = report.page
+    report: Report | None = page if isinstance(page, Report) else None
+    read: Callable[[ListQuery], dict[str, Any]] = page.page if isinstance(page, Report) else page
     if fmt != "csv":
-        return page(query)
+        return read(query)
     if report and run_async:
-        page(query)  # what the view refuses (a right, the cursor, the sort) is refused now, not in the job
+        read(query)  # what the view refuses (a right, the cursor, the sort) is refused now, not in the job
         return export_started(report, query)
     limits, first = config(), query
     started, rows, text_size = time.monotonic(), [], 0
     while True:
-        result = page(query)
+        result = read(query)
         batch = [flat(item) for item in result["items"]]
         rows += batch
         text_size += sum(len(str(value)) + 1 for row in batch for value in row.values())

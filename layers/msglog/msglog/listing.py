@@ -24,7 +24,8 @@ class ListQuery:
     q: str | None = None
     order: str = "desc"
     filters: tuple[tuple[str, str], ...] = ()
-    sort: str = "date"  # date: the view's key order; others where the view offers them (msglog.views, msglog.sent_sorts)
+    # date: the view's key order; others where the view offers them (msglog.views, msglog.sent_sorts)
+    sort: str = "date"
 
     def bound(self) -> dict[str, Any]:
         """What a cursor is bound to: everything but the cursor itself."""

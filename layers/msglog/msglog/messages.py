@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import PutError
+from pynamodb.expressions.update import Action
 
 from msglog import bodies, counts, fanout, keys, people, provider_ids, screening, sent_sorts, stats, status_writer
 from msglog.addresses import recipient_key
@@ -96,7 +98,8 @@ def add_recipients(caller: Caller, message_id: str, recipients: list[RecipientIn
 
 
 def _check_addresses(channel: str, recipients: list[RecipientIn], path: str) -> None:
-    errors, seen = [], {}
+    errors: list[FieldError] = []
+    seen: dict[str, int] = {}
     for index, recipient in enumerate(recipients):
         try:
             rkey = recipient_key(recipient.address, channel)
@@ -210,9 +213,10 @@ def _put_new(items: list[Delivery]) -> list[str]:
 
 def _update_recipient(item: Delivery, recipient: RecipientIn) -> None:
     given = recipient.model_dump(exclude_unset=True, exclude={"address"})
-    attributes = {"person_id": Delivery.person_id, "family_id": Delivery.family_id, "role": Delivery.role,
-                  "name": Delivery.name, "fields": Delivery.fields, "provider_message_id": Delivery.provider_message_id}
-    actions = [attributes[name].set(value) for name, value in given.items() if value is not None]
+    attributes: dict[str, Attribute[Any]] = {
+        "person_id": Delivery.person_id, "family_id": Delivery.family_id, "role": Delivery.role,
+        "name": Delivery.name, "fields": Delivery.fields, "provider_message_id": Delivery.provider_message_id}
+    actions: list[Action] = [attributes[name].set(value) for name, value in given.items() if value is not None]
     for index_pk, index_sk in (("gsi4pk", "gsi4sk"), ("gsi5pk", "gsi5sk")):
         if getattr(item, index_pk):
             actions += [getattr(Delivery, index_pk).set(getattr(item, index_pk)),

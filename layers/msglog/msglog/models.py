@@ -8,9 +8,10 @@ definition lives in template.yaml; tests/template checks that these indexes matc
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import (
+    Attribute,
     BinaryAttribute,
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -23,6 +24,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import TableConnection
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -154,6 +157,18 @@ def condition_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+def list_of[T](item: type[Attribute[T]], *, null: bool = False) -> ListAttribute[T]:
+    """A ListAttribute of `item`s, typed as the list of their values (pynamodb types it as a list of
+    the attribute class)."""
+    return cast(ListAttribute[T], ListAttribute(of=item, null=null))
+
+
+def set_or_null(attribute: Attribute[Any], value: object) -> Action:
+    """`attribute.set(value)`, None included: written as DynamoDB's NULL, as pynamodb does (its
+    signature leaves None out)."""
+    return Path(attribute).set(value)
+
+
 def update_if(model: type[Model], key: tuple[str, str], actions: list[Any], condition: Any) -> bool:
     """UpdateItem `key` if `condition` holds; whether it did. Nothing is read back: pynamodb's
     `Model.update` asks for the whole new item (ALL_NEW) and parses it, which a webhook's
@@ -179,7 +194,7 @@ class TenantSettings(Entity, discriminator="tenant"):
     log_retention_days = NumberAttribute(default=90)  # API, panel, login and ingestion logs (DynamoDB TTL)
     customers = UnicodeSetAttribute(null=True)  # an enterprise's linked customer tenants (operators link them)
     # {internal_domains, ignore_addresses, ignore_subject_patterns}: what the logs leave out (msglog.policy)
-    logging_policy = MapAttribute(null=True)
+    logging_policy: MapAttribute[str, Any] = MapAttribute(null=True)
     feed_shards = NumberAttribute(default=4)
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
@@ -270,7 +285,7 @@ class Delivery(Entity, discriminator="delivery"):
     family_id = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
-    fields = MapAttribute(null=True)  # merge-field name -> value
+    fields: MapAttribute[str, Any] = MapAttribute(null=True)  # merge-field name -> value
     provider_message_id = UnicodeAttribute(null=True)
     # copied from the message so that a recipient-log page needs no second read
     channel = UnicodeAttribute()
@@ -293,7 +308,8 @@ class Delivery(Entity, discriminator="delivery"):
 
 class DeliveryStatus(Entity, discriminator="status"):
     """A delivery's status as its provider events raised it (`M#<mid>#S`, beside the delivery; ~150 B, table only).
-    Written by msglog.status_writer alone; readers lay it over the delivery, which keeps the status it was recorded with."""
+    Written by msglog.status_writer alone; readers lay it over the delivery, which keeps the status it was
+    recorded with."""
 
     status = UnicodeAttribute(null=True)  # none while only unranked events came (their time still counts)
     status_precedence = UnicodeAttribute(null=True)
@@ -408,10 +424,10 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     request_id = UnicodeAttribute(null=True)
     provider = UnicodeAttribute()
     received_at = UnicodeAttribute()
-    outcomes = MapAttribute()  # code -> count
+    outcomes: MapAttribute[str, int] = MapAttribute()  # code -> count
     # [{"code", "event_id", "event", "subject", "recipient", "message_id", "linked_at"}], ≤ 100
-    events = ListAttribute(null=True)
-    malformed = ListAttribute(null=True)  # [{"index", "fields", "raw"}], ≤ 50
+    events: ListAttribute[dict[str, Any]] = ListAttribute(null=True)
+    malformed: ListAttribute[dict[str, Any]] = ListAttribute(null=True)  # [{"index", "fields", "raw"}], ≤ 50
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
 
 
@@ -469,7 +485,7 @@ class LogRecord(Entity, discriminator="record"):
     action = UnicodeAttribute(null=True)
     entity = UnicodeAttribute(null=True)
     org_unit = UnicodeAttribute(null=True)
-    details = MapAttribute(null=True)
+    details: MapAttribute[str, Any] = MapAttribute(null=True)
     method = UnicodeAttribute(null=True)  # panel, api
     url = UnicodeAttribute(null=True)  # panel: the page; api: the path (the route under privacy mode)
     route = UnicodeAttribute(null=True)  # api
@@ -529,7 +545,7 @@ class ExportJob(Entity, discriminator="export"):
     owner = UnicodeAttribute()  # the starter's sub: only they read the job
     view = UnicodeAttribute()
     args = UnicodeAttribute()  # JSON
-    query = UnicodeAttribute()  # JSON
+    list_query = UnicodeAttribute(attr_name="query")  # JSON (not `query`: that is Model.query)
     caller = UnicodeAttribute()  # JSON
     status = UnicodeAttribute()  # running, done, failed
     created_at = UnicodeAttribute()
@@ -538,8 +554,8 @@ class ExportJob(Entity, discriminator="export"):
     rows = NumberAttribute(default=0)  # rows committed (written to S3 and counted here together)
     size = NumberAttribute(default=0)  # bytes committed
     cursor = UnicodeAttribute(null=True)  # the view's next_cursor after the last committed chunk
-    columns = ListAttribute(of=UnicodeAttribute, null=True)  # only ever grows: the header is written last
-    chunk_runs = ListAttribute(of=NumberAttribute, null=True)  # the run that wrote each committed chunk object
+    columns = list_of(UnicodeAttribute, null=True)  # only ever grows: the header is written last
+    chunk_runs = list_of(NumberAttribute, null=True)  # the run that wrote each committed chunk object
     rows_done = BooleanAttribute(default=False)  # every row is in a chunk: only the joining is left
     object_key = UnicodeAttribute(null=True)
     runs = NumberAttribute(default=0)
@@ -550,7 +566,7 @@ class ExportJob(Entity, discriminator="export"):
 @before_snapshot
 def _load_dynamodb_client() -> None:
     # At publish, not on a request: the client's service model and endpoint rules go into the snapshot.
-    Entity._get_connection().connection.client  # the property makes the client
+    Entity._get_connection().connection.client  # noqa: B018 - the property makes the client
 
 
 @after_restore

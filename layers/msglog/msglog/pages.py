@@ -87,7 +87,9 @@ def _merged(reads: dict[str, _SourceRead], by: dict[int, Source], limit: int, de
         return all((value >= f) if descending else (value <= f) for f in frontier)
 
     candidates = [item for got in reads.values() for item in got.found if safe(item)]
-    candidates.sort(key=lambda item: (getattr(item, by[id(item)].sort_attribute), by[id(item)].name), reverse=descending)
+    candidates.sort(
+        key=lambda item: (getattr(item, by[id(item)].sort_attribute), by[id(item)].name), reverse=descending
+    )
     return candidates[:limit]
 
 
@@ -180,7 +182,9 @@ def serve_page(caller: Caller, view: str, query: ListQuery, sources: list[Source
         raise invalid("sort", f"this view sorts by {' or '.join(['date', *(sorts or {})])}")
     if query.sort == "date":
         return key_order_page(caller, view, query, sources, keep, show, finish)
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    position = (
+        cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    )
     items, position, examined = sorted_page(sources, keep, (sorts or {})[query.sort], query, position)
     return _page(caller, view, query, items, position, examined, show, finish)
 
@@ -189,7 +193,9 @@ def key_order_page(caller: Caller, view: str, query: ListQuery, sources: list[So
                    keep: Callable[[Any], bool], show: Callable[[Any], dict[str, Any]],
                    finish: Finish | None = None) -> dict[str, Any]:
     """One page in the sources' own key order (each a Query, merged): any number of items, `page_budget` a source."""
-    position = cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    position = (
+        cursor.decode(query.cursor, tenant=caller.tenant, view=view, query=query.bound()) if query.cursor else None
+    )
     page = read(sources, keep=keep, limit=query.limit, descending=query.descending, position=position,
                       budget=config().page_budget)
     return _page(caller, view, query, page.items, page.position, page.examined, show, finish)

@@ -253,9 +253,17 @@ def search(caller: Caller, query: ListQuery) -> dict[str, Any]:
         others.remove(lead)
     condition = PersonToken.gsi1sk.startswith(lead[:TOKEN_MAX]) if lead else None
     sources = [
-        pages.Source(f"p{shard}", pages.by_page(partial(PersonToken.gsi1.query, keys.people_search_pk(caller.tenant, shard),
-                                                        range_key_condition=condition), partial(_hydrate, caller.tenant)),
-                     ("pk", "sk", "gsi1pk", "gsi1sk"), "gsi1sk")
+        pages.Source(
+            f"p{shard}",
+            pages.by_page(
+                partial(
+                    PersonToken.gsi1.query, keys.people_search_pk(caller.tenant, shard), range_key_condition=condition
+                ),
+                partial(_hydrate, caller.tenant),
+            ),
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            "gsi1sk",
+        )
         for shard in range(keys.PEOPLE_SHARDS)
     ]
 

@@ -49,5 +49,6 @@ def supersedes(event: str, at: str, event_id: str, current: str | None) -> bool:
 
 
 def message_rank(status: str) -> int:
-    """A message's own status (scheduled, queued, sent, error, canceled) in the same precedence: an error is a failure."""
+    """A message's own status (scheduled, queued, sent, error, canceled) in the same precedence: an error
+    is a failure."""
     return rank("failed" if status == "error" else status)

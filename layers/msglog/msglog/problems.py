@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from msglog.errors import DomainError, FieldError
@@ -20,7 +21,7 @@ def _field(location: tuple[Any, ...]) -> str:
     return text or "body"
 
 
-def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     """pydantic's errors as the fields at fault (`recipients[2].address`), for problem+json."""
     return [FieldError(_field(tuple(e.get("loc", ()))), str(e.get("msg", "is invalid"))) for e in errors]
 
@@ -59,7 +60,9 @@ def for_error(error: BaseException, request_id: str | None) -> dict[str, Any]:
 def throttled(error: BaseException | None) -> bool:
     """pynamodb wraps botocore's ClientError: look through the causes."""
     while error is not None:
-        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+        code = getattr(error, "cause_response_code", None) or (getattr(error, "response", None) or {}).get(
+            "Error", {}
+        ).get("Code")
         if code in _THROTTLING:
             return True
         error = error.__cause__

@@ -194,7 +194,12 @@ def _close(state: _Tenant, run_id: str, dry_run: bool) -> None:
         return  # nothing changed to audit
     logger.info("retention purge: tenant", extra={"tenant_id": state.tenant, "dry_run": dry_run, **report})
     try:
-        audit.record(state.tenant, actor=ACTOR, action="retention.purge_dry_run" if dry_run else "retention.bodies_purged",
-                     entity=ENTITY, details={"run_id": run_id, "dry_run": dry_run, **report})
+        audit.record(
+            state.tenant,
+            actor=ACTOR,
+            action="retention.purge_dry_run" if dry_run else "retention.bodies_purged",
+            entity=ENTITY,
+            details={"run_id": run_id, "dry_run": dry_run, **report},
+        )
     except Exception as error:  # noqa: BLE001 - the purge itself is done; the log above has its figures
         _failed(state, error)

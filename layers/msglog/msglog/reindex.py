@@ -43,7 +43,9 @@ def sent_sorts_index(tenant: str, after: dict[str, Any] | None, limit: int) -> d
     same items however often they are written)."""
 
     def copies(batch: list[Message], shards: int) -> int:
-        fanout.save_all(SortedMessage, [copy for message in batch for copy in sent_sorts.copies(tenant, message, shards)])
+        fanout.save_all(
+            SortedMessage, [copy for message in batch for copy in sent_sorts.copies(tenant, message, shards)]
+        )
         return len(batch)
 
     return _walk(tenant, after, limit, copies)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from msglog import keys
@@ -60,7 +61,7 @@ def save_counted(message: Message, recipients: int, failed: int) -> bool:
     """Store the message and add it to its counter, both or neither; storing it again adds nothing.
     Whether this call stored it."""
     day, channel, campaign = message.stats_sk.split("#", 2)
-    actions = [_TYPED, StatsCounter.messages.add(1), StatsCounter.recipients.add(recipients),
+    actions: list[Action] = [_TYPED, StatsCounter.messages.add(1), StatsCounter.recipients.add(recipients),
                StatsCounter.day.set(day), StatsCounter.channel.set(channel), StatsCounter.campaign.set(campaign)]
     if failed:
         actions.append(StatsCounter.failed.add(failed))

@@ -147,7 +147,8 @@ def merged(earlier: Change | None, change: Change) -> Change:
     if earlier is None:
         return change
     best = change if (change.precedence or "") > (earlier.precedence or "") else earlier
-    read_at = None if None in (earlier.read_at, change.read_at) else min(earlier.read_at, change.read_at)
+    read_at = (min(earlier.read_at, change.read_at)
+               if earlier.read_at is not None and change.read_at is not None else None)
     return replace(best, at=max(earlier.at, change.at), read_at=read_at)
 
 
@@ -206,10 +207,10 @@ def lay(delivery: Delivery, status: DeliveryStatus, *, reason: bool = True) -> D
     return delivery
 
 
-def _shown(delivery: Delivery, status: DeliveryStatus | None) -> Delivery:
+def _shown(delivery: Delivery, status: Entity | None) -> Delivery:
     """What a view shows of `delivery`. Of one being erased (marked in place), its status item's reason
     waits for the move, which scrubs it: a provider's reason may quote the address."""
-    return lay(delivery, status, reason=not delivery.erased_at) if status else delivery
+    return lay(delivery, status, reason=not delivery.erased_at) if isinstance(status, DeliveryStatus) else delivery
 
 
 def beside(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
@@ -256,7 +257,7 @@ def hydrated(query: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]
         wanted = [(row.pk, row.sk) for row in rows]
         found = {(item.pk, item.sk): item
                  for item in Entity.batch_get(wanted + [(pk, keys.status_sk_of(sk)) for pk, sk in wanted])}
-        return [_shown(found[(pk, sk)], found.get((pk, keys.status_sk_of(sk))))
-                for pk, sk in wanted if isinstance(found.get((pk, sk)), Delivery)]
+        return [_shown(delivery, found.get((pk, keys.status_sk_of(sk))))
+                for pk, sk in wanted if isinstance(delivery := found.get((pk, sk)), Delivery)]
 
     return pages.by_page(query, fetch, keys_per_item=2)

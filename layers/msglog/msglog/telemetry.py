@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -22,7 +22,8 @@ class _Tracing:
                 return handler
             from aws_lambda_powertools import Tracer
 
-            return Tracer().capture_lambda_handler(handler, capture_response=capture_response)
+            # powertools types the wrapper loosely; it keeps the handler's signature
+            return cast(H, Tracer().capture_lambda_handler(handler, capture_response=capture_response))
 
         return decorate
 

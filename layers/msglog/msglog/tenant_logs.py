@@ -144,11 +144,29 @@ def view(caller: Caller, name: str, query: ListQuery, tenants: list[str] | None 
         return (
             isinstance(r, LogRecord)
             and (r.org_unit is None or caller.sees_org_unit(r.org_unit))
-            and pages.equals(f("action") or f("type"), r.action) and pages.equals(f("status"), r.status)
-            and pages.equals(f("method"), r.method) and pages.equals(f("ip"), r.ip)
-            and (f("actor") is None or any(pages.equals(f("actor"), v) for v in (r.actor_id, r.actor_name, r.actor_email)))
-            and pages.matches_text(query.q, r.action, r.entity, r.actor_name, r.actor_email, r.actor_id, r.ip, r.url,
-                             r.status, r.country, r.state, r.city, r.details and str(r.details.as_dict()))
+            and pages.equals(f("action") or f("type"), r.action)
+            and pages.equals(f("status"), r.status)
+            and pages.equals(f("method"), r.method)
+            and pages.equals(f("ip"), r.ip)
+            and (
+                f("actor") is None
+                or any(pages.equals(f("actor"), v) for v in (r.actor_id, r.actor_name, r.actor_email))
+            )
+            and pages.matches_text(
+                query.q,
+                r.action,
+                r.entity,
+                r.actor_name,
+                r.actor_email,
+                r.actor_id,
+                r.ip,
+                r.url,
+                r.status,
+                r.country,
+                r.state,
+                r.city,
+                r.details and str(r.details.as_dict()),
+            )
         )
 
     show = _show(kind)

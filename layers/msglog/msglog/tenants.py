@@ -36,7 +36,9 @@ def settings(tenant: str, *, fresh: bool = False) -> TenantSettings:
     try:
         item = TenantSettings.get(keys.tenant_pk(tenant), keys.SETTINGS_SK)
     except TenantSettings.DoesNotExist:
-        item = TenantSettings(keys.tenant_pk(tenant), keys.SETTINGS_SK, tenant_id=tenant, feed_shards=keys.DEFAULT_FEED_SHARDS)
+        item = TenantSettings(
+            keys.tenant_pk(tenant), keys.SETTINGS_SK, tenant_id=tenant, feed_shards=keys.DEFAULT_FEED_SHARDS
+        )
     _settings_cache[tenant] = (time.monotonic() + SETTINGS_TTL_SECONDS, item)
     return item
 

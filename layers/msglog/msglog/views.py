@@ -23,11 +23,11 @@ from msglog.auth import RECIPIENT_LOG_RIGHTS, SENDS_RIGHTS, Caller, Grant, deliv
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.errors import BadRequest, Forbidden, NotFound, invalid
+from msglog.listing import ListQuery
 from msglog.models import Delivery, DeliveryEvent, Entity, IngestionRecord, Message, MessageBody, Suppression
+from msglog.precedence import rank
 from msglog.suppressions import item_key
 from msglog.suppressions import show as _show_suppression
-from msglog.listing import ListQuery
-from msglog.precedence import rank
 from msglog.tenants import configured_providers, feed_shards, settings
 
 DETAIL_EVENTS = 100
@@ -74,11 +74,18 @@ def sent_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
     def keep(m: Message) -> bool:
         sender = m.sender
         return (
-            isinstance(m, Message) and low <= m.message_id <= high
+            isinstance(m, Message)
+            and low <= m.message_id <= high
             and caller.sees_org_unit(m.org_unit)
-            and pages.equals(f("status"), m.status) and pages.equals(f("category"), m.category)
-            and pages.equals(f("org_unit"), m.org_unit) and pages.equals(f("channel"), m.channel)
-            and (f("sender") is None or pages.equals(f("sender"), sender and sender.id) or pages.equals(f("sender"), sender and sender.name))
+            and pages.equals(f("status"), m.status)
+            and pages.equals(f("category"), m.category)
+            and pages.equals(f("org_unit"), m.org_unit)
+            and pages.equals(f("channel"), m.channel)
+            and (
+                f("sender") is None
+                or pages.equals(f("sender"), sender and sender.id)
+                or pages.equals(f("sender"), sender and sender.name)
+            )
             and pages.matches_row(query.q, _show_message(m))
         )
 
@@ -114,7 +121,7 @@ def _show_delivery(caller: Caller) -> Callable[[Delivery], dict[str, Any]]:
     stuck_before = iso(now() - stuck_after)
 
     def show(d: Delivery) -> dict[str, Any]:
-        row = {
+        row: dict[str, Any] = {
             "message_id": d.message_id, "channel": d.channel, "subject": d.subject, "status": d.status,
             "status_reason": d.status_reason, "created_at": d.created_at, "last_event_at": d.last_event_at,
             "address": d.address, "person_id": d.person_id, "family_id": d.family_id, "role": d.role,
@@ -154,7 +161,11 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
         kind, _, owner = recipient.partition(":")
         if not owner or "#" in owner:
             raise invalid("recipient", "needs an id after person: or family:")
-        index, pk = (Delivery.gsi4, keys.person_pk(tenant, owner)) if kind == "person" else (Delivery.gsi5, keys.family_pk(tenant, owner))
+        index, pk = (
+            (Delivery.gsi4, keys.person_pk(tenant, owner))
+            if kind == "person"
+            else (Delivery.gsi5, keys.family_pk(tenant, owner))
+        )
         number = index.Meta.index_name[-1]
         sort = getattr(Delivery, f"gsi{number}sk")
         source = pages.Source("r", status_writer.hydrated(partial(index.query, pk, sort.between(low, high + "~"))),
@@ -179,8 +190,16 @@ def recipient_log(caller: Caller, recipient: str, query: ListQuery) -> dict[str,
             and pages.matches_row(query.q, show(d))
         )
 
-    return pages.serve_page(caller, f"recipient:{recipient.casefold()}", query, [source], keep, show, sorts=DELIVERY_SORTS,
-                      finish=partial(rows.of_deliveries, tenant))
+    return pages.serve_page(
+        caller,
+        f"recipient:{recipient.casefold()}",
+        query,
+        [source],
+        keep,
+        show,
+        sorts=DELIVERY_SORTS,
+        finish=partial(rows.of_deliveries, tenant),
+    )
 
 
 # ------------------------------------------------------------------ sends log (seed 004)
@@ -270,9 +289,16 @@ def _event_sources(caller: Caller, query: ListQuery) -> list[pages.Source]:
                                           DeliveryEvent.sk.between(low, high)), ("pk", "sk"), "sk")]
     if message_id := query.filter("message_id"):
         return [
-            pages.Source(f"m{shard}", partial(DeliveryEvent.gsi2.query, keys.message_group_shard_pk(tenant, message_id, shard),
-                                              DeliveryEvent.gsi2sk.between(low, high)),
-                         ("pk", "sk", "gsi2pk", "gsi2sk"), "gsi2sk")
+            pages.Source(
+                f"m{shard}",
+                partial(
+                    DeliveryEvent.gsi2.query,
+                    keys.message_group_shard_pk(tenant, message_id, shard),
+                    DeliveryEvent.gsi2sk.between(low, high),
+                ),
+                ("pk", "sk", "gsi2pk", "gsi2sk"),
+                "gsi2sk",
+            )
             for shard in range(keys.GROUP_SHARDS)
         ]
     feed_low = keys.event_feed_sk(iso(query.start), "") if query.start else "0"
@@ -297,7 +323,9 @@ def event_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
             and pages.matches_row(query.q, _show_event(e))
         )
 
-    return pages.serve_page(caller, "events", query, _event_sources(caller, query), keep, _show_event, sorts=EVENT_SORTS)
+    return pages.serve_page(
+        caller, "events", query, _event_sources(caller, query), keep, _show_event, sorts=EVENT_SORTS
+    )
 
 
 # The event log's other orders read the whole key range, at most `sort_max_items` events (sorted_page): one
@@ -482,7 +510,7 @@ def ingestion_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         shown = _show_ingestion(record)
         return (
             isinstance(record, IngestionRecord) and pages.equals(f("provider"), record.provider)
-            and (f("outcome") is None or f("outcome").upper() in shown["outcomes"])
+            and ((outcome := f("outcome")) is None or outcome.upper() in shown["outcomes"])
             and (not query.q or any(pages.matches_text(query.q, e.get("subject"), e.get("event"), e.get("recipient"))
                                     for e in shown["events"]) or pages.matches_text(query.q, record.detail))
         )

@@ -106,7 +106,9 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     confirm = getattr(module, "confirm", None)
     control = confirm(payload) if confirm else None  # e.g. an SNS subscription, confirmed once verified
     for item in malformed:  # which item and which fields, never its content
-        logger.warning("malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]})
+        logger.warning(
+            "malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]}
+        )
     counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
     ingestion_log.record(tenant, provider, request_id, counts, outcomes, malformed=malformed)
     return {
@@ -140,6 +142,8 @@ def replay(limit: int = 100, time_left: Any = None) -> dict[str, Any]:
             try:
                 parked = parking.take(key)
                 module = providers.module(parked["provider"])
+                if module is None:  # a provider the service no longer has: never storable
+                    raise NotFound(f"no provider {parked['provider']!r}")
                 payload = module.read(parked["request"])
                 process(parked["tenant"], parked["provider"], module, payload, module.events(payload),
                         parked["request_id"])

@@ -133,6 +133,11 @@ def bounded(event: ProviderEvent, problem: str, sources: dict[str, str] | None =
     return event
 
 
+def json_object(value: object) -> dict[str, Any]:
+    """A nested object of a payload, or {} when the provider sent something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def text(value: object, limit: int = 1000) -> str | None:
     """A provider's free text (reason, subject…), trimmed and bounded; None if it is not text."""
     return value.strip()[:limit] or None if isinstance(value, str) else None

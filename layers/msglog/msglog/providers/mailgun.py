@@ -100,7 +100,12 @@ def _object(value: Any) -> dict[str, Any]:
 
 def _reason(data: dict[str, Any]) -> str | None:
     status, reject = _object(data.get("delivery-status")), _object(data.get("reject"))
-    for candidate in (status.get("message"), status.get("description"), reject.get("reason"), reject.get("description")):
+    for candidate in (
+        status.get("message"),
+        status.get("description"),
+        reject.get("reason"),
+        reject.get("description"),
+    ):
         if (words := text(candidate)) and words.upper() != "OK":
             return words
     return text(data.get("reason"))
@@ -154,7 +159,8 @@ def _error_code(data: dict[str, Any], event: str) -> str | None:
 
 
 def _held(name: str, data: dict[str, Any]) -> str | None:
-    return HELD.get(data.get("reason")) if name == "failed" and isinstance(data.get("reason"), str) else None
+    reason = data.get("reason")
+    return HELD.get(reason) if name == "failed" and isinstance(reason, str) else None
 
 
 def normalize(data: dict[str, Any]) -> ProviderEvent:

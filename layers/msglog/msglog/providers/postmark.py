@@ -32,6 +32,7 @@ from msglog.providers import (
     fixed,
     iso_time,
     json_body,
+    json_object,
     our_message_id,
     provider_message_id,
     text,
@@ -144,7 +145,7 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
     at = _time(payload, record)
     event = MAPPERS.get(record, unknown)(payload)
     reason, error_code = _failure(payload, event)
-    metadata = payload.get("Metadata") if isinstance(payload.get("Metadata"), dict) else {}
+    metadata = json_object(payload.get("Metadata"))
     return bounded(ProviderEvent(
         provider=NAME,
         provider_event=_provider_event(record, payload),

@@ -140,7 +140,8 @@ def _failure(data: dict[str, Any], event: str) -> tuple[str | None, str | None, 
 
 
 def _held(name: str, data: dict[str, Any]) -> str | None:
-    return HELD.get(data.get("reason")) if name == "dropped" and isinstance(data.get("reason"), str) else None
+    reason = data.get("reason")
+    return HELD.get(reason) if name == "dropped" and isinstance(reason, str) else None
 
 
 def normalize(data: Any, index: int = 0) -> ProviderEvent:

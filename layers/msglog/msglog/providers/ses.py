@@ -130,9 +130,9 @@ def verify(payload: dict[str, Any], credentials: list[dict[str, Any]], *, reques
 def confirm(payload: dict[str, Any]) -> str | None:
     """Confirm a verified subscription of one of the tenant's topics; returns the outcome code."""
     if payload["Type"] == "SubscriptionConfirmation":
-        from msglog.aws import client
-
         from botocore.exceptions import ClientError
+
+        from msglog.aws import client
 
         region = payload["TopicArn"].split(":")[3]
         try:
@@ -163,7 +163,9 @@ def _details(items: Any) -> dict[str, dict[str, Any]]:
     """Per-recipient details (status, diagnostic) by lower-cased address."""
     if not isinstance(items, list):
         return {}
-    return {i["emailAddress"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("emailAddress"), str)}
+    return {
+        i["emailAddress"].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get("emailAddress"), str)
+    }
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -182,7 +184,8 @@ def _of_the_mail(event: str, time_field: str = "mail.timestamp") -> SesMapper:
 
 
 def _bounce(part: dict[str, Any], destination: list[str]) -> tuple[str, str, list[str]]:
-    event = {"Permanent": "bounced", "Transient": "deferred"}.get(part.get("bounceType"), "failed")
+    kind = part.get("bounceType")
+    event = {"Permanent": "bounced", "Transient": "deferred"}.get(kind, "failed") if isinstance(kind, str) else "failed"
     return event, "bounce.timestamp", _addresses(part.get("bouncedRecipients"))
 
 

@@ -134,7 +134,8 @@ def _reason(code: str | None) -> str | None:
 def normalize(params: dict[str, str], query: dict[str, str]) -> ProviderEvent:
     sid, status, to = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or \
         params.get("SmsStatus"), params.get("To", "").removeprefix("whatsapp:")
-    if errors := _malformed(sid, status, to):
+    errors = _malformed(sid, status, to)
+    if errors or not sid or not status:  # (_malformed names a missing one)
         raise BadRequest("the Twilio status callback is malformed", errors)
     event = MAPPERS.get(status.lower(), unknown)(params)
     code = bounded_id(params.get("ErrorCode"), 16)
