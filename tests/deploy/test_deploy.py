@@ -349,6 +349,8 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
     api.get("/v1/logins")
     api_log = api.get("/v1/api-log?limit=1").json
     api.get(f"/v1/api-log?limit=1&cursor={api_log['next_cursor']}")
+    people = api.get("/v1/people?limit=1").json  # the people directory's second page: its cursor's key
+    api.get(f"/v1/people?limit=1&cursor={people['next_cursor']}")
     api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "acme",
                                                       "customers": ["school-a"]})
     for address in ("it@school-a.example", "desk@school-a.example"):
