@@ -244,6 +244,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
     stack.start()
+    stack.gateway.handle("GET", "/v1/health", {}, b"")  # its cold start now, not on the newcomer's first call
     console_served = stack.gateway.handle("GET", "/console/", {}, b"")[0] == 200
     print(_banner(port, stack.demo, console_served), flush=True)
     if stack.demo and not stopped.is_set():
