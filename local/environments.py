@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -44,6 +45,8 @@ class Stopping(FunctionError):
 def _serve(connection: Connection, function: Function, env: dict[str, str], log_path: str | None) -> None:
     """One execution environment: load the handler once, then invoke it for each event received."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent stops us
+    # A request that records no metric (health, a read) is normal; on our stderr it would cut into the banner.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     os.environ.update(env)
     output = open(log_path, "a", buffering=1) if log_path else sys.stderr  # noqa: SIM115 - the process's life
     sys.stdout = output  # powertools binds its log handler to the stdout of its import
