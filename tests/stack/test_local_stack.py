@@ -6,10 +6,12 @@ import csv
 import io
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -33,11 +35,21 @@ def stack():
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_on() -> None:  # to the end: a pipe left full would block the stack's output
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_on, daemon=True).start()
     banner = []
-    deadline = time.monotonic() + 300
-    for line in process.stdout:  # the banner, then the demo's progress (it loads behind the API) to its summary
-        banner.append(line)
-        if line.startswith(("demo loaded", "demo loading failed")) or time.monotonic() > deadline:
+    deadline = time.monotonic() + 300  # only so that a stack that never loads the demo fails instead of hanging
+    while time.monotonic() < deadline:  # the banner, then the demo's progress (it loads behind the API) to its summary
+        try:
+            banner.append(line := lines.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            break
+        if line.startswith(("demo loaded", "demo loading failed")):
             break
     text = "".join(banner)
     if process.poll() is not None or "Ctrl-C" not in text or "demo loaded" not in text:
