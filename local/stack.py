@@ -151,10 +151,6 @@ class DemoLoader:
         """Stop between two requests; the one in flight is not waited for (the thread is a daemon)."""
         self._stop.set()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     def _print(self, line: str, final: bool = False) -> None:
         if self._tty:  # one line, rewritten in place
             self.out.write(f"\r\x1b[K{line}" + ("\n" if final else ""))
@@ -166,18 +162,20 @@ class DemoLoader:
         started = time.monotonic()
         reporter = threading.Thread(target=self._report, name="demo-progress", daemon=True)
         reporter.start()
+        failure = None
         try:
             self.loaded = seed.run(self.gateway, self.base_url, self.progress.total, token=self.token,
                                    progress=self.progress, stop=self._stop)
         except seed.Stopped:
             return
         except Exception as error:  # noqa: BLE001 - the API goes on serving; say why the demo is short
-            self._stop.set()
-            self._print(f"demo loading failed ({self.progress.line()}): {error}", final=True)
-            return
+            failure = error
         finally:
-            self._stop.set()  # ends the reporter
+            self._stop.set()  # ends the reporter, whose last line then comes before ours
             reporter.join()
+        if failure or not self.loaded:
+            self._print(f"demo loading failed ({self.progress.line()}): {failure}", final=True)
+            return
         demo = self.loaded
         self._print(f"demo loaded in {time.monotonic() - started:.0f} s: {demo.messages} messages, "
                     f"{demo.webhooks} webhook events in {demo.requests} webhook requests", final=True)
