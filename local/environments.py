@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -37,9 +38,15 @@ class Throttled(RuntimeError):
     """No environment came free in time and the function is at its concurrency."""
 
 
+class Stopping(FunctionError):
+    """The runtime closed (Ctrl-C): the invocation was refused, or its environment stopped under it."""
+
+
 def _serve(connection: Connection, function: Function, env: dict[str, str], log_path: str | None) -> None:
     """One execution environment: load the handler once, then invoke it for each event received."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent stops us
+    # A request that records no metric (health, a read) is normal; on our stderr it would cut into the banner.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     os.environ.update(env)
     output = open(log_path, "a", buffering=1) if log_path else sys.stderr  # noqa: SIM115 - the process's life
     sys.stdout = output  # powertools binds its log handler to the stdout of its import
@@ -56,7 +63,7 @@ def _serve(connection: Connection, function: Function, env: dict[str, str], log_
         connection.send(reply)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the pool's busy list
 class _Environment:
     process: Any
     connection: Connection
@@ -75,7 +82,14 @@ class _Environment:
 
     def stop(self) -> None:
         self.connection.close()
+        self.terminate()
+        self.reap()
+
+    def terminate(self) -> None:
+        """SIGTERM; a thread waiting for its answer sees the pipe close (EOF) as the process ends."""
         self.process.terminate()
+
+    def reap(self) -> None:
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -90,6 +104,7 @@ class _Pool:
     wait_seconds: float
     log_path: str | None
     idle: list[_Environment] = field(default_factory=list)
+    busy: list[_Environment] = field(default_factory=list)
     started: int = 0  # environments alive or starting
     cold_starts: int = 0
     closed: bool = False
@@ -109,20 +124,30 @@ class _Pool:
                                        timeout=self.wait_seconds):
                 raise Throttled(f"{self.function.logical_id}: all {self.concurrency} environments busy")
             if self.closed:
-                raise FunctionError("the runtime is stopping")
+                raise Stopping("the runtime is stopping")
             if self.idle:
-                return self.idle.pop()
+                environment = self.idle.pop()
+                self.busy.append(environment)
+                return environment
             self.started += 1
             self.cold_starts += 1
         try:
-            return self._start()
+            environment = self._start()
         except BaseException:
             self._forget()
             raise
+        with self.ready:
+            self.busy.append(environment)
+        if self.closed:  # closed while it started: close() did not see it
+            environment.stop()
+            raise Stopping("the runtime is stopping")
+        return environment
 
-    def _forget(self) -> None:
+    def _forget(self, environment: _Environment | None = None) -> None:
         with self.ready:
             self.started -= 1
+            if environment in self.busy:
+                self.busy.remove(environment)
             self.ready.notify()
 
     def invoke(self, event: dict[str, Any]) -> Any:
@@ -130,8 +155,10 @@ class _Pool:
         try:
             result = environment.call(event)
         except FunctionError:
+            if self.closed:  # close() stopped it mid-invocation
+                raise Stopping("the runtime stopped during the invocation") from None
             if environment.lost:
-                self._forget()
+                self._forget(environment)
                 environment.stop()
             else:
                 self._release(environment)
@@ -141,6 +168,8 @@ class _Pool:
 
     def _release(self, environment: _Environment) -> None:
         with self.ready:
+            if environment in self.busy:
+                self.busy.remove(environment)
             if self.closed:
                 self.started -= 1
             else:
@@ -149,14 +178,20 @@ class _Pool:
         if self.closed:
             environment.stop()
 
-    def close(self) -> None:
+    def close(self) -> list[_Environment]:
+        """Refuse new invocations and terminate every environment, the busy ones too (an invocation in
+        flight ends with Stopping); returns them, for the caller to reap (all pools at once)."""
         with self.ready:
             self.closed = True
             idle, self.idle = self.idle, []
             self.started -= len(idle)
+            stopping = idle + self.busy
             self.ready.notify_all()
         for environment in idle:
-            environment.stop()
+            environment.connection.close()
+        for environment in stopping:
+            environment.terminate()
+        return stopping
 
 
 class Environments:
@@ -187,5 +222,7 @@ class Environments:
         return self._pools[logical_id].cold_starts
 
     def close(self) -> None:
-        for pool in self._pools.values():
-            pool.close()
+        """Every environment terminated at once, then reaped: Ctrl-C waits for none of them in turn."""
+        stopping = [environment for pool in self._pools.values() for environment in pool.close()]
+        for environment in stopping:
+            environment.reap()

@@ -117,14 +117,16 @@ class Poller:
         self._thread.start()
 
     def stop(self) -> None:
+        """No new batch; one in flight is not waited for (the runtime's close ends its invocation)."""
         self._stop.set()
-        self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 delivered = self.pump.once()
             except Exception:  # moto stopping under us, a function's bug: keep polling
+                if self._stop.is_set():  # the stack is stopping: what failed is the stopping
+                    return
                 log.warning("polling the queues failed", exc_info=True)
                 delivered = 0
             if not delivered:

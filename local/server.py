@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local import apigw
-from local.environments import Environments, Throttled
+from local.environments import Environments, Stopping, Throttled
 from local.runtime import Runtime
 from local.template import http_api, parameters, resolve, routes
 
@@ -89,6 +89,8 @@ class Gateway:
                                   path_parameters=path_parameters, claims=claims, source_ip=source_ip)
         try:
             result = self.runtime.invoke(route.function, event)
+        except Stopping:  # Ctrl-C: the functions' environments are going; not the function's failure
+            return _gateway_error(503, "Service Unavailable")
         except Throttled:  # Lambda refused the invocation (the function is at its concurrency)
             log.warning("function %s throttled", route.function)
             return _gateway_error(429, "Too Many Requests")

@@ -20,14 +20,17 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from local import seed
 from local.template import REGION, ROOT, functions
 
 STATE_DIR = ROOT / ".local"
+PROGRESS_SECONDS = 3.0  # how often the demo's loading progress is printed
 
 
 def aws_environment(moto_port: int) -> dict[str, str]:
@@ -102,12 +105,6 @@ class Stack:
         self.gateway = Gateway(self.runtime, self.overrides)
         state_file(self.port).write_text(json.dumps(
             {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
-        if self.seed:
-            from local import seed
-
-            count = int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES))
-            print(f"seeding the demo tenant: {count} messages and their Mailgun webhooks ...", flush=True)
-            self.demo = seed.run(self.gateway, f"http://127.0.0.1:{self.port}", messages=count)
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -115,23 +112,95 @@ class Stack:
 
         self._poller = Poller(Pump(self.runtime))  # SQS event sources (export jobs), as Lambda polls them
         self._poller.start()
+        self.demo = DemoLoader(self.gateway, f"http://127.0.0.1:{self.port}",
+                               int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES))) if self.seed else None
 
     def stop(self) -> None:
+        """Everything down within a second or two, the demo half loaded or requests in flight."""
+        if self.demo:
+            self.demo.stop()  # no further request; the one in flight ends with the runtime
         self._poller.stop()
         self._server.shutdown()
         self._server.server_close()
-        self.runtime.close()
+        self.runtime.close()  # every environment, busy or idle, terminated at once
         self._moto.stop()
         state_file(self.port).unlink(missing_ok=True)
 
 
-def _banner(port: int, demo: Any) -> str:
+class DemoLoader:
+    """The demo loading behind the API (`make run` serves first): seed.run in a daemon thread, its
+    progress printed every few seconds (one updating line on a terminal), then a summary."""
+
+    def __init__(self, gateway: Any, base_url: str, messages: int, out: TextIO | None = None,
+                 every_seconds: float = PROGRESS_SECONDS):
+        self.gateway, self.base_url, self.out = gateway, base_url, out or sys.stdout
+        self.token = seed.demo_token()
+        self.sample_address = seed.sample_address()
+        self.progress = seed.Progress(messages)
+        self.every_seconds = every_seconds
+        self.loaded: seed.Demo | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._load, name="demo-loader", daemon=True)
+        self._tty = self.out.isatty()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop between two requests; the one in flight is not waited for (the thread is a daemon)."""
+        self._stop.set()
+
+    def _print(self, line: str, final: bool = False) -> None:
+        if self._tty:  # one line, rewritten in place
+            self.out.write(f"\r\x1b[K{line}" + ("\n" if final else ""))
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def _load(self) -> None:
+        started = time.monotonic()
+        reporter = threading.Thread(target=self._report, name="demo-progress", daemon=True)
+        reporter.start()
+        failure = None
+        try:
+            self.loaded = seed.run(self.gateway, self.base_url, self.progress.total, token=self.token,
+                                   progress=self.progress, stop=self._stop)
+        except seed.Stopped:
+            return
+        except Exception as error:  # noqa: BLE001 - the API goes on serving; say why the demo is short
+            failure = error
+        finally:
+            self._stop.set()  # ends the reporter, whose last line then comes before ours
+            reporter.join()
+        if failure or not self.loaded:
+            self._print(f"demo loading failed ({self.progress.line()}): {failure}", final=True)
+            return
+        demo = self.loaded
+        self._print(f"demo loaded in {time.monotonic() - started:.0f} s: {demo.messages} messages, "
+                    f"{demo.webhooks} webhook events in {demo.requests} webhook requests", final=True)
+
+    def _report(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            self._print(self.progress.line())
+
+
+def console_link(port: int, token: str) -> str:
+    """The web console's link: the token in the fragment, which never reaches a server or its logs."""
+    return f"http://127.0.0.1:{port}/console/#token={token}"
+
+
+def _banner(port: int, demo: DemoLoader | None, console_served: bool) -> str:
     base = f"http://127.0.0.1:{port}"
     lines = [
         f"Message Log Service on {base}  (moto: {os.environ['AWS_ENDPOINT_URL']})",
         "",
         "Admin token of the demo tenant (HS256, LOCAL_JWT_SECRET):",
         f"  export TOKEN={demo.token}" if demo else "  (SEED=0: mint one with python -m local.token)",
+    ]
+    if demo:
+        lines += ["", "Console" + ("" if console_served else " (once issue 19's console is served here)") + ":",
+                  f"  {console_link(port, demo.token)}"]
+    lines += [
         "",
         "Try:",
         f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/messages?limit=5"',
@@ -140,8 +209,15 @@ def _banner(port: int, demo: Any) -> str:
         lines += [
             f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/recipients/{demo.sample_address}/messages"',
             f'  curl -s -H "Authorization: Bearer $TOKEN" "{base}/v1/events?event=bounced"',
+            "",
+            f"The demo ({demo.progress.total} messages and their webhooks) loads now, behind the API: "
+            "progress follows.",
         ]
-    lines += ["", f"The functions' logs and metrics: {functions_log(port).relative_to(ROOT)}", "Ctrl-C stops everything."]
+    lines += [
+        "",
+        f"The functions' logs and metrics: {functions_log(port).relative_to(ROOT)}",
+        "Ctrl-C stops everything.",
+    ]
     return "\n".join(lines)
 
 
@@ -160,22 +236,34 @@ def main() -> None:
     moto_port = int(os.environ.get("MOTO_PORT", str(port + 1000)))
     overrides = shell_overrides(dict(os.environ))
     for busy in (p for p in (port, moto_port) if not _port_free(p)):
-        print(f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr)
+        print(
+            f"port {busy} is in use (another `make run`?): choose others with PORT=... / MOTO_PORT=...", file=sys.stderr
+        )
         sys.exit(1)
     stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides,
                   concurrency=max(1, int(os.environ.get("LOCAL_CONCURRENCY", "4"))),
                   throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")))
-    print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
-    stack.start()
-    print(_banner(port, getattr(stack, "demo", None)), flush=True)
-    stopped = threading.Event()
+    stopped = threading.Event()  # set by Ctrl-C: the main thread then stops everything
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
+    stack.start()
+    stack.gateway.handle("GET", "/v1/health", {}, b"")  # its cold start now, not on the newcomer's first call
+    console_served = stack.gateway.handle("GET", "/console/", {}, b"")[0] == 200
+    print(_banner(port, stack.demo, console_served), flush=True)
+    if stack.demo and not stopped.is_set():
+        stack.demo.start()
     stopped.wait()
     print("\nstopping ...", flush=True)
     stack.stop()
-    sys.exit(0)
-
+    # Leaving, the interpreter would garbage-collect and free every object still alive: moto's whole
+    # in-memory AWS (each item, each queued message), seconds to a minute on a busy 2-core machine.
+    # stop() has reaped every child process and removed the state file; moto's AWS is thrown away
+    # by design: so the process ends here, its output flushed, without finalizing that heap.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 if __name__ == "__main__":
     main()

@@ -6,10 +6,12 @@ import csv
 import io
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -33,16 +35,26 @@ def stack():
         env.pop(name, None)
     process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_on() -> None:  # to the end: a pipe left full would block the stack's output
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_on, daemon=True).start()
     banner = []
-    deadline = time.monotonic() + 180
-    for line in process.stdout:
-        banner.append(line)
-        if "Ctrl-C" in line or time.monotonic() > deadline:
+    deadline = time.monotonic() + 300  # only so that a stack that never loads the demo fails instead of hanging
+    while time.monotonic() < deadline:  # the banner, then the demo's progress (it loads behind the API) to its summary
+        try:
+            banner.append(line := lines.get(timeout=max(0.0, deadline - time.monotonic())))
+        except queue.Empty:
+            break
+        if line.startswith(("demo loaded", "demo loading failed")):
             break
     text = "".join(banner)
-    if process.poll() is not None or "Ctrl-C" not in text:
+    if process.poll() is not None or "Ctrl-C" not in text or "demo loaded" not in text:
         process.kill()
-        pytest.fail(f"the local stack did not start:\n{text}")
+        pytest.fail(f"the local stack did not start and load the demo:\n{text}")
     token = re.search(r"export TOKEN=(\S+)", text).group(1)
     yield {"base": f"http://127.0.0.1:{port}", "port": port, "token": token, "banner": text, "process": process,
            "env": env}
@@ -76,6 +88,27 @@ def test_demo_data_over_real_http(stack):
     follow = requests.get(f"{stack['base']}/v1/messages", params={"limit": 7, "cursor": page["next_cursor"]},
                           headers=auth(stack), timeout=10).json()
     assert not {m["message_id"] for m in page["items"]} & {m["message_id"] for m in follow["items"]}
+
+
+def test_the_demo_loaded_behind_the_api_is_all_there(stack):
+    summary = re.search(r"demo loaded in \d+ s: (\d+) messages, (\d+) webhook events", stack["banner"])
+    assert summary, stack["banner"]
+    messages, events = int(summary.group(1)), int(summary.group(2))
+    assert messages == 40 and events > messages
+    assert len(listed(stack, "/v1/messages")) == messages
+    assert len(listed(stack, "/v1/events")) == events  # every event posted is stored and listed
+    assert {e["provider"] for e in listed(stack, "/v1/events")} == {"sendgrid", "mailgun", "twilio"}
+
+
+def listed(stack, path):
+    """Every item of a list view, page after page."""
+    items, cursor = [], None
+    while True:
+        page = requests.get(f"{stack['base']}{path}", params={"limit": 200, **({"cursor": cursor} if cursor else {})},
+                            headers=auth(stack), timeout=30).json()
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            return items
 
 
 def test_gateway_answers_as_api_gateway_does(stack):

@@ -79,32 +79,13 @@ _SHOWN = ("name", "role", "family_id")
 
 def record(tenant: str, message: Message, recipients: Iterable[RecipientIn]) -> int:
     """Bring the directory up to date with `message`'s recipients; returns how many entries it wrote."""
-    given: dict[str, _Given] = {}
-    for recipient in recipients:
-        if not recipient.person_id:
-            continue
-        person = given.setdefault(recipient.person_id, _Given())
-        for name in _SHOWN:
-            value = getattr(recipient, name)
-            if value is not None:
-                setattr(person, name, value)
-        if message.channel != "push":  # a device token is no address to show or search by
-            person.addresses.add(recipient_key(recipient.address, message.channel))
+    given = _people_of(message, recipients)
     if not given:
         return 0
     known = {entry.person_id: entry for entry in fanout.get_all(
         Person, [(keys.directory_pk(tenant, person_id), keys.PERSON_SK) for person_id in given])}
     at, org_unit = message.created_at, message.org_unit
-    touched, rewritten = [], []
-    for person_id, person in given.items():
-        current = _state(known.get(person_id))
-        merged = _merge(current, person, org_unit, at)
-        if merged == current:
-            continue
-        if current is not None and {**merged, "last_message_at": current["last_message_at"]} == current:
-            touched.append(person_id)  # only its latest message is new: one UpdateItem
-        else:
-            rewritten.append(person_id)
+    touched, rewritten = _changes(given, known, org_unit, at)
     write = partial(_rewrite, tenant, given, org_unit, at)
     fanout.each(lambda person_id: _touch(tenant, person_id, at) or write(person_id), touched)
     # people seen for the first time: their tokens in BatchWriteItems of 25 (the same items whoever writes them),
@@ -116,6 +97,38 @@ def record(tenant: str, message: Message, recipients: Iterable[RecipientIn]) -> 
     fanout.each(lambda entry: _put(entry, None) or write(entry.person_id), list(new.values()))
     fanout.each(write, [person_id for person_id in rewritten if person_id not in new])
     return len(touched) + len(rewritten)
+
+
+def _people_of(message: Message, recipients: Iterable[RecipientIn]) -> dict[str, _Given]:
+    """What the message says of each person among its recipients (the last recipient row of a person wins)."""
+    given: dict[str, _Given] = {}
+    for recipient in recipients:
+        if not recipient.person_id:
+            continue
+        person = given.setdefault(recipient.person_id, _Given())
+        for name in _SHOWN:
+            value = getattr(recipient, name)
+            if value is not None:
+                setattr(person, name, value)
+        if message.channel != "push":  # a device token is no address to show or search by
+            person.addresses.add(recipient_key(recipient.address, message.channel))
+    return given
+
+
+def _changes(given: dict[str, _Given], known: dict[str, Person], org_unit: str | None,
+             at: str) -> tuple[list[str], list[str]]:
+    """The people whose entry only gets a later `last_message_at` (touched), and those whose entry changes."""
+    touched, rewritten = [], []
+    for person_id, person in given.items():
+        current = _state(known.get(person_id))
+        merged = _merge(current, person, org_unit, at)
+        if merged == current:
+            continue
+        if current is not None and {**merged, "last_message_at": current["last_message_at"]} == current:
+            touched.append(person_id)  # only its latest message is new: one UpdateItem
+        else:
+            rewritten.append(person_id)
+    return touched, rewritten
 
 
 def _state(entry: Person | None) -> dict[str, Any] | None:
