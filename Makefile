@@ -8,6 +8,8 @@ FUZZ_VENV := .venvs/schemathesis
 CHECKOV_VENV := .venvs/checkov
 PORT ?= 3000
 export PORT
+# `make test`'s pytest processes (pytest-xdist: one a core), each with its own in-process moto
+PYTEST_WORKERS ?= auto
 export PYTHONPATH := $(CURDIR)/layers/msglog:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
@@ -47,12 +49,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
-## test: every test — lint first (fast failure), template checks (sam validate/build, deploy-check), schemathesis, then pytest last so its summary ends the log
+## test: every test — lint first (fast failure), template checks (sam validate/build, deploy-check), schemathesis, then pytest on every core; ends with each step's time
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory deploy-check
-	$(MAKE) --no-print-directory fuzz
-	$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls
+	$(VENV)/bin/python -m local.steps "lint=$(MAKE) --no-print-directory lint" \
+		"deploy-check=$(MAKE) --no-print-directory deploy-check" \
+		"fuzz=$(MAKE) --no-print-directory fuzz" \
+		"pytest=$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls -n $(PYTEST_WORKERS) --durations=15"
 
 ## lint: ruff (rules in pyproject.toml), mypy (layer, functions, local) and the complexity gate (xenon: no block above C)
 lint: $(VENV)/.installed
@@ -72,10 +74,9 @@ fuzz: $(VENV)/.installed $(FUZZ_VENV)/.installed
 fuzz-long: $(VENV)/.installed $(FUZZ_VENV)/.installed
 	$(VENV)/bin/python -m local.fuzz $(FUZZ_VENV)/bin/st --long
 
-## template: sam validate --lint, cfn-lint and sam build (no Docker)
+## template: sam validate --lint (cfn-lint's rules) and sam build (no Docker)
 template: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
-	$(SAM_VENV)/bin/cfn-lint template.yaml
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build --cached --parallel
 	@echo "template: validate, lint and build passed"
 

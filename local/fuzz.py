@@ -86,7 +86,8 @@ def main(st: str, long: bool = False) -> int:
         base = f"http://127.0.0.1:{port}"
         _wait(f"{base}/v1/health", stack)
         if not long:
-            return _schemathesis(st, base, ["admin"], os.environ.get("FUZZ_EXAMPLES", "10"), "1")[0]
+            # Two workers: while one waits on a function's process the other's request runs (2 cores)
+            return _schemathesis(st, base, ["admin"], os.environ.get("FUZZ_EXAMPLES", "10"), "2")[0]
         examples, status, total = os.environ.get("FUZZ_EXAMPLES", "100"), 0, 0
         for name, rights in RIGHTS_SETS.items():
             print(f"\n=== fuzz-long as {name}: {', '.join(rights)}", flush=True)

@@ -8,6 +8,7 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "layers" / "msglog"):
@@ -30,6 +31,7 @@ os.environ.pop("AWS_PROFILE", None)
 import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from xdist.scheduler import LoadScopeScheduling  # noqa: E402
 
 from tests.support import Api, reset_function_state  # noqa: E402
 
@@ -80,3 +82,22 @@ def api_with(aws):
 @pytest.fixture
 def api(api_with):
     return api_with()
+
+
+# `make test` runs pytest on every core (pytest-xdist, -n): each worker is a process of its own, with
+# its own in-process moto and environment (this file), so the in-process tests need nothing more.
+STACK_TESTS = "tests/stack/"  # each starts processes of its own: a stack, execution environments, clients
+
+
+class StackTestsOnOneWorker(LoadScopeScheduling):
+    """Every test a unit of work of its own, but the stack tests one unit: they run on one worker,
+    one after another (a module's stack starts once, and never two stacks fight for the cores),
+    first (the largest unit) while the other workers share the in-process tests."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "stack" if nodeid.startswith(STACK_TESTS) else nodeid
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own choice for --dist load (-n's default)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    return StackTestsOnOneWorker(config, log) if config.getvalue("dist") == "load" else None

@@ -2,6 +2,10 @@
 deployed role. `make test` loads it (`-p tests.deploy.aws_calls`) after `make deploy-check` built
 .aws-sam/build/cloudformation.json: a call no role allows fails the run, naming the function, the
 action and the first test that made it. (tests/deploy's flow also fails what is granted and unused.)
+
+Under pytest-xdist (`-n`) each worker records its own calls and hands them to the controller in
+`workeroutput`; the controller merges them and checks once, so the run fails as it does serially.
+`--aws-calls-template` and `--aws-calls-record` name other files (tests/deploy/test_aws_calls.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ RECORD = ROOT / ".local" / "aws-calls.json"
 
 _calls: dict[tuple[str, str, str], str] = {}  # (function, action, resource kind) -> the first test making it
 _current_test = {"id": ""}
+WORKER_OUTPUT = "aws_calls"  # the key of a worker's calls in xdist's workeroutput
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aws_calls", "AWS calls held against the deployed roles")
+    group.addoption("--aws-calls-template", default=str(CLOUDFORMATION),
+                    help="the translated template whose roles the calls are held against")
+    group.addoption("--aws-calls-record", default=str(RECORD), help="where the calls made are written")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,15 +71,34 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _current_test["id"] = item.nodeid
 
 
+def _merge(rows: list[list[str]]) -> None:
+    """Add calls recorded elsewhere; of two tests making the same call, the first by node id is named."""
+    for function, action, kind, test in rows:
+        key = (function, action, kind)
+        _calls[key] = min(_calls.get(key, test), test)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the controller, as each worker finishes
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _merge(getattr(node, "workeroutput", {}).get(WORKER_OUTPUT, []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    RECORD.parent.mkdir(exist_ok=True)
-    RECORD.write_text(json.dumps(sorted([*key, test] for key, test in _calls.items()), indent=0))
-    if not CLOUDFORMATION.exists():
-        session.config.get_terminal_writer().line(f"\nAWS calls not checked: {CLOUDFORMATION} is missing "
-                                                  "(make deploy-check builds it)", red=True)
+    config = session.config
+    rows = sorted([*key, test] for key, test in _calls.items())
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller checks everyone's calls
+        config.workeroutput[WORKER_OUTPUT] = rows
+        return
+    record = Path(config.getoption("aws_calls_record"))
+    record.parent.mkdir(exist_ok=True)
+    record.write_text(json.dumps(rows, indent=0))
+    cloudformation = Path(config.getoption("aws_calls_template"))
+    if not cloudformation.exists():
+        config.get_terminal_writer().line(f"\nAWS calls not checked: {cloudformation} is missing "
+                                          "(make deploy-check builds it)", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         return
-    template = json.loads(CLOUDFORMATION.read_text())
+    template = json.loads(cloudformation.read_text())
     granted: dict[str, set[tuple[str, str]]] = {}
     refused = []
     for (function, action, kind), test in sorted(_calls.items()):
@@ -75,7 +106,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             granted[function] = allowed(template, function)
         if (action, kind if action.startswith("dynamodb:") else "") not in granted[function]:
             refused.append(f"{function}: {action} ({kind or 'any resource'}) not in its role; made in {test}")
-    writer = session.config.get_terminal_writer()
+    writer = config.get_terminal_writer()
     writer.line()
     if refused:
         writer.line("AWS calls the deployed roles would refuse (template.yaml, the function's Policies):", red=True)
