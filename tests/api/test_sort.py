@@ -195,7 +195,7 @@ def test_search_matches_any_text_a_row_shows(api):
         subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}]
     )
     for q, subjects in [("lincoln", ["Bus delay"]), ("dexter", ["Bus delay"]), ("SCHED-77", ["Bus delay"]),
-                        ("TCH-41", ["Bus delay"])]:  # (an id no ULID or timestamp contains: they hold no "-4")
+                        ("TCH-41", ["Bus delay"])]:  # (no ULID or timestamp holds "tch")
         items, _ = all_pages(api, f"/v1/messages?q={q}")
         assert [i["subject"] for i in items] == subjects, q
     for q, subjects in [("west", ["Other"]), ("student", ["Bus delay"]), ("kid, jo", ["Other", "Bus delay"])]:
