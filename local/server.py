@@ -138,6 +138,12 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, fmt: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), fmt % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # Many clients at once is the normal case (tests/stack/test_concurrency.py): with the default
+    # backlog of 5, a loaded machine resets connections before a thread accepts them.
+    request_queue_size = 128

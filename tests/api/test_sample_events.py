@@ -21,7 +21,7 @@ def test_the_samples_tell_a_story(api_with):
     assert invoke(runtime, "SettingsFunction", "settings-put-mailgun")[0] == 200
     assert invoke(runtime, "SettingsFunction", "settings-patch")[1]["time_zone"] == "America/Chicago"
     assert invoke(runtime, "SettingsFunction", "settings-get")[1]["providers"]["mailgun"]["keys"] == 1
-    assert invoke(runtime, "SettingsFunction", "settings-me")[1]["views"] == ["sent", "recipient", "sends"]
+    assert invoke(runtime, "SettingsFunction", "settings-me")[1]["views"] == ["sent", "recipient", "sends", "people"]
     status, recorded = invoke(runtime, "MessagesFunction", "messages-record")
     assert status == 201
     assert invoke(runtime, "MessagesFunction", "messages-record") == (200, recorded)  # idempotent
