@@ -188,8 +188,8 @@ def test_the_event_log_sorts_a_narrow_range_and_refuses_a_wider_one_naming_sort(
 
 def test_search_matches_any_text_a_row_shows(api):
     api.setup_tenant("acme")
-    first = api.record(subject="Bus delay", org_unit="lincoln-high", sender={"id": "tch-41", "name": "Matthews, Dexter"},
-                       schedule_id="sched-77",
+    first = api.record(subject="Bus delay", org_unit="lincoln-high",
+                       sender={"id": "tch-41", "name": "Matthews, Dexter"}, schedule_id="sched-77",
                        recipients=[{"address": "Kid@Example.com", "name": "Kid, Jo", "role": "student"}])
     second = api.record(
         subject="Other", org_unit="west", recipients=[{"address": "kid@example.com", "name": "Kid, Jo"}]
