@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, field_validator
 
-from msglog import alerts, audit, reindex, tenants
+from msglog import audit, reindex, tenant_admin, tenants
 from msglog.auth import TENANT_ID
 from msglog.schemas import Strict, TenantPatch
 
@@ -60,12 +60,7 @@ def run(event: Any) -> dict[str, Any]:
         return done
     if isinstance(command, Onboard):
         changes = command.model_dump(exclude={"command", "tenant"}, exclude_none=True)
-        item = tenants.settings(command.tenant, fresh=True)
-        previous = alerts.readdress(command.tenant, item, changes.get("alert_email"))
-        for name, value in changes.items():
-            setattr(item, name, value)
-        item.save()
-        alerts.release(command.tenant, previous)
+        tenant_admin.change_settings(command.tenant, "operator", changes)
         audit.record(command.tenant, actor="operator", action="tenant.onboarded", entity="tenant",
                      details={name: str(value) for name, value in changes.items()})
         return {"tenant": command.tenant, "settings": changes}

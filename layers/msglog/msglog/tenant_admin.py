@@ -16,17 +16,24 @@ from msglog.models import ProviderCredentials, TenantSettings
 
 
 def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
-    item = tenants.settings(caller.tenant, fresh=True)
-    previous = alerts.readdress(caller.tenant, item, changes.get("alert_email"))  # subscribed before it is saved
-    for name, value in changes.items():
-        setattr(item, name, value)
-    item.updated_at, item.updated_by = iso(now()), caller.sub
-    item.save()
-    tenants.forget(caller.tenant)
-    alerts.release(caller.tenant, previous)
-    tenants.register(caller.tenant)
+    item = change_settings(caller.tenant, caller.sub, changes)
     audit.record(caller.tenant, actor=caller.sub, action="tenant.settings_changed", entity="tenant",
                  details={name: str(value) for name, value in changes.items()})
+    return item
+
+
+def change_settings(tenant: str, actor: str, changes: dict[str, Any]) -> TenantSettings:
+    """Save `changes` to the tenant's settings (PATCH /v1/tenant, the operator's onboarding; each caller
+    audits its own action): the alert address subscribed before, the old one released after."""
+    item = tenants.settings(tenant, fresh=True)
+    previous = alerts.readdress(tenant, item, changes.get("alert_email"))  # subscribed before it is saved
+    for name, value in changes.items():
+        setattr(item, name, value)
+    item.updated_at, item.updated_by = iso(now()), actor
+    item.save()
+    tenants.forget(tenant)
+    alerts.release(tenant, previous)
+    tenants.register(tenant)
     return item
 
 
