@@ -233,26 +233,23 @@ def _open(pair: Pair, at: datetime, since: datetime, threshold: int, history_day
         raise
     hours = int((at - since) / HOUR)
     quiet = pair.longest_quiet_hours
-    try:
-        _publish(pair, "no_webhooks",
-                 f"[Message Log] No {pair.provider} webhooks for {pair.tenant} for {hours} hours",
-                 f"No webhooks from {pair.provider} have reached the message log of tenant {pair.tenant} since "
-                 f"{_shown(since)} ({hours} hours).\n\n"
-                 f"In the {history_days} days before, webhooks came in {len(pair.active)} hours ({pair.events} "
-                 f"events) and the longest quiet spell was {quiet} hours: {threshold} hours without any is "
-                 f"not usual for this tenant.\n\n"
-                 f"Until they come back, what {pair.provider} reports about the messages sent is not in the logs. "
-                 f"Check the webhook URL (/v1/webhooks/{pair.provider}/{pair.tenant}) and the signing key or "
-                 f"credentials set at {pair.provider}, and the ingestion log (GET /v1/ingestion-log) for refused "
-                 f"requests such as NOLOG_BAD_SIGNATURE.\n\n"
-                 f"Incident {incident.incident_id}. A message follows when webhooks arrive again.")
-    except Exception:
-        try:  # taken back, so that the next run alerts: an incident without its alert would stay silent
-            incident.delete(condition=HealthIncident.incident_id == incident.incident_id)
-        except Exception:  # the error below is what matters
-            logger.exception("ingestion health: an incident could not be taken back after its alert failed",
-                             extra={"tenant_id": pair.tenant, "provider": pair.provider})
-        raise
+
+    def take_back() -> None:  # so that the next run alerts: an incident without its alert would stay silent
+        incident.delete(condition=HealthIncident.incident_id == incident.incident_id)
+
+    _publish_or_take_back(
+        pair, take_back, "no_webhooks",
+        f"[Message Log] No {pair.provider} webhooks for {pair.tenant} for {hours} hours",
+        f"No webhooks from {pair.provider} have reached the message log of tenant {pair.tenant} since "
+        f"{_shown(since)} ({hours} hours).\n\n"
+        f"In the {history_days} days before, webhooks came in {len(pair.active)} hours ({pair.events} "
+        f"events) and the longest quiet spell was {quiet} hours: {threshold} hours without any is "
+        f"not usual for this tenant.\n\n"
+        f"Until they come back, what {pair.provider} reports about the messages sent is not in the logs. "
+        f"Check the webhook URL (/v1/webhooks/{pair.provider}/{pair.tenant}) and the signing key or "
+        f"credentials set at {pair.provider}, and the ingestion log (GET /v1/ingestion-log) for refused "
+        f"requests such as NOLOG_BAD_SIGNATURE.\n\n"
+        f"Incident {incident.incident_id}. A message follows when webhooks arrive again.")
     _log(pair, ALERT_NO_WEBHOOKS, f"no {pair.provider} webhooks since {_shown(since)} ({hours} hours; usual longest "
                                   f"quiet spell {quiet} hours); incident {incident.incident_id}")
     return incident.incident_id
@@ -274,26 +271,23 @@ def _remind(pair: Pair, incident: HealthIncident, at: datetime) -> bool:
         return False
     since = datetime.fromisoformat(incident.silent_since)
     hours = int((at - since) / HOUR)
-    try:
-        _publish(pair, "no_webhooks",
-                 f"[Message Log] Still no {pair.provider} webhooks for {pair.tenant} ({hours} hours)",
-                 f"Webhooks from {pair.provider} have still not reached the message log of tenant {pair.tenant}: "
-                 f"none since {_shown(since)} ({hours} hours).\n\n"
-                 f"Until they come back, what {pair.provider} reports about the messages sent is not in the logs. "
-                 f"Check the webhook URL (/v1/webhooks/{pair.provider}/{pair.tenant}) and the signing key or "
-                 f"credentials set at {pair.provider}, and the ingestion log (GET /v1/ingestion-log).\n\n"
-                 f"Incident {incident.incident_id}, reminder {reminders}: this reminder repeats daily until "
-                 f"webhooks arrive again.")
-    except Exception:
+
+    def take_back() -> None:  # so that the next run reminds
         back = [HealthIncident.alerted_at.set(incident.alerted_at) if incident.alerted_at
                 else HealthIncident.alerted_at.remove(), HealthIncident.reminders.set(reminders - 1)]
-        try:  # taken back, so that the next run reminds
-            update_if(HealthIncident, (incident.pk, incident.sk), back,
-                      (HealthIncident.incident_id == incident.incident_id) & (HealthIncident.alerted_at == iso(at)))
-        except Exception:  # the error below is what matters
-            logger.exception("ingestion health: a reminder could not be taken back after it failed",
-                             extra={"tenant_id": pair.tenant, "provider": pair.provider})
-        raise
+        update_if(HealthIncident, (incident.pk, incident.sk), back,
+                  (HealthIncident.incident_id == incident.incident_id) & (HealthIncident.alerted_at == iso(at)))
+
+    _publish_or_take_back(
+        pair, take_back, "no_webhooks",
+        f"[Message Log] Still no {pair.provider} webhooks for {pair.tenant} ({hours} hours)",
+        f"Webhooks from {pair.provider} have still not reached the message log of tenant {pair.tenant}: "
+        f"none since {_shown(since)} ({hours} hours).\n\n"
+        f"Until they come back, what {pair.provider} reports about the messages sent is not in the logs. "
+        f"Check the webhook URL (/v1/webhooks/{pair.provider}/{pair.tenant}) and the signing key or "
+        f"credentials set at {pair.provider}, and the ingestion log (GET /v1/ingestion-log).\n\n"
+        f"Incident {incident.incident_id}, reminder {reminders}: this reminder repeats daily until "
+        f"webhooks arrive again.")
     _log(pair, ALERT_NO_WEBHOOKS, f"still no {pair.provider} webhooks since {_shown(since)} ({hours} hours); "
                                   f"incident {incident.incident_id}, daily reminder {reminders}")
     return True
@@ -330,6 +324,20 @@ def _recover(pair: Pair, incident: HealthIncident, resumed: datetime) -> bool:
 
 def _shown(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _publish_or_take_back(pair: Pair, take_back: Callable[[], None], kind: str, subject: str, text: str) -> None:
+    """Publish an alert whose record is written already; if publishing fails, take the record back (so that
+    the next run tries again) and raise the publishing error."""
+    try:
+        _publish(pair, kind, subject, text)
+    except Exception:
+        try:
+            take_back()
+        except Exception:  # the error below is what matters
+            logger.exception("ingestion health: an alert could not be taken back after it failed",
+                             extra={"tenant_id": pair.tenant, "provider": pair.provider, "kind": kind})
+        raise
 
 
 def _publish(pair: Pair, kind: str, subject: str, text: str) -> None:
