@@ -45,7 +45,10 @@ def floor() -> dict:
     return {"import_ms": (time.perf_counter() - start) * 1000, "invoke_ms": 0.0, "status": None}
 
 
-def serve(code_uri: str, handler: str, event_file: str) -> dict:
+def _cold(code_uri: str, handler: str, event_file: str, snapshot: bool) -> dict:
+    """Import the handler module as Lambda does (its code first on the path), then invoke it once; with
+    `snapshot`, SnapStart's path in between: the before-snapshot hooks (untimed, with the import), then
+    the after-restore hooks, timed with the first invocation."""
     import importlib
     import os
 
@@ -54,43 +57,28 @@ def serve(code_uri: str, handler: str, event_file: str) -> dict:
     sys.path.insert(0, code_uri)
     module_name, _, function_name = handler.rpartition(".")
     start = time.perf_counter()
-    module = importlib.import_module(module_name)
+    module = importlib.import_module(module_name)  # with `snapshot`: Lambda runs this at publish
+    if snapshot:
+        from msglog import snapstart
+
+        snapstart.snapshotting()  # and then the before-snapshot hooks
     imported = time.perf_counter()
+    if snapshot:
+        snapstart.restored()
     context = _Context(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench"),
                        os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
     answer = getattr(module, function_name)(event, context)
     done = time.perf_counter()
     status = answer.get("statusCode") if isinstance(answer, dict) else None
-    return {"import_ms": (imported - start) * 1000, "invoke_ms": (done - imported) * 1000, "status": status}
-
-
-def restore(code_uri: str, handler: str, event_file: str) -> dict:
-    import importlib
-    import os
-
-    with open(event_file) as handle:
-        event = json.load(handle)
-    sys.path.insert(0, code_uri)
-    module_name, _, function_name = handler.rpartition(".")
-    start = time.perf_counter()
-    module = importlib.import_module(module_name)  # the snapshot: Lambda runs this at publish,
-    from msglog import snapstart
-
-    snapstart.snapshotting()  # and then the before-snapshot hooks
-    imported = time.perf_counter()
-    snapstart.restored()
-    context = _Context(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench"),
-                       os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"))
-    answer = getattr(module, function_name)(event, context)
-    done = time.perf_counter()
-    status = answer.get("statusCode") if isinstance(answer, dict) else None
-    return {"import_ms": (imported - start) * 1000, "invoke_ms": 0.0, "restore_ms": (done - imported) * 1000,
-            "status": status}
+    first = (done - imported) * 1000
+    if snapshot:
+        return {"import_ms": (imported - start) * 1000, "invoke_ms": 0.0, "restore_ms": first, "status": status}
+    return {"import_ms": (imported - start) * 1000, "invoke_ms": first, "status": status}
 
 
 def main(argv: list[str]) -> None:
     out, mode, *args = argv
-    result = floor() if mode == "floor" else restore(*args) if mode == "restore" else serve(*args)
+    result = floor() if mode == "floor" else _cold(*args, snapshot=mode == "restore")
     with open(out, "w") as handle:
         json.dump(result, handle)
 
