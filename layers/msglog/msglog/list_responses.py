@@ -25,8 +25,7 @@ def listing(fmt: str, page: Callable[[ListQuery], dict[str, Any]] | Report, quer
     bytes, seconds: msglog.config) — within Lambda's buffered 6 MB and API Gateway's 30 s. A longer
     report of a `Report` becomes an export job (202; msglog.exports) unless `run_async` is False;
     then, as for a bare page function, the `X-Next-Cursor` header continues it."""
-    report: Report | None = page if isinstance(page, Report) else None
-    read: Callable[[ListQuery], dict[str, Any]] = page.page if isinstance(page, Report) else page
+    report, read = (page, page.page) if isinstance(page, Report) else (None, page)
     if fmt != "csv":
         return read(query)
     if report and run_async:
