@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from msglog import operations
+from msglog.errors import DomainError
 from msglog.problems import field_errors
 from msglog.telemetry import logger, tracer
 
@@ -23,5 +24,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except ValidationError as error:
         return {"error": "the command is not valid",
                 "fields": [{"field": e.field, "message": e.message} for e in field_errors(error.errors())]}
+    except DomainError as error:  # refused as the API would refuse it (an SNS quota, an address SNS cannot take)
+        return {"error": error.detail, "code": error.code,
+                "fields": [{"field": e.field, "message": e.message} for e in error.errors]}
     logger.info("operator command done", extra={"command": event.get("command")})
     return result

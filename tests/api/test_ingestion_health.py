@@ -396,3 +396,23 @@ def test_an_sns_quota_reached_is_a_clear_503_and_changes_nothing(api, monkeypatc
     settings = api.get("/v1/tenant").json
     assert settings["alert_email"] == "ops@acme.example" and settings.get("time_zone") != "Europe/Paris"
     assert list(subscriptions()) == ["ops@acme.example"]  # the previous address still gets the alerts
+
+
+def test_onboarding_past_an_sns_quota_answers_the_operator_which_field_and_onboards_nothing(api, monkeypatch):
+    """README, Deploy: the first tenant is onboarded with `sam remote invoke OperationsFunction`; a quota
+    reached (or an address SNS refuses) is an answer naming alert_email, not a crashed invocation."""
+    faults = Faults(monkeypatch)
+    faults.fail("CreateTopic", code="TopicLimitExceeded")
+    answer = api.gateway.runtime.invoke("OperationsFunction", {
+        "command": "onboard-tenant", "tenant": "lakeside", "time_zone": "Europe/Paris",
+        "alert_email": "it@lakeside.example"})
+    assert answer["code"] == "ALERTS_QUOTA" and "quota" in answer["error"], answer
+    assert [f["field"] for f in answer["fields"]] == ["alert_email"]
+    assert api.get("/v1/tenant", auth=token("lakeside")).json.get("time_zone") != "Europe/Paris"
+    assert subscriptions() == {}
+    faults.plan.clear()  # the quota raised: the same command onboards
+    done = api.gateway.runtime.invoke("OperationsFunction", {
+        "command": "onboard-tenant", "tenant": "lakeside", "time_zone": "Europe/Paris",
+        "alert_email": "it@lakeside.example"})
+    assert done["settings"]["alert_email"] == "it@lakeside.example"
+    assert list(subscriptions()) == ["it@lakeside.example"]

@@ -164,6 +164,37 @@ def test_every_log_group_has_a_retention_and_every_function_logs_to_one(deployed
         assert target is not None and refs(target) & set(groups), name
 
 
+# ------------------------------------------------------------------ buckets: TLS only, access logged
+def _refuses_plain_http(statement: dict[str, Any], bucket: str) -> bool:
+    """A Deny for everyone, of every S3 action, on the bucket and its objects, when the request is not TLS."""
+    resources = statement.get("Resource", [])
+    resources = resources if isinstance(resources, list) else [resources]
+    covered = {("bucket" if "Fn::GetAtt" in r else "objects" if str(r.get("Fn::Sub", "")).endswith("/*") else "?")
+               for r in resources if isinstance(r, dict) and refs(r) == {bucket}}
+    return (statement.get("Effect") == "Deny" and statement.get("Principal") in ("*", {"AWS": "*"})
+            and statement.get("Action") in ("s3:*", ["s3:*"]) and covered >= {"bucket", "objects"}
+            and statement.get("Condition") in ({"Bool": {"aws:SecureTransport": False}},
+                                               {"Bool": {"aws:SecureTransport": "false"}}))
+
+
+def test_every_bucket_refuses_requests_without_tls_and_logs_its_access(deployed):
+    """checkov has no CloudFormation check for TLS-only buckets: without this test a bucket whose
+    policy is dropped would take plain-HTTP requests unnoticed."""
+    buckets = _of_type(deployed, "AWS::S3::Bucket")
+    assert {"ParkedWebhooks", "MessageBodies", "Exports", "AccessLogs"} <= set(buckets)
+    policies = _of_type(deployed, "AWS::S3::BucketPolicy").values()
+    for name in buckets:
+        statements = [s for p in policies if refs(p["Properties"]["Bucket"]) == {name}
+                      for s in p["Properties"]["PolicyDocument"]["Statement"]]
+        assert any(_refuses_plain_http(s, name) for s in statements), (name, "takes requests without TLS")
+    logged_to = {name: refs(b["Properties"].get("LoggingConfiguration", {}).get("DestinationBucketName"))
+                 for name, b in buckets.items()}
+    destinations = set().union(*logged_to.values())
+    assert destinations and destinations <= set(buckets)
+    # every bucket but the access-log bucket itself (it would log its own deliveries) logs its access
+    assert {name for name, target in logged_to.items() if not target} == destinations
+
+
 # ------------------------------------------------------------------ the identity provider is the operator's
 def test_no_placeholder_identity_provider_is_trusted(deployed):
     for name in ("JwtIssuer", "JwtAudience"):  # CloudFormation refuses the stack until they are given
