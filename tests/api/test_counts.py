@@ -112,6 +112,24 @@ def test_an_erasure_keeps_the_counts(api):
     assert counts(api, message_id) == counted(recipients=2, sent=2, opened=1, delivered=1)
 
 
+@pytest.mark.parametrize("direct_max", ["8", "0"], ids=["updated at once", "by the status writer"])
+def test_an_event_still_queued_when_the_erasure_moves_its_delivery_is_counted(api_with, direct_max):
+    """The event's change (or its recount) waits in the writer's queue while the erasure moves the delivery: the
+    change finds it gone, and the moved copy, which carries the event, is counted through the erasure's recount."""
+    api = api_with(STATUS_DIRECT_MAX=direct_max)
+    api.setup_tenant("acme")
+    message_id = api.record(campaign="Trip", created_at="2026-03-10T12:00:00Z",
+                            recipients=[{"address": "kid@example.com", "person_id": "P1"}])
+    api.settle = False  # the writer does not run until the erasure is done
+    assert api.mailgun(mailgun_event("delivered", "kid@example.com", message_id=message_id)).status == 200
+    assert api.call("DELETE", "/v1/people/P1").status == 200
+    api.settle_statuses()
+    assert counts(api, message_id) == counted(recipients=1, sent=1, delivered=1)
+    statistics = api.get("/v1/stats?from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z",
+                         auth=token(rights=["stats:read"])).json["totals"]["email"]
+    assert (statistics["sent"], statistics["failed"]) == (1, 0)
+
+
 def test_canceling_a_scheduled_message_counts_its_pending_recipients_failed(api):
     api.setup_tenant("acme")
     message_id = api.record(status="scheduled", scheduled_at="2030-01-01T08:00:00Z",
@@ -121,3 +139,4 @@ def test_canceling_a_scheduled_message_counts_its_pending_recipients_failed(api)
     for _ in range(2):  # a repeat changes nothing more
         assert api.call("PATCH", f"/v1/messages/{message_id}", {"status": "canceled"}, auth=WRITER).status == 200
     assert counts(api, message_id) == counted(recipients=3, failed=2, sent=1, delivered=1)
+
