@@ -220,6 +220,21 @@ def test_the_customer_roll_up_of_statistics_shows_customers_by_name(api):
     assert stats(api, "customer=*", tenant="district")["totals"]["email"]["recipients"] == 2
 
 
+def test_the_roll_up_counts_each_customers_sent_as_what_left_their_server(api):
+    api.setup_tenant("school-a")
+    delivered = send(api, "school-a", addresses=("a@example.com", "b@example.com"))
+    send(api, "school-b", status="scheduled", scheduled_at="2026-03-12T08:00:00Z")
+    delivery = mailgun_event("delivered", "a@example.com", message_id=delivered)
+    assert api.mailgun(delivery, tenant="school-a").status == 200
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": ["school-a", "school-b"]})
+    rollup = stats(api, "group=customer", tenant="district")
+    assert [(i["customer"], i["channels"]["email"]["recipients"], i["channels"]["email"]["sent"])
+            for i in rollup["items"]] == [("school-a", 2, 1), ("school-b", 1, 0)]
+    assert stats(api, "customer=*", tenant="district")["totals"]["email"] == {
+        "messages": 2, "recipients": 3, "sent": 1, "failed": 0}
+
+
 def test_a_roll_up_of_too_many_customers_is_refused_naming_customer(api):
     api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
                                                       "customers": [f"school-{n}" for n in range(51)]})
