@@ -1,8 +1,9 @@
-"""Operator commands (no route): onboard a tenant, link customer tenants to an enterprise, backfill an index.
+"""Operator commands (no route): onboard a tenant, link customer tenants to an enterprise, backfill an index or counts.
 
 Event: {"command": "onboard-tenant", "tenant": "...", "time_zone": "...", ...} or
 {"command": "link-customers" | "unlink-customers", "enterprise": "...", "customers": [...]} or
-{"command": "index-sent-sorts" | "index-sends", "tenant": "...", "limit": 1000, "after": <the previous answer's next>}.
+{"command": "index-sent-sorts" | "index-sends" | "count-messages", "tenant": "...", "limit": 1000,
+ "after": <the previous answer's next>}.
 """
 
 from typing import Any

@@ -112,6 +112,24 @@ def test_an_erasure_keeps_the_counts(api):
     assert counts(api, message_id) == counted(recipients=2, sent=2, opened=1, delivered=1)
 
 
+@pytest.mark.parametrize("direct_max", ["8", "0"], ids=["updated at once", "by the status writer"])
+def test_an_event_still_queued_when_the_erasure_moves_its_delivery_is_counted(api_with, direct_max):
+    """The event's change (or its recount) waits in the writer's queue while the erasure moves the delivery: the
+    change finds it gone, and the moved copy, which carries the event, is counted through the erasure's recount."""
+    api = api_with(STATUS_DIRECT_MAX=direct_max)
+    api.setup_tenant("acme")
+    message_id = api.record(campaign="Trip", created_at="2026-03-10T12:00:00Z",
+                            recipients=[{"address": "kid@example.com", "person_id": "P1"}])
+    api.settle = False  # the writer does not run until the erasure is done
+    assert api.mailgun(mailgun_event("delivered", "kid@example.com", message_id=message_id)).status == 200
+    assert api.call("DELETE", "/v1/people/P1").status == 200
+    api.settle_statuses()
+    assert counts(api, message_id) == counted(recipients=1, sent=1, delivered=1)
+    statistics = api.get("/v1/stats?from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z",
+                         auth=token(rights=["stats:read"])).json["totals"]["email"]
+    assert (statistics["sent"], statistics["failed"]) == (1, 0)
+
+
 def test_canceling_a_scheduled_message_counts_its_pending_recipients_failed(api):
     api.setup_tenant("acme")
     message_id = api.record(status="scheduled", scheduled_at="2030-01-01T08:00:00Z",
@@ -121,3 +139,56 @@ def test_canceling_a_scheduled_message_counts_its_pending_recipients_failed(api)
     for _ in range(2):  # a repeat changes nothing more
         assert api.call("PATCH", f"/v1/messages/{message_id}", {"status": "canceled"}, auth=WRITER).status == 200
     assert counts(api, message_id) == counted(recipients=3, failed=2, sent=1, delivered=1)
+
+
+def _as_before_counts(message_id: str) -> None:
+    """The message and everything counted of it as recorded before counts existed: no base on it, no `counted_as`
+    on its deliveries nor `counted` on their status items, no counts items, nothing of it in the statistics'
+    sent and failed."""
+    from msglog import keys
+    from msglog.models import Delivery, DeliveryStatus, Message, MessageCounts, StatsCounter, StatsMoves
+
+    message = Message.get(keys.message_pk("acme", message_id), keys.META_SK)
+    message.update(actions=[Message.counted_recipients.remove(), Message.counted_as.remove()])
+    for delivery in Delivery.scan(Delivery.message_id == message_id):
+        delivery.update(actions=[Delivery.counted_as.remove()])
+        for item in DeliveryStatus.query(delivery.pk, DeliveryStatus.sk == keys.status_sk_of(delivery.sk)):
+            item.update(actions=[DeliveryStatus.counted.remove()])
+    for item in MessageCounts.query(message.pk, MessageCounts.sk.startswith(keys.COUNTS_PREFIX)):
+        item.delete()
+    for moves in StatsMoves.scan():
+        moves.delete()
+    StatsCounter(message.stats_pk, message.stats_sk).update(
+        actions=[StatsCounter.counted_sent.remove(), StatsCounter.counted_failed.remove()])
+
+
+def test_messages_recorded_before_counts_are_counted_by_the_operator_command_once(api):
+    api.setup_tenant("acme")
+    created = "2026-03-10T12:00:00Z"
+    old = api.record(campaign="Old", created_at=created, recipients=[{"address": f"{n}@example.com"} for n in "abcd"])
+    api.mailgun(mailgun_event("delivered", "a@example.com", message_id=old))
+    api.mailgun(mailgun_event("failed", "b@example.com", message_id=old, **FAILED))
+    api.mailgun(mailgun_event("delivered", "c@example.com", message_id=old))
+    _as_before_counts(old)
+    api.mailgun(mailgun_event("opened", "c@example.com", message_id=old))  # met since: counted as a new recipient
+    new = api.record(campaign="New", created_at=created)
+    assert counts(api, old) == counted(recipients=1, sent=1, opened=1)
+    after, calls = None, 0
+    while True:
+        done = api.gateway.runtime.invoke("OperationsFunction", {"command": "count-messages", "tenant": "acme",
+                                                                 "limit": 1, "after": after})
+        calls += 1
+        if not (after := done["next"]):
+            break
+    api.settle_statuses()
+    assert calls >= 2
+    final = counted(recipients=4, pending=1, sent=2, delivered=1, opened=1, failed=1)
+    assert counts(api, old) == final
+    assert counts(api, new) == counted(recipients=1, pending=1)
+    again = api.gateway.runtime.invoke("OperationsFunction", {"command": "count-messages", "tenant": "acme"})
+    assert (again["messages"], again["written"], again["next"]) == (2, 0, None)
+    assert api.settle_statuses() == 0  # nothing queued
+    assert counts(api, old) == final
+    campaigns = api.get("/v1/stats?group=campaign&from=2026-03-01T00:00:00Z&to=2026-03-31T00:00:00Z",
+                        auth=token(rights=["stats:read"])).json["items"]
+    assert {c["campaign"]: (c["sent"], c["failed"]) for c in campaigns} == {"Old": (2, 1), "New": (0, 0)}

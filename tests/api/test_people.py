@@ -135,6 +135,36 @@ def test_a_renamed_person_is_no_longer_found_by_the_old_name(api):
     assert found(api, "lee") == ["stu-1001"]
 
 
+def test_two_renames_at_once_end_with_exactly_the_tokens_of_the_final_name(api, monkeypatch):
+    """Two recordings rename one person at once: the one with the earlier message writes its entry first, and
+    deletes the tokens stale for it (the old name's) only after the other wrote its entry whole — which names
+    the person by the old name again."""
+    from msglog import keys, people
+    from msglog.models import Message, PersonToken
+    from msglog.schemas import RecipientIn
+
+    zoe = {**ZOE, "address": "z1@example.com", "name": "Ann Lee"}
+    record(api, [zoe], created_at="2026-03-10T12:00:00Z")
+
+    def rename(name: str, at: str) -> None:
+        message = Message(keys.message_pk("acme", at), keys.META_SK, channel="email", org_unit="east", created_at=at)
+        people.record("acme", message, [RecipientIn(**{**zoe, "name": name})])
+
+    delete = people._delete
+
+    def racing(items):
+        monkeypatch.setattr(people, "_delete", delete)
+        rename("Ann Lee", "2026-03-12T12:00:00Z")  # the other recording, from its read to its deletes
+        delete(items)
+
+    monkeypatch.setattr(people, "_delete", racing)
+    rename("Bea Lee", "2026-03-11T12:00:00Z")
+    assert found(api, "ann") == ["stu-1001"]
+    assert found(api, "bea") == []
+    rows = PersonToken.query(keys.directory_pk("acme", "stu-1001"), PersonToken.sk.startswith(keys.PERSON_TOKEN_PREFIX))
+    assert {row.token for row in rows} == people.tokens("stu-1001", "Ann Lee", ["z1@example.com"])
+
+
 def test_erasure_removes_the_person_from_the_directory(api):
     record(api, [ZOE, TEACHER])
     record(api, [MUM], channel="sms")

@@ -3,6 +3,8 @@ time zone, right under retried webhooks; account transactions; the enterprise ro
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import Faults, mailgun_event, token
 
 READER = token(rights=["stats:read"])
@@ -38,15 +40,41 @@ def test_counts_per_day_and_channel_are_right_under_retries(api):
         api.mailgun(bounce("a@example.com", snow, id="bounce-1"))
     api.mailgun(mailgun_event("failed", "a@example.com", message_id=snow, severity="permanent", reason="old"))
     api.mailgun(mailgun_event("failed", "b@example.com", message_id=snow, severity="temporary"))  # not a failure
+    for _ in range(2):
+        api.mailgun(mailgun_event("delivered", "c@example.com", message_id=snow, id="delivered-c"))
+    api.mailgun(mailgun_event("opened", "c@example.com", message_id=snow))  # still one sent
     result = stats(api)
-    assert result["totals"]["email"] == {"messages": 3, "recipients": 6, "sent": 5, "failed": 1}
-    assert result["totals"]["sms"] == {"messages": 1, "recipients": 2, "sent": 2, "failed": 0}
+    # recorded as sent, the recipients are queued until their provider says they left (seed 002)
+    assert result["totals"]["email"] == {"messages": 3, "recipients": 6, "sent": 1, "failed": 1}
+    assert result["totals"]["sms"] == {"messages": 1, "recipients": 2, "sent": 0, "failed": 0}
     assert [(i["date"], i["channels"]["email"]["recipients"]) for i in result["items"]] == [
         ("2026-03-11", 1), ("2026-03-10", 5)]
     campaigns = stats(api, "group=campaign&channel=email")["items"]
     assert [(c["campaign"], c["recipients"], c["sent"], c["failed"], c["sent_by"], c["lists"], c["first_date"])
-            for c in campaigns] == [("Newsletter", 1, 1, 0, [], [], "2026-03-11"),
-                                    ("Snow day", 5, 4, 1, ["Ann Office", "u-2"], ["Parents", "Staff"], "2026-03-10")]
+            for c in campaigns] == [("Newsletter", 1, 0, 0, [], [], "2026-03-11"),
+                                    ("Snow day", 5, 1, 1, ["Ann Office", "u-2"], ["Parents", "Staff"], "2026-03-10")]
+
+
+@pytest.mark.parametrize("direct_max", ["8", "0"], ids=["updated at once", "by the status writer"])
+def test_sent_is_what_left_the_server_and_failed_what_failed(api_with, direct_max):
+    """Seed 002: sent = sent, delivered, opened/read, clicked, unsubscribed, complained; failed = rank 5;
+    accepted, queued, scheduled and deferred are neither."""
+    api = api_with(STATUS_DIRECT_MAX=direct_max)
+    api.setup_tenant("acme")
+    later = send(api, addresses=("a@example.com", "b@example.com", "c@example.com", "d@example.com"),
+                 subject="Field trip", status="scheduled", scheduled_at="2026-03-12T08:00:00Z")
+    send(api, addresses=("e@example.com",), subject="Field trip")  # sent: queued at the provider
+    nothing = {"messages": 2, "recipients": 5, "sent": 0, "failed": 0}
+    assert stats(api)["totals"]["email"] == nothing
+    api.mailgun(mailgun_event("delivered", "a@example.com", message_id=later))
+    api.mailgun(mailgun_event("failed", "b@example.com", message_id=later, severity="temporary"))  # deferred
+    api.mailgun(bounce("c@example.com", later))
+    [campaign] = stats(api, "group=campaign")["items"]
+    assert (campaign["recipients"], campaign["sent"], campaign["failed"]) == (5, 1, 1)
+    api.mailgun(mailgun_event("clicked", "a@example.com", message_id=later))  # a move within sent
+    api.mailgun(mailgun_event("delivered", "b@example.com", message_id=later))
+    assert stats(api)["totals"]["email"] == {"messages": 2, "recipients": 5, "sent": 2, "failed": 1}
+    assert [(day["date"], day["channels"]["email"]["sent"]) for day in stats(api)["items"]] == [("2026-03-10", 2)]
 
 
 def test_days_are_the_tenants_days(api):
@@ -190,6 +218,21 @@ def test_the_customer_roll_up_of_statistics_shows_customers_by_name(api):
     assert [(i["customer"], i["customer_name"]) for i in rollup["items"]] == [
         ("school-a", "Adams Elementary"), ("school-b", "school-b")]
     assert stats(api, "customer=*", tenant="district")["totals"]["email"]["recipients"] == 2
+
+
+def test_the_roll_up_counts_each_customers_sent_as_what_left_their_server(api):
+    api.setup_tenant("school-a")
+    delivered = send(api, "school-a", addresses=("a@example.com", "b@example.com"))
+    send(api, "school-b", status="scheduled", scheduled_at="2026-03-12T08:00:00Z")
+    delivery = mailgun_event("delivered", "a@example.com", message_id=delivered)
+    assert api.mailgun(delivery, tenant="school-a").status == 200
+    api.gateway.runtime.invoke("OperationsFunction", {"command": "link-customers", "enterprise": "district",
+                                                      "customers": ["school-a", "school-b"]})
+    rollup = stats(api, "group=customer", tenant="district")
+    assert [(i["customer"], i["channels"]["email"]["recipients"], i["channels"]["email"]["sent"])
+            for i in rollup["items"]] == [("school-a", 2, 1), ("school-b", 1, 0)]
+    assert stats(api, "customer=*", tenant="district")["totals"]["email"] == {
+        "messages": 2, "recipients": 3, "sent": 1, "failed": 0}
 
 
 def test_a_roll_up_of_too_many_customers_is_refused_naming_customer(api):

@@ -10,6 +10,8 @@ also in its own column but `sent`) or `failed` (rank 5). A message's counts are
     partition) holding how that group's deliveries moved from the base. Only the group's status writer
     (msglog.status_writer, one at a time per FIFO group) writes it, in the same transaction as the status
     items whose `counted` it moves (`write`): a retried batch reads `counted` again and moves nothing twice.
+The same transactions move the account statistics' `sent` and `failed` (msglog.stats): the delivery's counter's
+StatsMoves item of the same group (keys.stats_moves_key), so seed 002's `sent` is what left, never a hot item.
 Whatever changes a delivery's status outside the writer (ingestion's direct updates, canceling) or adds
 deliveries to a message after it was recorded asks the writer to count it (`status_writer.recount`).
 """
@@ -23,14 +25,15 @@ from typing import Any
 from pynamodb.transactions import TransactWrite
 
 from msglog import fanout, keys
-from msglog.models import Delivery, DeliveryStatus, Entity, Message, MessageCounts
+from msglog.models import Delivery, DeliveryStatus, Entity, Message, MessageCounts, StatsMoves
 from msglog.precedence import rank
 
 FIELDS = ("recipients", "pending", "sent", "delivered", "failed", "opened", "clicked", "unsubscribed", "complained")
 FAILED_RANK = 5
 LEFT = {"sent": None, "delivered": "delivered", "opened": "opened", "read": "opened", "clicked": "clicked",
         "unsubscribed": "unsubscribed", "complained": "complained"}  # the provider took it and it left
-DELIVERIES_PER_TRANSACTION = 49  # a status item and its delivery's check each, and the counts item: ≤ 100
+DELIVERIES_PER_TRANSACTION = 49  # a status item and its delivery's check each, the counts and stats moves items: ≤ 100
+STATS_FIELDS = ("sent", "failed")  # what the account statistics take of the counts (msglog.stats)
 
 
 def fields_of(status: str | None) -> frozenset[str]:
@@ -88,6 +91,7 @@ class Move:
     before: str | None
     before_on_item: bool  # `before` is the status item's `counted` (else the delivery's, or none)
     delta: dict[str, int] = field(default_factory=dict)
+    stats_key: tuple[str, str] | None = None  # its counter's moves item (none: recorded before statistics)
 
 
 def effective(delivery: Delivery, item: DeliveryStatus | None) -> str:
@@ -112,18 +116,20 @@ def moved(tenant: str, delivery: Delivery | None, item: DeliveryStatus | None,
     if item is None:  # no event yet through the writer: an item to hold what the counts hold
         item = DeliveryStatus(*key, last_event_at=delivery.last_event_at)
     item.counted = after
+    stats_key = (keys.stats_moves_key(delivery.stats_pk, delivery.stats_sk or "", delivery.recipient_key)
+                 if delivery.stats_pk else None)
     return Move(item, (delivery.pk, delivery.sk),
                 (keys.message_pk(tenant, delivery.message_id), keys.counts_sk(tenant, delivery.recipient_key)),
-                before, before_on_item, delta)
+                before, before_on_item, delta, stats_key)
 
 
 def write(moves: list[Move]) -> None:
     """Each counts item's moves in transactions with their status items, all or none each: the status item
     conditioned on its `counted` as read and its delivery on being there (an erasure that moved it since
     cancels the transaction; the batch's retry reads it gone and counts nothing)."""
-    by_counts: dict[tuple[str, str], list[Move]] = {}
+    by_counts: dict[tuple[tuple[str, str], tuple[str, str] | None], list[Move]] = {}
     for one in moves:
-        by_counts.setdefault(one.counts_key, []).append(one)
+        by_counts.setdefault((one.counts_key, one.stats_key), []).append(one)
     # one after the other: one item's at once would conflict, and a batch moves few messages' counts
     for group in by_counts.values():
         for start in range(0, len(group), DELIVERIES_PER_TRANSACTION):
@@ -144,3 +150,7 @@ def _transact(chunk: list[Move]) -> None:
             transaction.save(one.item, condition=unchanged)
             transaction.condition_check(Delivery, *one.delivery, condition=Delivery.pk.exists())
         transaction.update(MessageCounts(*chunk[0].counts_key), actions=actions)
+        stats_key = chunk[0].stats_key
+        if stats_key and any(totals.get(name) for name in STATS_FIELDS):  # the same group's moves item: one writer
+            transaction.update(StatsMoves(*stats_key), actions=[StatsMoves.type.set(StatsMoves), *(
+                getattr(StatsMoves, name).add(totals[name]) for name in STATS_FIELDS if totals.get(name))])

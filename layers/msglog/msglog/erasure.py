@@ -23,7 +23,9 @@ What is written, in this order, each step idempotent (docs/decisions.md, Erasure
      laid over the anonymous copy; its writer removes one it writes after that. Moved, it leaves the
      person's index, which so holds only what is still to do:
      a call reads only remaining work and a repeat carries on where the last one stopped;
-  4. the addresses' events are read once more, and any stored while their delivery moved go after it.
+  4. the addresses' events are read once more, and any stored while their delivery moved go after it;
+  5. each moved copy's recount goes to the status writer, which counts what a change still queued for
+     the old key no longer can (msglog.counts).
 
 The pseudonym is a keyed hash of the address whose salt sits in the person's erasure record while the
 erasure is under way: the same in every call (an erased recipient's messages stay countable together),
@@ -211,6 +213,7 @@ def _batch(run: _Run, listed: list[Delivery]) -> None:
             run.events += count
             moved.append(delivery)
     _move_stragglers(run, moved)
+    _recount(run, moved)
     logger.debug("erasure batch", extra={"listed": len(listed), "erased": run.erased, "skipped": run.skipped})
 
 
@@ -236,6 +239,16 @@ def _move_stragglers(run: _Run, moved: list[Delivery]) -> None:
             said = status_writer.merged(said, change_of(anonymous, new))
         if said:
             update_delivery(anonymous, said)
+
+
+def _recount(run: _Run, moved: list[Delivery]) -> None:
+    """The moved copies' counts (msglog.counts): a change still queued for the old key, or an event the move
+    or `_move_stragglers` laid on the copy, finds the old delivery gone and counts nothing; the writer counts
+    the copy as it is now (under the pseudonym's group: its own counts items), and once."""
+    if moved:
+        status_writer.send(run.tenant, [status_writer.recount(
+            run.tenant, keys.erased_recipient_key(str(run.salt), d.recipient_key), d.message_id) for d in moved],
+            iso(now()))
 
 
 def _current(run: _Run, listed: list[Delivery]) -> list[Delivery]:

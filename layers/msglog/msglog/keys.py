@@ -378,6 +378,24 @@ def stats_sk(day: str, channel: str, campaign: str) -> str:
     return f"{day}#{channel}#{campaign}"
 
 
+# How the deliveries of a counter's messages moved between pending, sent and failed (msglog.counts): one item
+# per counter and status group, written only by that group's status writer; the month's items are spread
+# over a few partitions (by group) so that 64 writers at once do not all write one.
+STATS_MOVES_PARTITIONS = 8
+STATS_MOVES_SHARD_LENGTH = 3  # "#nn" after the counter's sort key
+
+
+def stats_moves_pk(tenant: str, month: str, part: int) -> str:
+    return f"{stats_pk(tenant, month)}#MOVES#{part}"
+
+
+def stats_moves_key(counter_pk: str, counter_sk: str, recipient_key: str) -> tuple[str, str]:
+    """The moves item of the counter at (`counter_pk`, `counter_sk`) that the delivery to `recipient_key` moves:
+    its status group's (as `counts_sk`)."""
+    group = shard_of(recipient_key, STATUS_GROUPS)
+    return f"{counter_pk}#MOVES#{group % STATS_MOVES_PARTITIONS}", f"{counter_sk}#{group:02d}"
+
+
 # --- an asynchronous CSV export: one item per job, read by its id (GET /v1/exports/{id}), TTL 7 days
 def export_pk(tenant: str, export_id: str) -> str:
     return f"T#{tenant}#EXPORT#{export_id}"

@@ -31,7 +31,7 @@ from pynamodb.models import Model
 
 from msglog.errors import NotFound
 from msglog.ids import is_ulid
-from msglog.keys import META_SK, message_pk
+from msglog.keys import META_SK, STATS_MOVES_SHARD_LENGTH, message_pk
 from msglog.snapstart import after_restore, before_snapshot
 
 
@@ -532,6 +532,33 @@ class StatsCounter(Entity, discriminator="stats"):
     failed = NumberAttribute(default=0)
     senders = UnicodeSetAttribute(null=True)
     lists = UnicodeSetAttribute(null=True)
+    # its messages' recipients as recorded that count as sent or failed (msglog.counts: the messages' bases);
+    # StatsMoves items hold how they moved since. Absent on counters of messages recorded before counts.
+    counted_sent = NumberAttribute(null=True)
+    counted_failed = NumberAttribute(null=True)
+
+
+class StatsMoves(Entity, discriminator="statsmoves"):
+    """How one status group's deliveries of a counter's messages moved out of or into sent and failed since
+    recorded (keys.stats_moves_key; may be negative). Its day, channel and campaign are its sort key's."""
+
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+
+    def _counter_sk(self) -> list[str]:
+        return self.sk[:-STATS_MOVES_SHARD_LENGTH].split("#", 2)
+
+    @property
+    def day(self) -> str:
+        return self._counter_sk()[0]
+
+    @property
+    def channel(self) -> str:
+        return self._counter_sk()[1]
+
+    @property
+    def campaign(self) -> str:
+        return self._counter_sk()[2]
 
 
 class ExportJob(Entity, discriminator="export"):

@@ -35,10 +35,10 @@ class Link(Strict):
 
 class Reindex(Strict):
     """Write the index entries of messages recorded before the index existed (msglog.reindex): the sent log's
-    sort copies (gsi7), or the sends feed's keys (gsi3); call again with `after` = the answer's `next` until it
-    is null."""
+    sort copies (gsi7), or the sends feed's keys (gsi3); or count the messages recorded before counts existed;
+    call again with `after` = the answer's `next` until it is null."""
 
-    command: Literal["index-sent-sorts", "index-sends"]
+    command: Literal["index-sent-sorts", "index-sends", "count-messages"]
     tenant: TenantId
     after: dict[str, Any] | None = None
     limit: Annotated[int, Field(ge=1, le=5000)] = 1000
@@ -46,7 +46,8 @@ class Reindex(Strict):
 
 Command = TypeAdapter(Annotated[Onboard | Link | Reindex, Field(discriminator="command")])
 REINDEX = {"index-sent-sorts": (reindex.sent_sorts_index, "sent_sorts_indexed"),
-           "index-sends": (reindex.sends_index, "sends_indexed")}
+           "index-sends": (reindex.sends_index, "sends_indexed"),
+           "count-messages": (reindex.message_counts, "messages_counted")}
 
 
 def run(event: Any) -> dict[str, Any]:

@@ -180,8 +180,20 @@ def _rewrite(tenant: str, given: dict[str, _Given], org_unit: str | None, at: st
         if not _put(item, entry):
             continue  # another recording wrote it meanwhile: merge with that
         _delete([PersonToken(pk, keys.person_token_sk(token)) for token in written - item.tokens])
+        _restore(tenant, person_id)
         return
     raise Unavailable("the people directory entry of a recipient is being written by other requests: retry")
+
+
+def _restore(tenant: str, person_id: str) -> None:
+    """The token items the stored entry lists and lacks (one consistent Query of the partition): a recording at
+    once may have deleted one as stale for the entry it wrote, after this one's entry listed it again. Each
+    recording reads after its own deletes, so the one that reads last sees the last entry and every delete."""
+    found = list(Entity.query(keys.directory_pk(tenant, person_id), consistent_read=True))
+    entry = next((item for item in found if isinstance(item, Person)), None)
+    if entry is not None:
+        missing = set(entry.tokens or ()) - {item.token for item in found if isinstance(item, PersonToken)}
+        fanout.save_all(PersonToken, [_token_item(tenant, person_id, token) for token in missing])
 
 
 def _entry(tenant: str, person_id: str, merged: dict[str, Any], version: int) -> Person:

@@ -1,8 +1,9 @@
 """Operator backfills (README, Operations): the index entries that messages recorded before an index
 existed lack — the sent log's sort copies (gsi7, msglog.sent_sorts) and the sends feed (gsi3, every
-delivery of a channel). Each walks the tenant's sent feed (pattern 4, gsi1) shard after shard, oldest
-first, a bounded number of messages a call, and answers where to go on (`next`; null: done). Each is
-idempotent: what it writes is what recording writes, and only where it is missing."""
+delivery of a channel) — and the counts of messages recorded before counts existed (msglog.counts).
+Each walks the tenant's sent feed (pattern 4, gsi1) shard after shard, oldest first, a bounded number
+of messages a call, and answers where to go on (`next`; null: done). Each is idempotent: what it writes
+is what recording writes (or the status writer counts), and only where it is missing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from msglog import fanout, keys, pages, sent_sorts
+from msglog import fanout, keys, pages, sent_sorts, status_writer
+from msglog.clock import iso, now
 from msglog.models import Delivery, Message, SortedMessage, condition_failed
 from msglog.tenants import feed_shards
 
@@ -77,5 +79,35 @@ def _key_send(tenant: str, message: Message, delivery: Delivery, shards: int) ->
     except UpdateError as error:
         if condition_failed(error):
             return False  # erased meanwhile, or keyed by a concurrent call
+        raise
+    return True
+
+
+def message_counts(tenant: str, after: dict[str, Any] | None, limit: int) -> dict[str, Any]:
+    """The counts of each message recorded before counts existed (no base: `counted_recipients` absent): a recount
+    of every delivery (its keys from gsi6, one Query per group shard) goes to the status writer, which counts each
+    as a new recipient, once — or not at all if it counted it since (only the writer moves counts: a base of the
+    deliveries' statuses written here would race it). Then the message gets an empty base (0 recipients), by
+    condition: what marks it done, so a repeat reads its META and queues nothing."""
+
+    def recounted(batch: list[Message], shards: int) -> int:
+        return sum(_recount(tenant, message) for message in batch if message.counted_recipients is None)
+
+    return _walk(tenant, after, limit, recounted)
+
+
+def _recount(tenant: str, message: Message) -> bool:
+    changes = [status_writer.recount(tenant, keys.recipient_key_of(row.pk), message.message_id)
+               for group in range(keys.GROUP_SHARDS)
+               for row in Delivery.gsi6.query(keys.message_group_shard_pk(tenant, message.message_id, group),
+                                              Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX))]
+    if changes:
+        status_writer.send(tenant, changes, iso(now()))
+    try:  # after the recounts are queued: a call that fails between queues them again, which counts nothing twice
+        message.update(actions=[Message.counted_recipients.set(0)],
+                       condition=Message.pk.exists() & Message.counted_recipients.does_not_exist())
+    except UpdateError as error:
+        if condition_failed(error):
+            return False  # done by a concurrent call
         raise
     return True

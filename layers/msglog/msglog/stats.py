@@ -1,10 +1,12 @@
-"""Account statistics (seed 002's account logs): messages, recipients and failures per day,
+"""Account statistics (seed 002's account logs): messages, recipients, sent and failed per day,
 channel and campaign, in the tenant's time zone; an enterprise sees its linked customers'.
 
-Counters are kept as messages are recorded and as providers report failures, never computed by
-reading deliveries. Each is counted exactly once however often providers retry: a message's
-counts are added in the same transaction that first stores the message, and a failure in the
-same transaction that first marks its delivery failed (`failed_at`, set once).
+Counters are kept as messages are recorded and as their deliveries' statuses change, never computed by
+reading deliveries. Each is counted exactly once however often providers retry: a message's messages,
+recipients and base (its recipients as recorded, sent or failed: msglog.counts) are added in the same
+transaction that first stores the message; `sent` (it left the server: sent, delivered, opened/read,
+clicked, unsubscribed, complained) and `failed` (rank 5) then move with the message's counts, by the
+status writer, in its counter's StatsMoves items (one per status group: never a hot item).
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from msglog import keys
+from msglog import counts, fanout, keys
 from msglog.auth import Caller
 from msglog.errors import NotFound, invalid
-from msglog.models import Delivery, Entity, Message, StatsCounter
+from msglog.models import Delivery, Entity, Message, StatsCounter, StatsMoves
 from msglog.precedence import rank
 from msglog.tenants import display_name, settings
 
 FAILURE_RANK = 5  # bounced, failed, dropped, rejected, undelivered, canceled
 MAX_DAYS = 366
 MAX_COUNTERS_READ = 20_000
+MAX_MOVES_READ = 100_000  # ≤ STATUS_GROUPS a counter, ~100 B each: ≤ 10 MB, ~1,250 read units
 CHANNELS = ("email", "sms", "push")
 _TYPED = StatsCounter.type.set(StatsCounter)  # an update may create the counter: give it its item type
 
@@ -70,6 +73,7 @@ def save_counted(message: Message, recipients: int, failed: int) -> bool:
         actions.append(StatsCounter.senders.add({sender.name or sender.id}))
     if message.lists:
         actions.append(StatsCounter.lists.add(set(message.lists)))
+    actions += base_actions(message)
     try:
         with _transaction() as transaction:
             transaction.save(message, condition=Message.pk.does_not_exist())
@@ -79,6 +83,13 @@ def save_counted(message: Message, recipients: int, failed: int) -> bool:
             raise
         return False
     return True
+
+
+def base_actions(message: Message) -> list[Action]:
+    """What the message's counts base (msglog.counts.set_base) adds to its counter's sent and failed."""
+    base, counted = int(message.counted_recipients or 0), counts.fields_of(message.counted_as)
+    return [StatsCounter.counted_sent.add(base if "sent" in counted else 0),
+            StatsCounter.counted_failed.add(base if "failed" in counted else 0)]
 
 
 def add_recipients(message: Message, count: int) -> None:
@@ -152,54 +163,80 @@ def readable_tenants(caller: Caller, customer: str | None) -> list[str]:
     return tenants
 
 
-def _counters(tenants: Iterable[str], first: date, last: date) -> Iterable[tuple[str, StatsCounter]]:
-    read = 0
-    for tenant in tenants:
-        for month in _months(first, last):
-            for counter in StatsCounter.query(keys.stats_pk(tenant, month),
-                                              StatsCounter.sk.between(first.isoformat(), f"{last.isoformat()}~")):
-                read += 1
-                if read > MAX_COUNTERS_READ:
-                    raise invalid("from", "too many campaigns in this range; narrow it or filter by channel")
-                yield tenant, counter
+Counted = StatsCounter | StatsMoves  # a counter, or how its deliveries moved in one status group
 
 
-def _counts(counters: list[StatsCounter]) -> dict[str, int]:
-    messages = sum(int(c.messages) for c in counters)
-    recipients = sum(int(c.recipients) for c in counters)
-    failed = sum(int(c.failed) for c in counters)
-    return {"messages": messages, "recipients": recipients, "sent": recipients - failed, "failed": failed}
+def _counters(tenants: Iterable[str], first: date, last: date) -> list[tuple[str, Counted]]:
+    """The range's counters, per tenant and month one Query, at once; then, of each tenant and month that has
+    any, the same range of its moves partitions (keys.STATS_MOVES_PARTITIONS), at once: a moves item is in its
+    counter's month, so a month without counters (an enterprise's quiet customer) costs one Query, not nine."""
+    days = (first.isoformat(), f"{last.isoformat()}~")
+    read = {"counters": 0, "moves": 0}
+
+    def query(partition: tuple[str, str, int | None]) -> list[tuple[str, Counted]]:
+        tenant, pk, part = partition
+        found: list[tuple[str, Counted]] = []
+        items = StatsCounter.query(pk, StatsCounter.sk.between(*days)) if part is None \
+            else StatsMoves.query(pk, StatsMoves.sk.between(*days))
+        kind, limit = ("counters", MAX_COUNTERS_READ) if part is None else ("moves", MAX_MOVES_READ)
+        for item in items:
+            read[kind] += 1  # across the Queries at once: a bound, not an exact figure
+            if read[kind] > limit:
+                raise invalid("from", "too many campaigns in this range; narrow it or filter by channel")
+            found.append((tenant, item))
+        return found
+
+    months = [(tenant, month) for tenant in tenants for month in _months(first, last)]
+    counters = fanout.each(query, [(tenant, keys.stats_pk(tenant, month), None) for tenant, month in months])
+    moves = [(tenant, keys.stats_moves_pk(tenant, month, part), part)
+             for (tenant, month), found in zip(months, counters, strict=True) if found
+             for part in range(keys.STATS_MOVES_PARTITIONS)]
+    return [pair for found in [*counters, *fanout.each(query, moves)] for pair in found]
 
 
-def _by_channel(counters: list[StatsCounter]) -> dict[str, dict[str, int]]:
+def _sent_failed(counter: Counted) -> tuple[int, int]:
+    if isinstance(counter, StatsMoves):
+        return int(counter.sent or 0), int(counter.failed or 0)
+    return int(counter.counted_sent or 0), int(counter.counted_failed or 0)
+
+
+def _counts(counters: list[Counted]) -> dict[str, int]:
+    kept = [c for c in counters if isinstance(c, StatsCounter)]
+    moved = [_sent_failed(c) for c in counters]
+    return {"messages": sum(int(c.messages) for c in kept), "recipients": sum(int(c.recipients) for c in kept),
+            "sent": sum(sent for sent, _ in moved), "failed": sum(failed for _, failed in moved)}
+
+
+def _by_channel(counters: list[Counted]) -> dict[str, dict[str, int]]:
     return {channel: _counts([c for c in counters if c.channel == channel]) for channel in CHANNELS}
 
 
 def _matches(counter: Any, channel: str | None, campaign: str | None, q: str | None) -> bool:
     """Whether a counter is one the filters ask for (a campaign's name containing `q`, any case)."""
-    return (isinstance(counter, StatsCounter) and (channel is None or counter.channel == channel)
+    return (isinstance(counter, StatsCounter | StatsMoves) and (channel is None or counter.channel == channel)
             and (campaign is None or counter.campaign == campaign)
             and (not q or q.casefold() in counter.campaign.casefold()))
 
 
-def _grouped(chosen: list[tuple[str, StatsCounter]], group: str) -> dict[Any, list[StatsCounter]]:
+def _grouped(chosen: list[tuple[str, Counted]], group: str) -> dict[Any, list[Counted]]:
     """The counters by day, by customer (tenant) or by (campaign, channel)."""
-    groups: dict[Any, list[StatsCounter]] = defaultdict(list)
+    groups: dict[Any, list[Counted]] = defaultdict(list)
     for tenant, counter in chosen:
         key = {"day": counter.day, "customer": tenant}.get(group) or (counter.campaign, counter.channel)
         groups[key].append(counter)
     return groups
 
 
-def _campaign_row(key: tuple[str, str], counters: list[StatsCounter]) -> dict[str, Any]:
+def _campaign_row(key: tuple[str, str], counters: list[Counted]) -> dict[str, Any]:
     days = sorted(c.day for c in counters)
+    kept = [c for c in counters if isinstance(c, StatsCounter)]
     return {"campaign": key[0], "channel": key[1], "first_date": days[0], "last_date": days[-1],
             **_counts(counters),
-            "sent_by": sorted(set().union(*(c.senders or set() for c in counters))),
-            "lists": sorted(set().union(*(c.lists or set() for c in counters)))}
+            "sent_by": sorted(set().union(*(c.senders or set() for c in kept))),
+            "lists": sorted(set().union(*(c.lists or set() for c in kept)))}
 
 
-def _row(group: str, key: Any, counters: list[StatsCounter]) -> dict[str, Any]:
+def _row(group: str, key: Any, counters: list[Counted]) -> dict[str, Any]:
     """One item of the view: a campaign's totals, or a day's or a customer's per channel."""
     if group == "campaign":
         return _campaign_row(key, counters)
