@@ -34,6 +34,14 @@ def provider_sk(provider: str) -> str:
     return f"PROVIDER#{provider}"
 
 
+PROVIDER_API_PREFIX = "PROVIDERAPI#"  # not under PROVIDER#: the webhook credentials' query does not see them
+
+
+def provider_api_sk(provider: str) -> str:
+    """The tenant's credentials for calling the provider's API (msglog.provider_apis)."""
+    return f"{PROVIDER_API_PREFIX}{provider}"
+
+
 # --- idempotent POST /messages
 def idempotency_pk(tenant: str, key: str) -> str:
     return f"T#{tenant}#IDEM#{key}"

@@ -217,6 +217,16 @@ class ProviderCredentials(Entity, discriminator="provider"):
     updated_by = UnicodeAttribute()
 
 
+class ProviderApiCredentials(Entity, discriminator="provider-api"):
+    """What the service calls a provider's API with (refresh, recovery): all of it encrypted, as the
+    webhook credentials are, under its own encryption context (msglog.tenants.api_credentials)."""
+
+    provider = UnicodeAttribute()
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
 class IdempotencyRecord(Entity, discriminator="idempotency"):
     request_hash = UnicodeAttribute()
     message_id = UnicodeAttribute()
