@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from local.fakes.mailgun import FakeMailgun
 from local.template import ROOT, functions
 from tests.deploy.roles import allowed, refs
 from tests.support import AwsCalls, Faults, mailgun_event, reset_function_state, token
@@ -331,6 +332,13 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
         assert reply.status == 200, path
         if reply.json.get("next_cursor"):
             assert api.get(f"{path}&cursor={reply.json['next_cursor']}").status == 200
+    provider_api = FakeMailgun("key-mailgun-api-0001", "mg.example.org").start()  # a refresh asks Mailgun (a fake)
+    monkeypatch.setenv("MAILGUN_API_URL", provider_api.url)
+    api.call("PUT", "/v1/providers/mailgun", {"api": {"api_key": "key-mailgun-api-0001", "domain": "mg.example.org"}})
+    refreshed = api.record(provider="mailgun", recipients=[{"address": "r@example.com", "provider_message_id": "r@mg"}])
+    provider_api.add(mailgun_event("delivered", "r@example.com", provider_message_id="r@mg"))
+    assert api.post(f"/v1/messages/{refreshed}/refresh").json["changed"] == 1
+    provider_api.stop()
     faults = Faults(monkeypatch)  # DynamoDB refuses two webhooks' writes: they are parked, then replayed
     faults.fail("BatchWriteItem", times=100)
     assert api.mailgun(mailgun_event("delivered", "a@example.com", message_id=message_id)).status == 202
