@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from urllib.parse import unquote
 
 from local.fakes import Answer, FakeApi, Request
 
@@ -17,6 +18,7 @@ class FakeMailgun(FakeApi):
         self.events: list[dict[str, Any]] = []  # event-data objects, as its webhooks send them
         self._pages: dict[str, tuple[list[dict[str, Any]], int, int]] = {}
         self._tokens = itertools.count(1)
+        self.lists: dict[str, set[str]] = {"bounces": set(), "unsubscribes": set(), "complaints": set()}
 
     def add(self, *event_data: dict[str, Any]) -> None:
         self.events.extend(event_data)
@@ -25,6 +27,8 @@ class FakeMailgun(FakeApi):
         if request.basic() != ("api", self.api_key):
             return Answer(401, {"message": "Invalid private key"})
         parts = request.path.split("/")
+        if len(parts) == 5 and parts[1] == "v3" and parts[2] == self.domain and parts[3] in self.lists:
+            return self._list(request.method, parts[3], unquote(parts[4]))
         if len(parts) not in (4, 5) or parts[1] != "v3" or parts[3] != "events":
             return Answer(404, {"message": "Not Found"})
         if parts[2] != self.domain:
@@ -45,6 +49,15 @@ class FakeMailgun(FakeApi):
         base = f"{self.url}/v3/{self.domain}/events"
         return Answer(200, {"items": page, "paging": {"next": f"{base}/{token}", "first": base, "last": base,
                                                       "previous": base}})
+
+    def _list(self, method: str, name: str, address: str) -> Answer:
+        """GET / DELETE /v3/{domain}/{bounces|unsubscribes|complaints}/{address}: 404 when it is not there."""
+        if address not in self.lists[name]:
+            return Answer(404, {"message": "Address not found in suppressions table"})
+        if method == "DELETE":
+            self.lists[name].discard(address)
+            return Answer(200, {"message": "Suppression has been removed", "address": address})
+        return Answer(200, {"address": address, "created_at": "Thu, 03 Dec 2026 10:00:00 UTC"})
 
     def _query(self, query: dict[str, str]) -> list[dict[str, Any]]:
         if "begin" in query and "end" not in query and "ascending" not in query:

@@ -14,6 +14,12 @@ class FakePostmark(FakeApi):
         super().__init__()
         self.server_token = server_token
         self.messages: dict[str, dict[str, Any]] = {}
+        self.bounces: dict[int, dict[str, Any]] = {}  # Postmark's bounce records, by ID
+
+    def deactivate(self, bounce_id: int, email: str, *, can_activate: bool = True) -> None:
+        """A hard bounce (or a complaint: can_activate False) that made Postmark deactivate the address."""
+        self.bounces[bounce_id] = {"ID": bounce_id, "Type": "HardBounce", "Email": email, "Inactive": True,
+                                   "CanActivate": can_activate, "BouncedAt": "2026-12-03T10:00:00Z"}
 
     def add_message(self, message_id: str, recipients: list[str], received_at: str, *, subject: str = "Hello",
                     metadata: dict[str, str] | None = None) -> None:
@@ -29,6 +35,18 @@ class FakePostmark(FakeApi):
         if request.headers.get("x-postmark-server-token") != self.server_token:
             return Answer(401, {"ErrorCode": 10, "Message": "The Server Token you provided in the "
                                                           "X-Postmark-Server-Token request header was invalid."})
+        if request.path == "/bounces":
+            email, inactive = request.query.get("emailFilter", ""), request.query.get("inactive")
+            found = [b for b in self.bounces.values() if email.lower() in b["Email"].lower()
+                     and (inactive is None or b["Inactive"] == (inactive == "true"))]
+            return Answer(200, {"TotalCount": len(found), "Bounces": found})
+        parts = request.path.split("/")
+        if len(parts) == 4 and parts[1] == "bounces" and parts[3] == "activate" and request.method == "PUT":
+            bounce = self.bounces.get(int(parts[2]))
+            if bounce is None or not bounce["CanActivate"]:
+                return Answer(422, {"ErrorCode": 703, "Message": "This bounce cannot be activated."})
+            bounce["Inactive"] = False
+            return Answer(200, {"Message": "OK", "Bounce": bounce})
         if request.path == "/messages/outbound":
             return self._search(request.query)
         parts = request.path.split("/")

@@ -6,41 +6,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from local.fakes.mailgun import FakeMailgun
-from local.fakes.postmark import FakePostmark
-from local.fakes.sendgrid import FakeSendgrid
-from local.fakes.twilio import FakeTwilio
+from tests.api.conftest import MG
 from tests.support import mailgun_event, token
 
-MG = {"api_key": "key-mailgun-private-0001", "domain": "mg.example.org"}
-TWILIO = {"account_sid": "AC" + "a" * 32, "auth_token": "twilio-api-token-1"}
 VIEWER = token(rights=["logs:sent"], sub="u-viewer")
 LOGS = token(rights=["logs:ingestion", "logs:sent", "logs:provider", "suppressions:read"])
 PMID = "20261203120000.1.ABCDEF@mg.example.org"
-
-
-@pytest.fixture
-def fakes():
-    started = {"mailgun": FakeMailgun(MG["api_key"], MG["domain"]).start(),
-               "sendgrid": FakeSendgrid("SG.sendgrid-api-key").start(),
-               "postmark": FakePostmark("postmark-server-token").start(),
-               "twilio": FakeTwilio(TWILIO["account_sid"], TWILIO["auth_token"]).start()}
-    yield started
-    for fake in started.values():
-        fake.stop()
-
-
-@pytest.fixture
-def provider_api(api_with, fakes):
-    """The service with each provider's API base URL pointing at its fake, and the tenant's API credentials."""
-    api = api_with(**{f"{name.upper()}_API_URL": fake.url for name, fake in fakes.items()})
-    api.setup_tenant("acme")
-    for provider, credentials in [("mailgun", MG), ("sendgrid", {"api_key": "SG.sendgrid-api-key"}),
-                                  ("postmark", {"server_token": "postmark-server-token"}), ("twilio", TWILIO)]:
-        assert api.call("PUT", f"/v1/providers/{provider}", {"api": credentials}).status == 200
-    return api
 
 
 def _statuses(api, message_id):

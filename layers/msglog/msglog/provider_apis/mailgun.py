@@ -78,3 +78,27 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     return _page(credentials, _url(credentials), budget,
                  {"begin": f"{start.timestamp():.0f}", "end": f"{end.timestamp():.0f}", "ascending": "yes",
                   "limit": PAGE})
+
+
+# Mailgun's suppression lists -> our reasons. Source: Mailgun API reference, "Bounces", "Unsubscribes",
+# "Complaints" — GET and DELETE /v3/{domain}/{list}/{address}: 200 when it is there, 404 when it is not.
+LISTS = {"bounces": "bounce", "unsubscribes": "unsubscribe", "complaints": "complaint"}
+
+
+def _list_url(credentials: dict[str, Any], name: str, address: str) -> str:
+    region = DEFAULT_URL.get(credentials.get("region") or "us", DEFAULT_URL["us"])
+    return f"{base_url(NAME, region)}/v3/{quote(credentials['domain'], safe='')}/{name}/{quote(address, safe='@')}"
+
+
+def held(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    """Why Mailgun would not send to `address`: the lists it is on."""
+    return [reason for name, reason in LISTS.items()
+            if call(NAME, "GET", _list_url(credentials, name, address), budget, basic=_auth(credentials),
+                    missing_ok=True) is not None]
+
+
+def release(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    """Take `address` off each of Mailgun's lists; the reasons it was removed for."""
+    return [reason for name, reason in LISTS.items()
+            if call(NAME, "DELETE", _list_url(credentials, name, address), budget, basic=_auth(credentials),
+                    missing_ok=True) is not None]

@@ -106,3 +106,32 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     ids = [m["MessageID"] for m in messages if isinstance(m, dict) and isinstance(m.get("MessageID"), str)]
     following = str(int(offset) + PAGE) if len(messages) == PAGE else "-"
     return [], (f"{following}|{','.join(ids)}" if ids else (following if following != "-" else None))
+
+
+# Postmark deactivates an address after a hard bounce or a complaint. Source: Postmark API reference,
+# "Bounces" — GET /bounces?count=…&offset=…&emailFilter=…&inactive=true lists them ({"Bounces": [{"ID",
+# "Email", "Inactive", "CanActivate"}]}), PUT /bounces/{bounceid}/activate reactivates the address (a
+# spam complaint's cannot be: CanActivate false).
+
+
+def _inactive(credentials: dict[str, Any], address: str, budget: Budget) -> list[dict[str, Any]]:
+    answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/bounces", budget, headers=_headers(credentials),
+                  params={"count": 50, "offset": 0, "emailFilter": address, "inactive": "true"})
+    bounces = answer.get("Bounces") if isinstance(answer, dict) else None
+    return [b for b in bounces or [] if isinstance(b, dict) and b.get("Inactive")
+            and str(b.get("Email", "")).lower() == address.lower()]
+
+
+def held(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    return ["bounce"] if _inactive(credentials, address, budget) else []
+
+
+def release(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    """Reactivate the address; a bounce Postmark will not reactivate (CanActivate false) leaves it held."""
+    inactive = _inactive(credentials, address, budget)
+    for bounce in inactive:
+        if not bounce.get("CanActivate"):
+            raise ProviderFailed(NAME, "Postmark will not reactivate this address (CanActivate is false)")
+        call(NAME, "PUT", f"{base_url(NAME, DEFAULT_URL)}/bounces/{quote(str(bounce.get('ID')), safe='')}/activate",
+             budget, headers=_headers(credentials))
+    return ["bounce"] if inactive else []

@@ -101,3 +101,41 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
         return [], ",".join(ids) if ids else None
     first, _, rest = position.partition(",")
     return _details(credentials, first, budget), rest or None
+
+
+# SendGrid's suppression lists -> our reasons. Source: Twilio SendGrid API reference, "Suppressions" —
+# GET/DELETE /v3/suppression/bounces/{email} and /v3/suppression/spam_reports/{email} (a list, empty when
+# not there; DELETE answers 204), GET/DELETE /v3/asm/suppressions/global/{email} ({} when not there), and
+# the unsubscribe groups: GET /v3/asm/suppressions/{email} ({"suppressions": [{"id", "suppressed"}]}),
+# DELETE /v3/asm/groups/{group_id}/suppressions/{email}.
+LISTS = {"/v3/suppression/bounces/": "bounce", "/v3/suppression/spam_reports/": "complaint",
+         "/v3/asm/suppressions/global/": "unsubscribe"}
+
+
+def _held_lists(credentials: dict[str, Any], address: str, budget: Budget) -> list[tuple[str, str]]:
+    """(path to delete, reason) of each list holding `address`."""
+    base, email = base_url(NAME, DEFAULT_URL), quote(address, safe="@")
+    found = []
+    for path, reason in LISTS.items():
+        answer = call(NAME, "GET", f"{base}{path}{email}", budget, headers=_headers(credentials), missing_ok=True)
+        if answer:  # a non-empty list, or the global unsubscribe's object
+            found.append((f"{path}{email}", reason))
+    groups = call(NAME, "GET", f"{base}/v3/asm/suppressions/{email}", budget, headers=_headers(credentials),
+                  missing_ok=True)
+    for group in (groups or {}).get("suppressions") or [] if isinstance(groups, dict) else []:
+        if isinstance(group, dict) and group.get("suppressed") and isinstance(group.get("id"), int):
+            found.append((f"/v3/asm/groups/{group['id']}/suppressions/{email}", "unsubscribe"))
+    return found
+
+
+def held(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    return sorted({reason for _, reason in _held_lists(credentials, address, budget)})
+
+
+def release(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    removed = set()
+    for path, reason in _held_lists(credentials, address, budget):
+        call(NAME, "DELETE", f"{base_url(NAME, DEFAULT_URL)}{path}", budget, headers=_headers(credentials),
+             missing_ok=True)
+        removed.add(reason)
+    return sorted(removed)

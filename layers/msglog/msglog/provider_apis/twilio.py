@@ -73,3 +73,8 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     following = answer.get("next_page_uri")
     return [e for m in messages for e in _event(m)], following if isinstance(following, str) and following.startswith(
         "/2010-04-01/") else None
+
+
+# Twilio keeps a recipient's STOP per sender and has no API to read or lift it: the recipient replies
+# START (https://help.twilio.com/articles/223134027). Said so per address, never guessed.
+NO_LIST_API = "Twilio has no API for a recipient's STOP: the recipient must reply START"
