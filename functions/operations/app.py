@@ -1,8 +1,9 @@
-"""Operator commands (no route): onboard a tenant, link customer tenants to an enterprise, backfill an index.
+"""Operator commands (no route): onboard a tenant, link customer tenants, backfill an index, recover a window.
 
 Event: {"command": "onboard-tenant", "tenant": "...", "time_zone": "...", ...} or
 {"command": "link-customers" | "unlink-customers", "enterprise": "...", "customers": [...]} or
-{"command": "index-sent-sorts" | "index-sends", "tenant": "...", "limit": 1000, "after": <the previous answer's next>}.
+{"command": "index-sent-sorts" | "index-sends", "tenant": "...", "limit": 1000, "after": <the previous answer's next>}
+or {"command": "recover", "tenant": "...", "provider": "mailgun", "from": "<ISO 8601>", "to": "<ISO 8601>"}.
 """
 
 from typing import Any
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from msglog import operations
+from msglog.errors import DomainError
 from msglog.problems import field_errors
 from msglog.telemetry import logger, tracer
 
@@ -19,9 +21,11 @@ from msglog.telemetry import logger, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        result = operations.run(event)
+        result = operations.run(event, time_left=context.get_remaining_time_in_millis)
     except ValidationError as error:
         return {"error": "the command is not valid",
                 "fields": [{"field": e.field, "message": e.message} for e in field_errors(error.errors())]}
+    except DomainError as refusal:  # e.g. a recovery of a provider the tenant gave no API credentials for
+        return {"error": refusal.detail, "fields": [{"field": e.field, "message": e.message} for e in refusal.errors]}
     logger.info("operator command done", extra={"command": event.get("command")})
     return result

@@ -14,8 +14,9 @@ to this map, and fails on any import cycle):
     (tenants: settings and credentials as every path reads them; tenant_log_writer: one line in the
     tenant's own logs)
 - intake: providers provider_apis schemas webhooks parking arrivals ingestion_log provider_ids screening
-  suppressions bodies stats counts sent_sorts status_writer ingest people messages lifecycle
+  suppressions provider_lists bodies stats counts sent_sorts status_writer ingest people messages lifecycle
     (providers/: one pure module per provider; provider_apis/: each provider's API, read as its webhooks;
+    provider_lists: the providers' own suppression lists;
     schemas: request bodies; webhooks: a request to stored events; ingest: events to deliveries; status_writer:
     statuses in batches; messages: recording; lifecycle: a scheduled message's life)
 - views: rows views tenant_logs http

@@ -227,6 +227,24 @@ class ProviderApiCredentials(Entity, discriminator="provider-api"):
     updated_by = UnicodeAttribute()
 
 
+class RecoveryJob(Entity, discriminator="recovery"):
+    """A window of one provider's events being fetched and ingested (msglog.recovery): its checkpoint."""
+
+    provider = UnicodeAttribute()
+    window_start = UnicodeAttribute()
+    window_end = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued, running, waiting (rate limited), failed (resumable), done
+    position = UnicodeAttribute(null=True)  # where the provider's listing goes on (its own paging token)
+    pages = NumberAttribute(default=0)
+    outcomes: MapAttribute[str, Any] = MapAttribute(null=True)  # outcome code -> events, over every run
+    detail = UnicodeAttribute(null=True)
+    retry_at = UnicodeAttribute(null=True)
+    started_by = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    runs = NumberAttribute(default=0)
+
+
 class IdempotencyRecord(Entity, discriminator="idempotency"):
     request_hash = UnicodeAttribute()
     message_id = UnicodeAttribute()
