@@ -13,8 +13,17 @@ from local.fakes.postmark import FakePostmark
 from local.fakes.sendgrid import FakeSendgrid
 from local.fakes.twilio import FakeTwilio
 from msglog import provider_apis
-from msglog.provider_apis import Budget, BudgetSpent, NotAllowed, ProviderFailed, RateLimited
-from msglog.provider_apis import mailgun, postmark, sendgrid, twilio
+from msglog.provider_apis import (
+    Budget,
+    BudgetSpent,
+    NotAllowed,
+    ProviderFailed,
+    RateLimited,
+    mailgun,
+    postmark,
+    sendgrid,
+    twilio,
+)
 from tests.support import mailgun_event
 
 MG = {"api_key": "key-mailgun-private-0001", "domain": "mg.example.org", "region": "eu"}
