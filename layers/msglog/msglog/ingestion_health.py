@@ -51,6 +51,7 @@ MIN_ACTIVE_HOURS = 24  # hours with webhooks in the history, at least
 MIN_EVENTS = 100  # events in the history, at least
 MAX_AHEAD = timedelta(days=2)  # `now` may be this far in the future (tests, a preview), no further
 RESERVE_MS = 30_000  # the run stops this long before the Lambda's time is up; the next run comes in 15 minutes
+RECOVERY_MS = 60_000  # at most this of a run for one silent window's recovery: the other pairs still get checked
 HOUR = timedelta(hours=1)
 REMIND_EVERY = timedelta(days=1)  # an open incident's alert repeats this often until it recovers (seed 003)
 
@@ -328,14 +329,17 @@ def _fetch_silence(pair: Pair, incident: HealthIncident, resumed: datetime,
                    time_left: Callable[[], int]) -> dict[str, Any]:
     """The silent window, from the hour webhooks stopped to the end of the hour they came back, fetched from
     the provider's API and ingested (msglog.recovery) when the tenant gave API credentials: queued, and run
-    with this run's time left; one that cannot finish now stays queued (`make recover` of the same window, or
-    the operations function's `recover`, resumes it). Never fails the health check."""
+    for at most RECOVERY_MS of this run (the other pairs are still checked); one that cannot finish now stays
+    queued (`make recover` of the same window, or the operations function's `recover`, resumes it). Never
+    fails the health check."""
     start = datetime.fromisoformat(incident.silent_since)
     try:
         job = recovery.queue(pair.tenant, pair.provider, start, resumed + timedelta(hours=1), actor="ingestion-health")
         if job is None:
             return {}
-        runs = recovery.run_queued(pair.tenant, pair.provider, time_left)
+        ends = time.monotonic() * 1000 + RECOVERY_MS
+        runs = recovery.run_queued(pair.tenant, pair.provider, lambda: int(min(
+            time_left() - RESERVE_MS, ends - time.monotonic() * 1000) + recovery.RESERVE_MS))
         return {"recovery": runs[-1]["status"] if runs else job.status}
     except Exception:  # the incident is closed and told; its window can be recovered by the operator
         logger.warning("ingestion health: the silent window could not be recovered", exc_info=True,
