@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 comma := ,
 
-.PHONY: run test fuzz fuzz-long template openapi invoke replay onboard link-customers unlink-customers purge-dry-run health-check bench clean
+.PHONY: run test fuzz fuzz-long template openapi invoke replay onboard recover link-customers unlink-customers purge-dry-run health-check bench clean
 
 $(VENV)/.installed: requirements-dev.txt layers/msglog/requirements.txt
 	@test -n "$(PYTHON)" || { echo "python$(PYTHON_VERSION) is needed (pyenv install $(PYTHON_VERSION))"; exit 1; }
@@ -111,6 +111,13 @@ onboard: $(VENV)/.installed
 	@test -n "$(TENANT)" || { echo "usage: make onboard TENANT=<id> [TIME_ZONE=…]"; exit 2; }
 	$(VENV)/bin/python -m local.ops onboard-tenant tenant=$(TENANT) time_zone=$(TIME_ZONE) alert_email=$(ALERT_EMAIL) \
 		retention_months=$(RETENTION_MONTHS) feed_shards=$(FEED_SHARDS)
+
+## recover: fetch a provider's events of a window from its API and ingest them (TENANT= PROVIDER= FROM= TO=, ISO 8601;
+## AGAIN=true refetches a finished window); run again to resume
+recover: $(VENV)/.installed
+	@test -n "$(TENANT)" -a -n "$(PROVIDER)" -a -n "$(FROM)" -a -n "$(TO)" || \
+		{ echo "usage: make recover TENANT=<id> PROVIDER=mailgun|sendgrid|postmark|twilio FROM=<ISO> TO=<ISO>"; exit 2; }
+	$(VENV)/bin/python -m local.ops recover tenant=$(TENANT) provider=$(PROVIDER) from=$(FROM) to=$(TO) again=$(AGAIN)
 
 ## link-customers / unlink-customers: an enterprise's roll-up (ENTERPRISE=<id> CUSTOMERS=a,b)
 link-customers unlink-customers: $(VENV)/.installed

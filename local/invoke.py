@@ -36,7 +36,7 @@ def main(function: str, event_file: str) -> int:
 
     envs = environments(info["refs"], info["overrides"])
     shell = {name: os.environ[name] for name in envs[function] if name in os.environ and name.startswith("WEBHOOK_")}
-    runtime = Runtime(envs, extra_env={**function_extras(port), **shell})
+    runtime = Runtime(envs, extra_env={**function_extras(port, dict(os.environ)), **shell})
     if event_file.lstrip().startswith("{"):  # operator commands pass the event itself
         event = json.loads(event_file)
     else:

@@ -20,7 +20,7 @@ def event(command: str, pairs: list[str]) -> dict[str, object]:
         if not value:
             continue  # an unset make variable
         out[name] = value.split(",") if name in LISTS else int(value) if name in NUMBERS else \
-            value == "true" if name == "privacy_mode" else value
+            value == "true" if name in ("privacy_mode", "again") else value
     return out
 
 

@@ -9,6 +9,8 @@
     LOCAL_THROTTLE_SECONDS  how long a request waits for a busy function before its 429 (60)
     WEBHOOK_MAX_AGE_SECONDS  the webhooks' age check (template default 300; 0 = off, to replay old vectors)
     SNS_SIGNING_CERTS_DIR   SNS signing certificates to use instead of fetching them (msglog.providers.ses)
+    MAILGUN_API_URL, SENDGRID_API_URL, POSTMARK_API_URL, TWILIO_API_URL
+                       the provider APIs refresh and recovery call (e.g. a fake of local/fakes)
 Ctrl-C stops the server, the functions' processes and moto.
 """
 
@@ -44,7 +46,7 @@ def aws_environment(moto_port: int) -> dict[str, str]:
 # Settings `make run` takes from the shell (SPEC, Webhook checks): the template parameter each sets…
 SHELL_PARAMETERS = {"WEBHOOK_MAX_AGE_SECONDS": "WebhookMaxAgeSeconds", "LOG_LEVEL": "LogLevel"}
 # …and those the template does not declare, handed to the functions as they are.
-SHELL_PASSED = ("SNS_SIGNING_CERTS_DIR",)
+SHELL_PASSED = ("SNS_SIGNING_CERTS_DIR", "MAILGUN_API_URL", "SENDGRID_API_URL", "POSTMARK_API_URL", "TWILIO_API_URL")
 
 
 def shell_overrides(environ: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Recording sent messages and their recipients (right: messages:write)."""
+"""Recording sent messages and their recipients (right: messages:write); refreshing one from its provider."""
 
 from typing import Annotated, Any
 
@@ -39,6 +39,14 @@ def change_message(
     who.require("messages:write")
     answer, complete = lifecycle.change(who, id, body)
     return answer, 200 if complete else 202
+
+
+@app.post("/v1/messages/<id>/refresh")
+def refresh_message(id: Annotated[str, Path()]) -> dict[str, Any]:  # noqa: A002
+    """Ask the message's provider what it knows of its recipients (right: any view that lists the message)."""
+    from msglog import refresh  # ingestion's code, only for this route: recording's cold start stays without it
+
+    return refresh.refresh(caller(app), id)
 
 
 handler = entrypoint(app)

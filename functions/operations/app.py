@@ -1,9 +1,10 @@
-"""Operator commands (no route): onboard a tenant, link customer tenants to an enterprise, backfill an index or counts.
+"""Operator commands (no route): onboard a tenant, link customer tenants, backfill an index or counts, recover a window.
 
 Event: {"command": "onboard-tenant", "tenant": "...", "time_zone": "...", ...} or
 {"command": "link-customers" | "unlink-customers", "enterprise": "...", "customers": [...]} or
 {"command": "index-sent-sorts" | "index-sends" | "count-messages", "tenant": "...", "limit": 1000,
- "after": <the previous answer's next>}.
+ "after": <the previous answer's next>}
+or {"command": "recover", "tenant": "...", "provider": "mailgun", "from": "<ISO 8601>", "to": "<ISO 8601>"}.
 """
 
 from typing import Any
@@ -21,11 +22,11 @@ from msglog.telemetry import logger, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        result = operations.run(event)
+        result = operations.run(event, time_left=context.get_remaining_time_in_millis)
     except ValidationError as error:
         return {"error": "the command is not valid",
                 "fields": [{"field": e.field, "message": e.message} for e in field_errors(error.errors())]}
-    except DomainError as error:  # refused as the API would refuse it (an SNS quota, an address SNS cannot take)
+    except DomainError as error:  # refused as the API would refuse it (an SNS quota, no API credentials)
         return {"error": error.detail, "code": error.code,
                 "fields": [{"field": e.field, "message": e.message} for e in error.errors]}
     logger.info("operator command done", extra={"command": event.get("command")})

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from msglog import auth, tenant_admin, tenants
+from msglog.errors import BadRequest, FieldError
 from msglog.http import caller, create_app, entrypoint, parse
-from msglog.schemas import CREDENTIALS, Provider, TenantPatch
+from msglog.schemas import CREDENTIALS, Provider, Rotation, TenantPatch
 
 app = create_app()
 
@@ -25,11 +26,18 @@ def _settings(item: Any) -> dict[str, Any]:
         "logging_policy": _policy(item.logging_policy),
         "updated_at": item.updated_at,
         "updated_by": item.updated_by,
-        "providers": {
-            p.provider: {"name": p.name, "keys": p.key_count, "updated_at": p.updated_at}
-            for p in tenants.configured_providers(item.tenant_id)
-        },
+        "providers": _providers(item.tenant_id),
     }
+
+
+def _providers(tenant: str) -> dict[str, Any]:
+    """Per provider: its webhook credentials (how many keys) and whether API credentials are set — never a secret."""
+    shown: dict[str, Any] = {p.provider: {"name": p.name, "keys": p.key_count, "updated_at": p.updated_at}
+                             for p in tenants.configured_providers(tenant)}
+    for api in tenants.configured_apis(tenant):
+        shown.setdefault(api.provider, {"name": None, "keys": 0, "updated_at": None})["api"] = {
+            "set": True, "updated_at": api.updated_at}
+    return shown
 
 
 def _policy(stored: Any) -> dict[str, list[str]]:
@@ -67,13 +75,25 @@ def patch_tenant(changes: Annotated[TenantPatch, Body()]) -> dict[str, Any]:
 def put_provider(provider: Annotated[Provider, Path()], body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     who = caller(app)
     who.require("admin")
-    given = parse(CREDENTIALS[provider], body).model_dump()
+    credentials = parse(CREDENTIALS[provider], body)
+    missing: list[str] = credentials.missing() if isinstance(credentials, Rotation) else []
+    if missing:
+        raise BadRequest("the request is not valid", [FieldError(name, "is required (or give api)")
+                                                      for name in missing])
+    given = credentials.model_dump(exclude_none=True)
+    api = given.pop("api", None)
     keep_previous = bool(given.pop("keep_previous", False))
     name = given.pop("name", None)  # not a secret: kept in clear beside them
-    item = tenant_admin.put_credentials(who, provider, given, keep_previous=keep_previous,
-                                        topic_arns=given.get("topic_arns"), name=name)
-    return {"provider": provider, "name": item.name, "keys": item.key_count, "updated_at": item.updated_at,
-            "updated_by": item.updated_by}
+    answer: dict[str, Any] = {"provider": provider}
+    if api:  # first: a body that also rotates the webhook's credentials is refused whole if this fails
+        stored = tenant_admin.put_api_credentials(who, provider, api)
+        answer["api"] = {"set": True, "updated_at": stored.updated_at}
+    if given or not api:
+        item = tenant_admin.put_credentials(who, provider, given, keep_previous=keep_previous,
+                                            topic_arns=given.get("topic_arns"), name=name)
+        answer |= {"name": item.name, "keys": item.key_count, "updated_at": item.updated_at,
+                   "updated_by": item.updated_by}
+    return answer
 
 
 handler = entrypoint(app)

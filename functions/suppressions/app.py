@@ -1,12 +1,13 @@
 """The suppression list: GET /v1/suppressions, GET/PUT/DELETE /v1/suppressions/{address}."""
 
+import json
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from msglog import reports, suppressions
+from msglog import provider_lists, reports, suppressions
 from msglog.http import (
     Async,
     Cursor,
@@ -38,8 +39,14 @@ def list_suppressions(limit: Limit = 50, cursor: Cursor = None, q: Search = None
     return listing(format_, Report(caller(app), reports.SUPPRESSIONS), query, async_)
 
 
+Refresh = Annotated[bool, Query(description="ask the providers whether they hold the address (their own lists); "
+                                           "one that does puts it on ours too")]
+
+
 @app.get("/v1/suppressions/<address>")
-def get_suppression(address: Address) -> dict[str, Any]:
+def get_suppression(address: Address, refresh: Refresh = False) -> dict[str, Any]:
+    if refresh:
+        return provider_lists.lookup(caller(app), unquote(address))
     return suppressions.get(caller(app), unquote(address))
 
 
@@ -49,9 +56,13 @@ def put_suppression(address: Address, body: Annotated[SuppressionIn, Body()]) ->
 
 
 @app.delete("/v1/suppressions/<address>")
-def reset_suppression(address: Address) -> Response[None]:
-    suppressions.reset(caller(app), unquote(address))
-    return Response(status_code=204)
+def reset_suppression(address: Address) -> Response[Any]:
+    """204; or, when providers were asked to take it off their lists too, 200 with what each answered."""
+    answers = provider_lists.reset(caller(app), unquote(address))
+    if not answers:
+        return Response(status_code=204)
+    return Response(status_code=200, content_type="application/json",
+                    body=json.dumps({"address": unquote(address), "reset": True, "providers": answers}))
 
 
 handler = entrypoint(app)

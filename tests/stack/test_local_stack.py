@@ -17,6 +17,7 @@ import time
 import pytest
 import requests
 
+from local.fakes.mailgun import FakeMailgun
 from local.template import ROOT
 from tests.support import MAILGUN_KEY, free_port, mailgun_event, mailgun_payload, token, vectors
 
@@ -25,11 +26,19 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")
-def stack():
+def mailgun_api():
+    """Mailgun's API as the stack's refresh, recovery and suppression resets call it (a fake, local/fakes)."""
+    fake = FakeMailgun("key-demo-mailgun-api-1", "mg.demo.example").start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(mailgun_api):
     port, moto_port = free_port(), free_port()
     # The age check off from the shell, as to replay an official vector with an old timestamp.
     env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "DEMO_MESSAGES": "40",
-           "WEBHOOK_MAX_AGE_SECONDS": "0",
+           "WEBHOOK_MAX_AGE_SECONDS": "0", "MAILGUN_API_URL": mailgun_api.url,
            "PYTHONPATH": f"{ROOT / 'layers' / 'msglog'}:{ROOT}"}
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "TABLE_NAME", "AWS_ENDPOINT_URL"):
         env.pop(name, None)
@@ -192,6 +201,39 @@ def test_a_csv_export_job_is_run_by_the_background_poller(stack):
     assert len(list(csv.DictReader(io.StringIO(report.text)))) == job["rows"] >= 40
 
 
+def test_through_make_run_a_message_is_refreshed_recovered_and_its_reset_reaches_the_provider(stack, mailgun_api):
+    base, headers = stack["base"], auth(stack)
+    api_credentials = {"api": {"api_key": "key-demo-mailgun-api-1", "domain": "mg.demo.example"}}
+    assert requests.put(f"{base}/v1/providers/mailgun", json=api_credentials, headers=headers, timeout=30).ok
+    recorded = requests.post(f"{base}/v1/messages", headers=headers, timeout=30, json={
+        "channel": "email", "provider": "mailgun", "subject": "Never heard of",
+        "recipients": [{"address": f"{who}@stack.example", "provider_message_id": "never@mg.demo.example"}
+                       for who in ("kept", "gone")]})
+    message_id = recorded.json()["message_id"]
+    at = time.time() - 600  # what Mailgun knows; its webhooks never reached the stack
+    sent = "never@mg.demo.example"
+    mailgun_api.add(mailgun_event("delivered", "kept@stack.example", at=at, provider_message_id=sent),
+                    mailgun_event("failed", "gone@stack.example", at=at, severity="permanent", reason="bounce",
+                                  provider_message_id=sent))
+    refreshed = requests.post(f"{base}/v1/messages/{message_id}/refresh", headers=headers, timeout=30).json()
+    assert refreshed["changed"] == 2 and refreshed["outcomes"] == {"LOG_RECOVERED": 2}, refreshed
+    detail = requests.get(f"{base}/v1/messages/{message_id}", headers=headers, timeout=30).json()
+    assert sorted((r["address"], r["status"]) for r in detail["recipients"]) == [
+        ("gone@stack.example", "bounced"), ("kept@stack.example", "delivered")]
+    window = {"FROM": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at - 60)),
+              "TO": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at + 60))}
+    recovered = subprocess.run(["make", "--no-print-directory", "recover", "TENANT=demo", "PROVIDER=mailgun",
+                                *(f"{k}={v}" for k, v in window.items())], cwd=ROOT, capture_output=True, text=True,
+                               timeout=120, env=stack["env"])
+    assert recovered.returncode == 0, recovered.stderr
+    answer = json.loads(recovered.stdout[recovered.stdout.index("{"):])
+    assert (answer["status"], answer["outcomes"]) == ("done", {"NOLOG_DUPLICATE": 2})  # counted once
+    mailgun_api.lists["bounces"].add("gone@stack.example")
+    reset = requests.delete(f"{base}/v1/suppressions/gone@stack.example", headers=headers, timeout=30).json()
+    assert reset["providers"] == [{"provider": "mailgun", "held": ["bounce"], "outcome": "removed"}]
+    assert mailgun_api.lists["bounces"] == set()
+
+
 def test_ctrl_c_stops_everything(stack):
     process = stack["process"]
     process.send_signal(signal.SIGINT)
@@ -199,3 +241,4 @@ def test_ctrl_c_stops_everything(stack):
     assert not (ROOT / ".local" / f"stack-{stack['port']}.json").exists()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{stack['base']}/v1/health", timeout=5)
+

@@ -22,7 +22,9 @@ NO_RESOLVER = {"WebhooksFunction", "ReplayFunction", "StatusFunction", "ExportFu
 NO_PYDANTIC = {"WebhooksFunction", "ReplayFunction", "StatusFunction", "ExportFunction"}
 BODY_READERS = {"MessagesFunction", "RecordsFunction", "AccountFunction", "SuppressionsFunction",
                 "SettingsFunction", "OperationsFunction"}
-INGESTERS = {"WebhooksFunction", "ReplayFunction", "PeopleFunction"}  # erasure moves late events as ingestion does
+# erasure moves late events as ingestion does; a recovery (operator command, or ingestion health once a silent
+# pair is back) ingests a window of provider events: both run off the request path, scheduled or by an operator
+INGESTERS = {"WebhooksFunction", "ReplayFunction", "PeopleFunction", "OperationsFunction", "IngestionHealthFunction"}
 
 
 def _loaded(code_uri: str, module: str, then: str = "") -> set[str]:

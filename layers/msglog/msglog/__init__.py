@@ -13,14 +13,16 @@ to this map, and fails on any import cycle):
 - tenants: tenants tenant_log_writer provenance audit policy alerts
     (tenants: settings and credentials as every path reads them; tenant_log_writer: one line in the
     tenant's own logs)
-- intake: providers schemas webhooks parking arrivals ingestion_log provider_ids screening
-  suppressions bodies stats counts sent_sorts status_writer ingest people messages lifecycle
-    (providers/: one pure module per provider; schemas: request bodies; webhooks: a request to
-    stored events; ingest: events to deliveries; status_writer: statuses in batches; messages:
-    recording; lifecycle: a scheduled message's life)
+- intake: providers provider_apis schemas webhooks parking arrivals ingestion_log provider_ids screening
+  suppressions provider_lists bodies stats counts sent_sorts status_writer ingest people messages lifecycle
+    (providers/: one pure module per provider; provider_apis/: each provider's API, read as its webhooks;
+    provider_lists: the providers' own suppression lists;
+    schemas: request bodies; webhooks: a request to stored events; ingest: events to deliveries; status_writer:
+    statuses in batches; messages: recording; lifecycle: a scheduled message's life)
 - views: rows views tenant_logs http
     (views: the message logs; tenant_logs: activity, audit, panel, login and API logs; http: what the
     HTTP handlers share)
-- jobs: reports exports list_responses purge erasure ingestion_health tenant_admin reindex operations
-    (reports: every list by name; list_responses: a list as JSON, CSV, or an export job)
+- jobs: reports exports list_responses purge erasure refresh recovery ingestion_health tenant_admin reindex operations
+    (reports: every list by name; list_responses: a list as JSON, CSV, or an export job; refresh: one message
+    from its provider's API; recovery: a window of a provider's events)
 """

@@ -35,7 +35,7 @@ from aws_lambda_powertools import Logger
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pynamodb.exceptions import DeleteError, PutError
 
-from msglog import alerts, ingestion_log, keys, tenants
+from msglog import alerts, ingestion_log, keys, recovery, tenants
 from msglog.arrivals import KEEP_DAYS, hour_of, hour_start
 from msglog.auth import TENANT_ID
 from msglog.clock import iso, now
@@ -51,6 +51,7 @@ MIN_ACTIVE_HOURS = 24  # hours with webhooks in the history, at least
 MIN_EVENTS = 100  # events in the history, at least
 MAX_AHEAD = timedelta(days=2)  # `now` may be this far in the future (tests, a preview), no further
 RESERVE_MS = 30_000  # the run stops this long before the Lambda's time is up; the next run comes in 15 minutes
+RECOVERY_MS = 60_000  # at most this of a run for one silent window's recovery: the other pairs still get checked
 HOUR = timedelta(hours=1)
 REMIND_EVERY = timedelta(days=1)  # an open incident's alert repeats this often until it recovers (seed 003)
 
@@ -143,6 +144,7 @@ class Run:
     errors: int = 0
     complete: bool = True
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    time_left: Callable[[], int] = lambda: 0  # the function's; what a recovery of a silent window may use
 
     def note(self, incident: dict[str, Any]) -> None:
         self.incidents.append(incident)
@@ -159,7 +161,7 @@ class Run:
 def run(opts: HealthIn, time_left: Callable[[], int]) -> dict[str, Any]:
     """One check of every registered tenant's configured providers (or `opts.tenant`'s)."""
     started, at = time.monotonic(), opts.now or now()
-    state = Run(new_ulid(), opts.dry_run)
+    state = Run(new_ulid(), opts.dry_run, time_left=time_left)
     names: Iterable[str] = [opts.tenant] if opts.tenant else tenants.registered(_start())
     for tenant in names:
         if time_left() < RESERVE_MS:
@@ -203,7 +205,8 @@ def _check(pair: Pair, at: datetime, opts: HealthIn, state: Run) -> None:
         elif opts.dry_run or _recover(pair, pair.open, resumed[0]):
             state.recovered += 1
             state.note({**seen, "state": "would_recover" if opts.dry_run else "recovered",
-                        "incident_id": pair.open.incident_id})
+                        "incident_id": pair.open.incident_id,
+                        **({} if opts.dry_run else _fetch_silence(pair, pair.open, resumed[0], state.time_left))})
         return
     if threshold is None:
         state.too_little_history += 1
@@ -320,6 +323,28 @@ def _recover(pair: Pair, incident: HealthIncident, resumed: datetime) -> bool:
              f"Events that {pair.provider} retried meanwhile are stored; any it gave up on are not.\n\n"
              f"Incident {incident.incident_id} is closed.")
     return True
+
+
+def _fetch_silence(pair: Pair, incident: HealthIncident, resumed: datetime,
+                   time_left: Callable[[], int]) -> dict[str, Any]:
+    """The silent window, from the hour webhooks stopped to the end of the hour they came back, fetched from
+    the provider's API and ingested (msglog.recovery) when the tenant gave API credentials: queued, and run
+    for at most RECOVERY_MS of this run (the other pairs are still checked); one that cannot finish now stays
+    queued (`make recover` of the same window, or the operations function's `recover`, resumes it). Never
+    fails the health check."""
+    start = datetime.fromisoformat(incident.silent_since)
+    try:
+        job = recovery.queue(pair.tenant, pair.provider, start, resumed + timedelta(hours=1), actor="ingestion-health")
+        if job is None:
+            return {}
+        ends = time.monotonic() * 1000 + RECOVERY_MS
+        runs = recovery.run_queued(pair.tenant, pair.provider, lambda: int(min(
+            time_left() - RESERVE_MS, ends - time.monotonic() * 1000) + recovery.RESERVE_MS))
+        return {"recovery": runs[-1]["status"] if runs else job.status}
+    except Exception:  # the incident is closed and told; its window can be recovered by the operator
+        logger.warning("ingestion health: the silent window could not be recovered", exc_info=True,
+                       extra={"tenant_id": pair.tenant, "provider": pair.provider})
+        return {"recovery": "failed"}
 
 
 def _shown(at: datetime) -> str:

@@ -34,6 +34,24 @@ def provider_sk(provider: str) -> str:
     return f"PROVIDER#{provider}"
 
 
+PROVIDER_API_PREFIX = "PROVIDERAPI#"  # not under PROVIDER#: the webhook credentials' query does not see them
+
+
+def provider_api_sk(provider: str) -> str:
+    """The tenant's credentials for calling the provider's API (msglog.provider_apis)."""
+    return f"{PROVIDER_API_PREFIX}{provider}"
+
+
+def recovery_pk(tenant: str) -> str:
+    """The tenant's recovery jobs: one window of one provider's events each (msglog.recovery)."""
+    return f"T#{tenant}#RECOVERY"
+
+
+def recovery_sk(provider: str, start: str, end: str) -> str:
+    """One job per provider and window: asking for the same window again finds its checkpoint."""
+    return f"{provider}#{start}#{end}"
+
+
 # --- idempotent POST /messages
 def idempotency_pk(tenant: str, key: str) -> str:
     return f"T#{tenant}#IDEM#{key}"

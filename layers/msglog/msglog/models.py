@@ -217,6 +217,34 @@ class ProviderCredentials(Entity, discriminator="provider"):
     updated_by = UnicodeAttribute()
 
 
+class ProviderApiCredentials(Entity, discriminator="provider-api"):
+    """What the service calls a provider's API with (refresh, recovery): all of it encrypted, as the
+    webhook credentials are, under its own encryption context (msglog.tenants.api_credentials)."""
+
+    provider = UnicodeAttribute()
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class RecoveryJob(Entity, discriminator="recovery"):
+    """A window of one provider's events being fetched and ingested (msglog.recovery): its checkpoint."""
+
+    provider = UnicodeAttribute()
+    window_start = UnicodeAttribute()
+    window_end = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued, running, waiting (rate limited), failed (resumable), done
+    position = UnicodeAttribute(null=True)  # where the provider's listing goes on (its own paging token)
+    pages = NumberAttribute(default=0)
+    outcomes: MapAttribute[str, Any] = MapAttribute(null=True)  # outcome code -> events, over every run
+    detail = UnicodeAttribute(null=True)
+    retry_at = UnicodeAttribute(null=True)
+    started_by = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    runs = NumberAttribute(default=0)
+
+
 class IdempotencyRecord(Entity, discriminator="idempotency"):
     request_hash = UnicodeAttribute()
     message_id = UnicodeAttribute()

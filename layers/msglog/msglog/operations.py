@@ -4,12 +4,15 @@ in the tenant's audit log with the actor `operator`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, field_validator
+from pydantic import Field, TypeAdapter, ValidationInfo, field_validator
 
-from msglog import audit, reindex, tenant_admin, tenants
+from msglog import audit, recovery, reindex, tenant_admin, tenants
 from msglog.auth import TENANT_ID
+from msglog.fields import Instant
 from msglog.schemas import Strict, TenantPatch
 
 TenantId = Annotated[str, Field(pattern=TENANT_ID.pattern)]
@@ -44,14 +47,37 @@ class Reindex(Strict):
     limit: Annotated[int, Field(ge=1, le=5000)] = 1000
 
 
-Command = TypeAdapter(Annotated[Onboard | Link | Reindex, Field(discriminator="command")])
+class Recover(Strict):
+    """Fetch a window of a provider's events from its API and ingest them (msglog.recovery); run again to go
+    on from its checkpoint, `again` to fetch a finished window once more."""
+
+    command: Literal["recover"]
+    tenant: TenantId
+    provider: Literal["mailgun", "sendgrid", "postmark", "twilio"]
+    from_: Instant = Field(alias="from")
+    to: Instant
+    again: bool = False
+
+    @field_validator("to")
+    @classmethod
+    def _after_from(cls, to: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("from_")
+        if start is not None and not start < to <= start + recovery.MAX_WINDOW:
+            raise ValueError(f"must be after from, at most {recovery.MAX_WINDOW.days} days after it")
+        return to
+
+
+Command = TypeAdapter(Annotated[Onboard | Link | Reindex | Recover, Field(discriminator="command")])
 REINDEX = {"index-sent-sorts": (reindex.sent_sorts_index, "sent_sorts_indexed"),
            "index-sends": (reindex.sends_index, "sends_indexed"),
            "count-messages": (reindex.message_counts, "messages_counted")}
 
 
-def run(event: Any) -> dict[str, Any]:
+def run(event: Any, time_left: Callable[[], int] | None = None) -> dict[str, Any]:
     command = Command.validate_python(event)
+    if isinstance(command, Recover):  # audited by the recovery itself: started, then each run's progress
+        return recovery.recover(command.tenant, command.provider, command.from_, command.to, again=command.again,
+                                time_left=time_left)
     if isinstance(command, Reindex):
         backfill, action = REINDEX[command.command]
         done = backfill(command.tenant, command.after, command.limit)

@@ -163,31 +163,77 @@ class Gateway(Strict):
 class Rotation(Gateway):
     keep_previous: bool = Field(False, description="keep the current credentials valid beside the new ones (rotation)")
 
+    def missing(self) -> list[str]:
+        """The webhook credentials not given: all of them may be left out when `api` is given, none otherwise."""
+        webhook = WEBHOOK_FIELDS[type(self).__name__]
+        absent = [name for name in webhook if getattr(self, name) is None]
+        return [] if len(absent) == len(webhook) and getattr(self, "api", None) is not None else absent
+
+
+Secret = Annotated[str, Field(min_length=8, max_length=256, pattern=r"^[^\s]+$")]
+
+
+class MailgunApi(Strict):
+    """Mailgun's API (Events, suppressions): a private API key, the sending domain and its region."""
+
+    api_key: Secret
+    domain: Annotated[str, Field(min_length=3, max_length=253, pattern=r"^[A-Za-z0-9.-]+$")]
+    region: Literal["us", "eu"] = Field("us", description="us: api.mailgun.net; eu: api.eu.mailgun.net")
+
+
+class SendgridApi(Strict):
+    """SendGrid's v3 API key (Email Activity needs its add-on; suppressions)."""
+
+    api_key: Secret
+
+
+class PostmarkApi(Strict):
+    """The Postmark server's API token (X-Postmark-Server-Token)."""
+
+    server_token: Secret
+
+
+class TwilioApi(Strict):
+    """The Twilio account SID and its auth token (HTTP Basic)."""
+
+    account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")]
+    auth_token: Secret
+
 
 class MailgunCredentials(Rotation):
-    signing_key: Annotated[str, Field(min_length=8, max_length=256)]
+    signing_key: Annotated[str, Field(min_length=8, max_length=256)] | None = None
+    api: MailgunApi | None = Field(None, description="for refresh and recovery (Mailgun's Events API)")
 
 
 class SendgridCredentials(Rotation):
-    public_key: Annotated[str, Field(min_length=16, max_length=4096)]
+    public_key: Annotated[str, Field(min_length=16, max_length=4096)] | None = None
+    api: SendgridApi | None = Field(None, description="for refresh and recovery (SendGrid's Email Activity API)")
 
     @field_validator("public_key")
     @classmethod
-    def _base64_der(cls, key: str) -> str:
+    def _base64_der(cls, key: str | None) -> str | None:
         try:
-            base64.b64decode(key, validate=True)
+            if key is not None:
+                base64.b64decode(key, validate=True)
         except ValueError:
             raise ValueError("must be the base64 DER public key SendGrid shows") from None
         return key
 
 
 class TwilioCredentials(Rotation):
-    auth_token: Annotated[str, Field(min_length=8, max_length=256)]
+    auth_token: Annotated[str, Field(min_length=8, max_length=256)] | None = None
+    api: TwilioApi | None = Field(None, description="for refresh and recovery (Twilio's Message resource)")
 
 
 class PostmarkCredentials(Rotation):
-    username: Annotated[str, Field(min_length=1, max_length=256)]
-    password: Annotated[str, Field(min_length=8, max_length=256)]
+    username: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    password: Annotated[str, Field(min_length=8, max_length=256)] | None = None
+    api: PostmarkApi | None = Field(None, description="for refresh and recovery (Postmark's messages API)")
+
+
+# Each provider's webhook credentials: required unless the body gives `api` alone.
+WEBHOOK_FIELDS = {"MailgunCredentials": ("signing_key",), "SendgridCredentials": ("public_key",),
+                  "TwilioCredentials": ("auth_token",), "PostmarkCredentials": ("username", "password")}
 
 
 TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
@@ -195,6 +241,15 @@ TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,2
 
 class SesCredentials(Gateway):
     topic_arns: Annotated[list[str], Field(min_length=1, max_length=20)]
+    api: dict[str, object] | None = Field(None, description="not taken: SES has no events API")
+
+    @field_validator("api")
+    @classmethod
+    def _no_api(cls, api: object) -> None:
+        if api is not None:
+            raise ValueError("SES has no events API to refresh from; its account suppression list is read with "
+                             "the service's own AWS role, so there is nothing to give")
+        return None
 
     @field_validator("topic_arns")
     @classmethod

@@ -95,6 +95,12 @@ def _add(tenant: str, address: str, reason: str, *, detail: str | None, source: 
     return True
 
 
+def add_held(tenant: str, address: str, provider: str, reason: str) -> bool:
+    """Put an address the provider says it holds on our list too (GET …?refresh=true), unless it is there."""
+    return _add(tenant, address, reason, detail=f"on {provider}'s suppression list", source=PROVIDER_SOURCE,
+                actor=f"{PROVIDER_ACTOR}{provider}", unless_reset_after=iso(now()))
+
+
 def _active(tenant: str, address: str) -> Suppression:
     try:
         item = Suppression.get(*item_key(tenant, _key(address)))
@@ -116,9 +122,18 @@ def put(caller: Caller, address: str, reason: str, note: str | None) -> dict[str
     return get(caller, address)
 
 
-def reset(caller: Caller, address: str) -> None:
+def active(caller: Caller, address: str) -> Suppression:
+    """The address's entry on the list (404 when it is not suppressed), for a reset."""
     caller.require("suppressions:write")
-    existing = _active(caller.tenant, address)
+    return _active(caller.tenant, address)
+
+
+def reset(caller: Caller, address: str, providers: dict[str, str] | None = None) -> None:
+    """Take the address off the list; `providers`: what each provider answered when asked to do the same
+    (msglog.provider_lists), kept in the audit entry."""
+    existing = active(caller, address)
     existing.update(actions=[Suppression.reset_at.set(iso(now())), Suppression.reset_by.set(caller.sub)])
     audit.record(caller.tenant, actor=caller.sub, action="suppression.reset", entity=f"suppression:{existing.sk}",
-                 details={"reason": existing.reason})
+                 details={"reason": existing.reason, **({"providers": ",".join(f"{name}:{outcome}" for name, outcome
+                                                                              in providers.items())}
+                                                        if providers else {})})

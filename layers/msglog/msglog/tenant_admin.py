@@ -12,7 +12,7 @@ from msglog.auth import Caller
 from msglog.aws import client
 from msglog.clock import iso, now
 from msglog.config import config
-from msglog.models import ProviderCredentials, TenantSettings
+from msglog.models import ProviderApiCredentials, ProviderCredentials, TenantSettings
 
 
 def update_settings(caller: Caller, changes: dict[str, Any]) -> TenantSettings:
@@ -63,6 +63,23 @@ def put_credentials(caller: Caller, provider: str, secret: dict[str, Any], *, ke
     audit.record(caller.tenant, actor=caller.sub, action="provider.credentials_changed", entity=f"provider:{provider}",
                  details={"keys": len(versions), "kept_previous": keep_previous,  # never the secret itself
                           **({"name": name} if name else {})})
+    return item
+
+
+def put_api_credentials(caller: Caller, provider: str, secret: dict[str, Any]) -> ProviderApiCredentials:
+    """Store `secret` as the credentials the service calls the provider's API with (refresh, recovery).
+    Rotation is a replacement: only the service uses them, so the old key can be revoked at the provider
+    as soon as this answers."""
+    blob = client("kms").encrypt(
+        KeyId=config().provider_key_id, Plaintext=json.dumps(secret).encode(),
+        EncryptionContext=tenants.api_encryption_context(caller.tenant, provider),
+    )["CiphertextBlob"]
+    item = ProviderApiCredentials(keys.tenant_pk(caller.tenant), keys.provider_api_sk(provider), provider=provider,
+                                  ciphertext=blob, updated_at=iso(now()), updated_by=caller.sub)
+    item.save()
+    tenants.register(caller.tenant)
+    audit.record(caller.tenant, actor=caller.sub, action="provider.api_credentials_changed",
+                 entity=f"provider:{provider}", details={"fields": ",".join(sorted(secret))})  # names, never values
     return item
 
 

@@ -18,7 +18,13 @@ from pynamodb.exceptions import PutError
 
 from msglog import keys
 from msglog.clock import iso, now
-from msglog.models import ProviderCredentials, RegisteredTenant, TenantSettings, condition_failed
+from msglog.models import (
+    ProviderApiCredentials,
+    ProviderCredentials,
+    RegisteredTenant,
+    TenantSettings,
+    condition_failed,
+)
 from msglog.snapstart import after_restore
 
 SETTINGS_TTL_SECONDS = 60
@@ -106,6 +112,32 @@ def credentials(tenant: str, provider: str, *, fresh: bool = False) -> list[dict
 
 def configured_providers(tenant: str) -> list[ProviderCredentials]:
     return list(ProviderCredentials.query(keys.tenant_pk(tenant), ProviderCredentials.sk.startswith("PROVIDER#")))
+
+
+def api_encryption_context(tenant: str, provider: str) -> dict[str, str]:
+    """Not the webhook credentials' context: neither ciphertext decrypts as the other."""
+    return {**encryption_context(tenant, provider), "use": "api"}
+
+
+def api_credentials(tenant: str, provider: str) -> dict[str, Any] | None:
+    """The tenant's credentials for the provider's API (msglog.provider_apis), or None if it gave none.
+    Read fresh each time: they are used by a refresh or a recovery, not per webhook."""
+    try:
+        item = ProviderApiCredentials.get(keys.tenant_pk(tenant), keys.provider_api_sk(provider), consistent_read=True)
+    except ProviderApiCredentials.DoesNotExist:
+        return None
+    from msglog.aws import client
+
+    plaintext = client("kms").decrypt(
+        CiphertextBlob=item.ciphertext, EncryptionContext=api_encryption_context(tenant, provider)
+    )["Plaintext"]
+    return dict(json.loads(plaintext))
+
+
+def configured_apis(tenant: str) -> list[ProviderApiCredentials]:
+    """The providers whose API the tenant gave credentials for (never the secrets: they stay encrypted)."""
+    return list(ProviderApiCredentials.query(keys.tenant_pk(tenant),
+                                             ProviderApiCredentials.sk.startswith(keys.PROVIDER_API_PREFIX)))
 
 
 @after_restore

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from msglog import bodies, counts, cursor, fanout, ids, keys, pages, rows, sent_sorts, status_writer
@@ -386,6 +387,18 @@ def _opened_message(caller: Caller, message_id: str) -> tuple[Message, list[Gran
     if not grants or not caller.sees_org_unit(message.org_unit):
         raise NotFound("no such message")
     return message, grants
+
+
+def shown_recipients(caller: Caller, message_id: str, limit: int) -> tuple[Message, list[Delivery]]:
+    """The message and (up to `limit` of) its deliveries the caller's rights show, with their statuses: what
+    POST /v1/messages/{id}/refresh may ask the provider about. 403 and 404 as the message detail."""
+    message, grants = _opened_message(caller, message_id)
+    visible = _visible_to(caller, grants)
+    shown = list(islice((d for source in _recipient_sources(caller.tenant, message_id) for d in source.query()
+                         if visible(d)), limit))
+    if not shown:
+        raise NotFound("no such message")
+    return message, shown
 
 
 def _visible_to(caller: Caller, grants: list[Grant]) -> Callable[[Any], bool]:

@@ -138,6 +138,21 @@ def _failure(payload: dict[str, Any], event: str) -> tuple[str | None, str | Non
             str(type_code) if isinstance(type_code, int) else None)
 
 
+# A SubscriptionChange that suppresses sending says why (SuppressionReason): ours for suppressing it.
+_SUPPRESSION_REASONS = {"HardBounce": "bounce", "SpamComplaint": "complaint", "ManualSuppression": "unsubscribe"}
+
+
+def _held(record: str, payload: dict[str, Any]) -> str | None:
+    """Why Postmark holds the address on its own list, if this record says it does: a deactivated
+    recipient's bounce (a hard bounce or a complaint, without saying which: recorded as bounce), or a
+    SubscriptionChange that suppresses sending."""
+    if record == "Bounce" and payload.get("Type") == "InactiveRecipient":
+        return "bounce"
+    if record == "SubscriptionChange" and payload.get("SuppressSending") is True:
+        return _SUPPRESSION_REASONS.get(str(payload.get("SuppressionReason")), "unsubscribe")
+    return None
+
+
 def normalize(payload: dict[str, Any]) -> ProviderEvent:
     """One Postmark record as a ProviderEvent (pure)."""
     record = _record(payload)
@@ -161,7 +176,7 @@ def normalize(payload: dict[str, Any]) -> ProviderEvent:
         error_code=error_code,
         subject=text(payload.get("Subject"), 998),
         # Postmark deactivated the address after a hard bounce or a complaint, without saying which here.
-        held="bounce" if record == "Bounce" and payload.get("Type") == "InactiveRecipient" else None,
+        held=_held(record, payload),
     ), "the Postmark record is malformed", {"provider_event": "Type"})
 
 

@@ -1,0 +1,141 @@
+"""SendGrid's Email Activity API (an add-on the account must have): what SendGrid knows of a message.
+
+Source: Twilio SendGrid API reference, "Email Activity" — GET /v3/messages?query=…&limit=… (filter
+all messages; `msg_id LIKE '<X-Message-ID>%'` finds every recipient's message of one send, per
+SendGrid support's "How To Filter results with Activity Feed API for X Message ID"), and
+GET /v3/messages/{msg_id} (one message's `events`: `event_name`, `processed` time, `reason`,
+`bounce_type`…); `Authorization: Bearer <key>`; rate limit 6 requests a minute, 429 beyond
+(https://www.twilio.com/docs/sendgrid/api-reference/email-activity).
+Each activity event is rewritten as the webhook event it stands for and read by
+msglog.providers.sendgrid.normalize: the same mapping; its id is derived from that content, so a
+second refresh finds the same ids (a webhook's own copy of the event carries more fields, and so
+another id: the event log may show both; statuses and counts do not change twice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from msglog.errors import BadRequest
+from msglog.provider_apis import Budget, ProviderFailed, base_url, call
+from msglog.providers import ProviderEvent
+from msglog.providers import sendgrid as webhook
+
+NAME = "sendgrid"
+DEFAULT_URL = "https://api.sendgrid.com"
+PACE_SECONDS = 10.0  # 6 requests a minute (documented)
+LIMIT = 1000  # the most one filter answer lists
+# The activity feed's event names -> the webhook's
+WEBHOOK_EVENT = {"bounced": "bounce", "opened": "open", "clicked": "click", "spam_report": "spamreport"}
+
+
+def _headers(credentials: dict[str, Any]) -> dict[str, str]:
+    return {"authorization": f"Bearer {credentials['api_key']}"}
+
+
+def _messages(credentials: dict[str, Any], query: str, budget: Budget) -> list[dict[str, Any]]:
+    answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/v3/messages", budget,
+                  params={"query": query, "limit": LIMIT}, headers=_headers(credentials))
+    messages = answer.get("messages") if isinstance(answer, dict) else None
+    if not isinstance(messages, list):
+        raise ProviderFailed(NAME, "the Email Activity answer has no messages")
+    return [m for m in messages if isinstance(m, dict) and isinstance(m.get("msg_id"), str)]
+
+
+def _epoch(value: object) -> float | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def as_webhook(detail: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """One activity event as the Event Webhook would have sent it (the fields the mapping reads)."""
+    name = str(event.get("event_name") or "")
+    data: dict[str, Any] = {"event": WEBHOOK_EVENT.get(name, name), "email": detail.get("to_email"),
+                            "timestamp": _epoch(event.get("processed")), "sg_message_id": detail.get("msg_id")}
+    if name == "bounced":
+        data["type"] = "blocked" if event.get("bounce_type") == "blocked" else "bounce"
+    if event.get("reason"):
+        data["reason"] = event["reason"]
+    custom = detail.get("unique_args")
+    if isinstance(custom, dict) and isinstance(custom.get("message_id"), str):
+        data["message_id"] = custom["message_id"]
+    return data
+
+
+def _details(credentials: dict[str, Any], msg_id: str, budget: Budget) -> list[ProviderEvent]:
+    detail = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/v3/messages/{quote(msg_id, safe='')}", budget,
+                  headers=_headers(credentials), missing_ok=True)
+    if not isinstance(detail, dict):
+        return []
+    events = []
+    for event in detail.get("events") or []:
+        try:
+            events.append(webhook.normalize(as_webhook(detail, event if isinstance(event, dict) else {})))
+        except BadRequest:
+            continue  # an event a webhook would have been refused for: not stored either
+    return events
+
+
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+    """Every recipient's message of the send whose X-Message-ID (or msg_id) is `provider_message_id`."""
+    prefix = provider_message_id.split(".filter")[0].replace("'", "")
+    events: list[ProviderEvent] = []
+    for message in _messages(credentials, f"msg_id LIKE '{prefix}%'", budget):
+        events += _details(credentials, message["msg_id"], budget)
+    return events
+
+
+def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: Budget,
+           position: str | None) -> tuple[list[ProviderEvent], str | None]:
+    """The events of the messages whose last event falls in [start, end]: the list once, then one message's
+    details per page (`position`: the msg_ids still to read, comma-separated)."""
+    if position is None:
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        found = _messages(credentials, f'last_event_time BETWEEN TIMESTAMP "{start.strftime(stamp)}" '
+                                       f'AND TIMESTAMP "{end.strftime(stamp)}"', budget)
+        ids = [m["msg_id"] for m in found]
+        return [], ",".join(ids) if ids else None
+    first, _, rest = position.partition(",")
+    return _details(credentials, first, budget), rest or None
+
+
+# SendGrid's suppression lists -> our reasons. Source: Twilio SendGrid API reference, "Suppressions" —
+# GET/DELETE /v3/suppression/bounces/{email} and /v3/suppression/spam_reports/{email} (a list, empty when
+# not there; DELETE answers 204), GET/DELETE /v3/asm/suppressions/global/{email} ({} when not there), and
+# the unsubscribe groups: GET /v3/asm/suppressions/{email} ({"suppressions": [{"id", "suppressed"}]}),
+# DELETE /v3/asm/groups/{group_id}/suppressions/{email}.
+LISTS = {"/v3/suppression/bounces/": "bounce", "/v3/suppression/spam_reports/": "complaint",
+         "/v3/asm/suppressions/global/": "unsubscribe"}
+
+
+def _held_lists(credentials: dict[str, Any], address: str, budget: Budget) -> list[tuple[str, str]]:
+    """(path to delete, reason) of each list holding `address`."""
+    base, email = base_url(NAME, DEFAULT_URL), quote(address, safe="@")
+    found = []
+    for path, reason in LISTS.items():
+        answer = call(NAME, "GET", f"{base}{path}{email}", budget, headers=_headers(credentials), missing_ok=True)
+        if answer:  # a non-empty list, or the global unsubscribe's object
+            found.append((f"{path}{email}", reason))
+    groups = call(NAME, "GET", f"{base}/v3/asm/suppressions/{email}", budget, headers=_headers(credentials),
+                  missing_ok=True)
+    for group in (groups or {}).get("suppressions") or [] if isinstance(groups, dict) else []:
+        if isinstance(group, dict) and group.get("suppressed") and isinstance(group.get("id"), int):
+            found.append((f"/v3/asm/groups/{group['id']}/suppressions/{email}", "unsubscribe"))
+    return found
+
+
+def held(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    return sorted({reason for _, reason in _held_lists(credentials, address, budget)})
+
+
+def release(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    removed = set()
+    for path, reason in _held_lists(credentials, address, budget):
+        call(NAME, "DELETE", f"{base_url(NAME, DEFAULT_URL)}{path}", budget, headers=_headers(credentials),
+             missing_ok=True)
+        removed.add(reason)
+    return sorted(removed)

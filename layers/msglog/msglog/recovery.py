@@ -1,0 +1,153 @@
+"""Recovery of a window: every event a provider holds for [from, to], fetched page by page from its API
+(msglog.provider_apis) and ingested as its webhooks are (msglog.refresh.ingest_recovered: the same keys,
+so the events that did arrive are duplicates and nothing is counted twice).
+
+Run by the operator (`make recover`, the operations function's `recover` command) and, automatically,
+when ingestion health sees a tenant's provider come back after a silence (`queue`, then `run_queued`).
+Each job is one item (provider and window: the same window asked again is the same job), its checkpoint
+saved after each page is stored: a run stopped by its time, a rate limit or a provider failure is
+resumed where it stopped by the next run. Paced: at least the provider's PACE_SECONDS between calls
+(its documented limits, README "Provider APIs"). Audited: started, and each run's progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from msglog import audit, keys, provider_apis, tenants
+from msglog.clock import iso, now
+from msglog.errors import BadRequest, Conflict, FieldError, NotFound
+from msglog.models import RecoveryJob, condition_failed
+from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError, RateLimited
+from msglog.refresh import ingest_recovered
+
+MAX_WINDOW = timedelta(days=30)  # no provider keeps events longer (Mailgun 3-30 days by plan)
+RESERVE_MS = 15_000  # a run stops this long before its function's time is up
+MAX_CALLS_PER_RUN = 500
+
+
+def _job(tenant: str, provider: str, start: datetime, end: datetime, actor: str) -> RecoveryJob:
+    """The window's job: created (and audited) the first time it is asked for."""
+    if provider_apis.module(provider) is None:
+        raise BadRequest("no API to recover from", [FieldError("provider", f"must be one of {', '.join(
+            provider_apis.APIS)} (SES has no events API)")])
+    if not start < end or end - start > MAX_WINDOW:
+        raise BadRequest("the window is not valid", [FieldError("to", f"must be after from, at most "
+                                                                      f"{MAX_WINDOW.days} days after it")])
+    job = RecoveryJob(keys.recovery_pk(tenant), keys.recovery_sk(provider, iso(start), iso(end)), provider=provider,
+                      window_start=iso(start), window_end=iso(end), status="queued", started_by=actor,
+                      started_at=iso(now()), updated_at=iso(now()), outcomes={})
+    try:
+        job.save(condition=RecoveryJob.pk.does_not_exist())
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+        return RecoveryJob.get(job.pk, job.sk, consistent_read=True)
+    audit.record(tenant, actor=actor, action="provider.recovery_started", entity=f"provider:{provider}",
+                 details={"from": job.window_start, "to": job.window_end})
+    return job
+
+
+def queue(tenant: str, provider: str, start: datetime, end: datetime, actor: str) -> RecoveryJob | None:
+    """A job for the window, to run later (ingestion health); None when the tenant gave no API credentials."""
+    if provider not in provider_apis.APIS or not any(a.provider == provider for a in tenants.configured_apis(tenant)):
+        return None
+    return _job(tenant, provider, start, end, actor)
+
+
+def recover(tenant: str, provider: str, start: datetime, end: datetime, *, actor: str = "operator",
+            again: bool = False, time_left: Callable[[], int] | None = None) -> dict[str, Any]:
+    """Fetch and ingest the window, from its checkpoint on, while time allows. `again`: a finished window is
+    fetched once more from its start (everything a duplicate, unless the provider learnt more since)."""
+    if provider in provider_apis.APIS and tenants.api_credentials(tenant, provider) is None:
+        raise Conflict(f"no API credentials for {provider}: PUT /v1/providers/{provider} (api)")
+    job = _job(tenant, provider, start, end, actor)
+    if job.status == "done" and not again:
+        return {**show(job), "note": "this window was recovered already (again=true fetches it once more)"}
+    if job.status == "done":
+        job.position, job.pages = None, 0
+    return _run(tenant, job, actor, time_left or (lambda: 900_000))
+
+
+def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]) -> dict[str, Any]:
+    api = provider_apis.module(job.provider)
+    credentials = tenants.api_credentials(tenant, job.provider)
+    if api is None or credentials is None:
+        raise Conflict(f"no API credentials for {job.provider}: PUT /v1/providers/{job.provider} (api)")
+    start, end = datetime.fromisoformat(job.window_start), datetime.fromisoformat(job.window_end)
+    budget, counts, pages = Budget(MAX_CALLS_PER_RUN, 14 * 60.0), Counter[str](), 0
+    job.status, job.detail, job.retry_at, job.runs = "running", None, None, (job.runs or 0) + 1
+    last_call = 0.0
+    while time_left() > RESERVE_MS:
+        time.sleep(max(0.0, api.PACE_SECONDS - (time.monotonic() - last_call)))  # the provider's pace
+        last_call = time.monotonic()
+        try:
+            events, position = api.window(credentials, start, end, budget, job.position)
+        except RateLimited as limited:
+            job.status, job.detail = "waiting", limited.detail
+            job.retry_at = iso(now() + timedelta(seconds=limited.retry_after))
+            break
+        except ProviderApiError as failure:
+            job.status, job.detail = "failed", f"{failure.detail}; run it again to resume"
+            break
+        except BudgetSpent:
+            break
+        counts.update(ingest_recovered(tenant, job.provider, events,
+                                       detail=f"recovery of {job.window_start} to {job.window_end}"))
+        job.position, job.pages, pages = position, (job.pages or 0) + 1, pages + 1
+        if position is None:
+            job.status = "done"
+            break
+        _save(job, counts)  # each page's checkpoint once it is stored: a crash re-reads one page at most
+        counts = Counter()
+    if job.status == "running":
+        job.detail = "stopped before its time ran out; run it again to go on"
+    _save(job, counts)
+    audit.record(tenant, actor=actor, action="provider.recovery_run", entity=f"provider:{job.provider}",
+                 details={"from": job.window_start, "to": job.window_end, "status": job.status, "pages": pages,
+                          **{code: str(n) for code, n in _outcomes(job).items()}})
+    return show(job)
+
+
+def _outcomes(job: RecoveryJob) -> dict[str, Any]:
+    stored = job.outcomes
+    return stored.as_dict() if hasattr(stored, "as_dict") else dict(stored or {})
+
+
+def _save(job: RecoveryJob, counts: Counter[str]) -> None:
+    outcomes = _outcomes(job)
+    for code, n in counts.items():
+        outcomes[code] = int(outcomes.get(code, 0)) + n
+    job.outcomes, job.updated_at = outcomes, iso(now())
+    job.save()
+
+
+def show(job: RecoveryJob) -> dict[str, Any]:
+    """A job's progress, as the operator and the audit log see it."""
+    return {"provider": job.provider, "from": job.window_start, "to": job.window_end, "status": job.status,
+            "pages": int(job.pages or 0), "runs": int(job.runs or 0),
+            "outcomes": {code: int(n) for code, n in _outcomes(job).items()},
+            "detail": job.detail, "retry_at": job.retry_at, "started_by": job.started_by}
+
+
+def run_queued(tenant: str, provider: str, time_left: Callable[[], int]) -> list[dict[str, Any]]:
+    """The tenant's unfinished jobs of this provider whose rate limit has lifted, each run once."""
+    done = []
+    for job in RecoveryJob.query(keys.recovery_pk(tenant), RecoveryJob.sk.startswith(f"{provider}#")):
+        if job.status == "done" or (job.retry_at and job.retry_at > iso(now())) or time_left() <= RESERVE_MS:
+            continue
+        done.append(_run(tenant, job, job.started_by, time_left))
+    return done
+
+
+def status(tenant: str, provider: str, start: datetime, end: datetime) -> dict[str, Any]:
+    try:
+        return show(RecoveryJob.get(keys.recovery_pk(tenant), keys.recovery_sk(provider, iso(start), iso(end))))
+    except RecoveryJob.DoesNotExist:
+        raise NotFound("no recovery of this window") from None

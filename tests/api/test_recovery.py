@@ -1,0 +1,152 @@
+"""Recovery of a window (`make recover`, the operations function's `recover`): after an outage the log
+ends as if every webhook had arrived — the same events, statuses and counts — running it twice changes
+nothing, and a provider failing half way is resumed from the checkpoint (fake APIs: local/fakes)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from tests.support import mailgun_event, token
+
+LOGS = token(rights=["logs:sent", "logs:provider", "logs:ingestion", "logs:audit"])
+TWIN = token("twin", ["logs:sent", "logs:provider", "logs:ingestion"])
+
+
+def _window(at: float) -> tuple[str, str]:
+    start = datetime.fromtimestamp(at, UTC) - timedelta(hours=1)
+    return start.isoformat(), (start + timedelta(hours=2)).isoformat()
+
+
+def _traffic(api, tenant: str, count: int) -> list[tuple[str, str]]:
+    """`count` one-recipient Mailgun messages (provider message ids m<n>@mg): (message id, address)."""
+    return [(api.record(tenant=tenant, provider="mailgun", recipients=[
+        {"address": f"r{n}@example.com", "provider_message_id": f"m{n}@mg.example.org"}]), f"r{n}@example.com")
+        for n in range(count)]
+
+
+def _history(count: int, at: float) -> list[dict]:
+    """What Mailgun knows: each message accepted and delivered; every third one bounced instead."""
+    events = []
+    for n in range(count):
+        common = {"provider_message_id": f"m{n}@mg.example.org", "event_id": f"ev{n}"}
+        events.append(mailgun_event("accepted", f"r{n}@example.com", at=at + n, **{**common, "event_id": f"a{n}"}))
+        if n % 3 == 2:
+            events.append(mailgun_event("failed", f"r{n}@example.com", at=at + n + 1, severity="permanent",
+                                        reason="bounce", **{"delivery-status": {"code": 550}}, **common))
+        else:
+            events.append(mailgun_event("delivered", f"r{n}@example.com", at=at + n + 1, **common))
+    return events
+
+
+def _seen(api, auth: str, messages: list[tuple[str, str]]) -> tuple[list, list, list]:
+    """What a user sees: each message's statuses and counts, and its events (their provider ids and names)."""
+    statuses, counts, events = [], [], []
+    for message_id, _ in messages:
+        detail = api.get(f"/v1/messages/{message_id}", auth=auth).json
+        statuses.append(sorted((r["address"], r["status"]) for r in detail["recipients"]))
+        counts.append(detail["counts"])
+        events.append(sorted((e["provider_event"], e["recipient"]) for e in
+                             api.get(f"/v1/events?message_id={message_id}&limit=50", auth=auth).json["items"]))
+    return statuses, counts, events
+
+
+def _recover(api, start: str, end: str, **extra) -> dict:
+    answer = api.gateway.runtime.invoke("OperationsFunction", {
+        "command": "recover", "tenant": "acme", "provider": "mailgun", "from": start, "to": end, **extra})
+    api.settle_statuses()  # the status changes it queued, written as the status writer would within a second
+    return answer
+
+
+def test_recovery_after_an_outage_ends_as_if_every_webhook_had_arrived_and_twice_changes_nothing(provider_api, fakes):
+    api = provider_api
+    at = time.time() - 1800
+    mine, theirs = _traffic(api, "acme", 6), _traffic(api, "twin", 6)
+    history = _history(6, at)
+    fakes["mailgun"].add(*history)
+    api.setup_tenant("twin")
+    for event_data in history:  # the twin tenant got every webhook
+        assert api.mailgun(event_data, tenant="twin").status == 200
+    for event_data in history[:4]:  # acme got the first ones, then its endpoint was down
+        assert api.mailgun(event_data).status == 200
+    start, end = _window(at)
+
+    done = _recover(api, start, end)
+    assert done["status"] == "done", done
+    assert done["outcomes"] == {"NOLOG_DUPLICATE": 4, "LOG_RECOVERED": 8}
+    assert _seen(api, LOGS, mine) == _seen(api, TWIN, theirs)
+    bounced = api.get("/v1/suppressions?limit=50", auth=token(rights=["suppressions:read"])).json["items"]
+    assert sorted(s["address"] for s in bounced) == ["r2@example.com", "r5@example.com"]
+    seen_before = _seen(api, LOGS, mine)
+    rows = api.get("/v1/ingestion-log?limit=100", auth=LOGS).json["items"]
+
+    again = _recover(api, start, end)  # the same window: found done, nothing asked
+    assert again["status"] == "done" and "already" in again["note"]
+    calls = fakes["mailgun"].calls()
+    refetched = _recover(api, start, end, again=True)  # fetched once more: every event a duplicate
+    assert refetched["status"] == "done" and fakes["mailgun"].calls() > calls
+    assert _seen(api, LOGS, mine) == seen_before
+    assert api.get("/v1/ingestion-log?limit=100", auth=LOGS).json["items"] == rows
+    audit = [r["action"] for r in api.get("/v1/audit?limit=50", auth=LOGS).json["items"]]
+    assert audit.count("provider.recovery_started") == 1 and audit.count("provider.recovery_run") == 2
+
+
+def test_a_provider_failing_half_way_is_resumed_from_the_checkpoint(provider_api, fakes, monkeypatch):
+    from msglog.provider_apis import mailgun as mailgun_api
+
+    monkeypatch.setattr(mailgun_api, "PAGE", 4)  # pages of 4 events: the window takes several
+    api = provider_api
+    at = time.time() - 1800
+    mine = _traffic(api, "acme", 6)
+    fakes["mailgun"].add(*_history(6, at))
+    start, end = _window(at)
+    fakes["mailgun"].fail(500, after=2)  # the third page fails
+    stopped = _recover(api, start, end)
+    assert (stopped["status"], stopped["pages"]) == ("failed", 2) and "resume" in stopped["detail"]
+    assert stopped["outcomes"] == {"LOG_RECOVERED": 8}
+    fakes["mailgun"].fail(429, retry_after=30)
+    waiting = _recover(api, start, end)
+    assert waiting["status"] == "waiting" and waiting["retry_at"] and waiting["pages"] == 2
+    first_paths = [r.path for r in fakes["mailgun"].requests]
+    resumed = _recover(api, start, end)
+    assert resumed["status"] == "done" and resumed["outcomes"] == {"LOG_RECOVERED": 12}
+    resumed_paths = [r.path for r in fakes["mailgun"].requests[len(first_paths):]]
+    assert resumed_paths[0] != "/v3/mg.example.org/events"  # from the checkpoint's page, not the start
+    statuses = _seen(api, LOGS, mine)[0]
+    assert [s[0][1] for s in statuses] == ["delivered", "delivered", "bounced"] * 2
+
+
+def test_a_recovery_names_what_it_cannot_do(provider_api):
+    api = provider_api
+    bad = api.gateway.runtime.invoke("OperationsFunction", {"command": "recover", "tenant": "acme",
+                                                            "provider": "ses", "from": "2026-12-01T00:00:00Z",
+                                                            "to": "2026-12-02T00:00:00Z"})
+    assert bad["error"] and [f["field"] for f in bad["fields"]] == ["recover.provider"]
+    backwards = api.gateway.runtime.invoke("OperationsFunction", {"command": "recover", "tenant": "acme",
+                                                                  "provider": "mailgun", "from": "2026-12-02T00:00:00Z",
+                                                                  "to": "2026-12-01T00:00:00Z"})
+    assert [f["field"] for f in backwards["fields"]] == ["recover.to"]
+    no_credentials = api.gateway.runtime.invoke("OperationsFunction", {
+        "command": "recover", "tenant": "other", "provider": "mailgun", "from": "2026-12-01T00:00:00Z",
+        "to": "2026-12-02T00:00:00Z"})
+    assert "no API credentials" in no_credentials["error"]
+
+
+def test_a_provider_back_after_a_silence_has_its_silent_window_recovered(provider_api, fakes):
+    from tests.api.test_ingestion_health import HOUR, check, steady_until, this_hour, traffic
+
+    api = provider_api
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))  # a week of Mailgun webhooks, until four hours ago
+    assert check(api)["opened"] == 1
+    mine = _traffic(api, "acme", 3)  # sent during the silence: Mailgun has their events, we never got them
+    fakes["mailgun"].add(*_history(3, (this_hour() - 2 * HOUR).timestamp()))
+    back = api.record(recipients=[{"address": "pat@example.com"}])
+    assert api.mailgun(mailgun_event("delivered", message_id=back)).status == 200  # webhooks are back
+    health = check(api)
+    api.settle_statuses()
+    assert health["recovered"] == 1 and health["incidents"][0]["recovery"] == "done", health
+    assert [s[0][1] for s in _seen(api, LOGS, mine)[0]] == ["delivered", "delivered", "bounced"]
+    audit = [(r["action"], r["actor"]["id"]) for r in api.get("/v1/audit?limit=50", auth=LOGS).json["items"]
+             if r["action"].startswith("provider.recovery")]
+    assert sorted(audit) == [("provider.recovery_run", "ingestion-health"),
+                             ("provider.recovery_started", "ingestion-health")]

@@ -1,0 +1,143 @@
+"""POST /v1/messages/{id}/refresh: a message whose webhooks never came converges on what its provider
+knows (fake provider APIs on 127.0.0.1, local/fakes), through the webhooks' own ingestion: the same keys,
+so a refresh, a second refresh and a late webhook never count anything twice."""
+
+from __future__ import annotations
+
+import time
+
+from tests.api.conftest import MG
+from tests.support import mailgun_event, token
+
+VIEWER = token(rights=["logs:sent"], sub="u-viewer")
+LOGS = token(rights=["logs:ingestion", "logs:sent", "logs:provider", "suppressions:read"])
+PMID = "20261203120000.1.ABCDEF@mg.example.org"
+
+
+def _statuses(api, message_id):
+    detail = api.get(f"/v1/messages/{message_id}", auth=LOGS).json
+    return {r["address"]: r["status"] for r in detail["recipients"]}
+
+
+def _ingestion_rows(api):
+    return api.get("/v1/ingestion-log?limit=100", auth=LOGS).json["items"]
+
+
+def _mailgun_history(message_id):
+    """What Mailgun knows of a two-recipient send, as its Events API lists it (webhooks never came)."""
+    at = time.time() - 600
+    common = {"provider_message_id": PMID}
+    return [
+        mailgun_event("accepted", "pat@example.com", at=at, event_id="acc-pat", **common),
+        mailgun_event("delivered", "pat@example.com", at=at + 5, event_id="dlv-pat", **common),
+        mailgun_event("opened", "pat@example.com", at=at + 60, event_id="opn-pat", **common),
+        mailgun_event("accepted", "gone@example.com", at=at, event_id="acc-gone", **common),
+        mailgun_event("failed", "gone@example.com", at=at + 7, event_id="fail-gone", severity="permanent",
+                      reason="bounce", **{"delivery-status": {"code": 550, "message": "5.1.1 no such user"}}, **common),
+    ]
+
+
+def test_a_message_whose_webhooks_never_came_is_refreshed_to_its_true_status_once(provider_api, fakes):
+    api = provider_api
+    message_id = api.record(provider="mailgun", recipients=[
+        {"address": "pat@example.com", "provider_message_id": PMID},
+        {"address": "gone@example.com", "provider_message_id": PMID}])
+    history = _mailgun_history(message_id)
+    fakes["mailgun"].add(*history)
+    assert set(_statuses(api, message_id).values()) == {"queued"}
+
+    first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER)
+    assert first.status == 200, first.json
+    assert first.json["complete"] is True and first.json["changed"] == 2
+    assert {(r["address"], r["status_before"], r["status_after"]) for r in first.json["recipients"]} == {
+        ("pat@example.com", "queued", "opened"), ("gone@example.com", "queued", "bounced")}
+    assert first.json["outcomes"] == {"LOG_RECOVERED": 5}
+    assert _statuses(api, message_id) == {"pat@example.com": "opened", "gone@example.com": "bounced"}
+    assert api.get("/v1/suppressions/gone@example.com", auth=LOGS).json["reason"] == "bounce"
+    rows = _ingestion_rows(api)
+    assert [(r["provider"], r["outcomes"]) for r in rows] == [("mailgun", {"LOG_RECOVERED": 5})]
+    counts = api.get(f"/v1/messages/{message_id}", auth=LOGS).json["counts"]
+
+    second = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER)
+    assert second.json["complete"] is True and second.json["changed"] == 0
+    assert second.json["outcomes"] == {"NOLOG_DUPLICATE": 5}
+    assert len(_ingestion_rows(api)) == 1  # nothing new: no row
+    assert api.get(f"/v1/messages/{message_id}", auth=LOGS).json["counts"] == counts
+    events, _ = api.get(f"/v1/events?message_id={message_id}&limit=50", auth=LOGS).json["items"], None
+    assert len(events) == 5
+
+    # the webhooks, arriving late after all, are the same events: duplicates, nothing counted again
+    for event_data in history:
+        assert api.mailgun(event_data).json["outcomes"] == {"NOLOG_DUPLICATE": 1}
+    assert api.get(f"/v1/messages/{message_id}", auth=LOGS).json["counts"] == counts
+    assert len(api.get(f"/v1/events?message_id={message_id}&limit=50", auth=LOGS).json["items"]) == 5
+
+
+def test_a_rate_limit_half_way_says_what_is_left_and_a_retry_completes(provider_api, fakes):
+    api = provider_api
+    sids = {f"+1555010000{n}": f"SM{n:032x}" for n in range(1, 4)}
+    message_id = api.record(channel="sms", provider="twilio", recipients=[
+        {"address": number, "provider_message_id": sid} for number, sid in sids.items()])
+    for number, sid in sids.items():
+        fakes["twilio"].set(sid, number, "delivered" if number.endswith("1") else "undelivered", error_code=(
+            None if number.endswith("1") else 30003))
+    fakes["twilio"].fail(429, after=1, retry_after=7)
+
+    partial = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert partial["complete"] is False and partial["retry_after"] == 7 and "rate limiting" in partial["detail"]
+    assert [(r["address"], r["status_after"]) for r in partial["recipients"]] == [("+15550100001", "delivered")]
+    assert sorted(r["address"] for r in partial["not_asked"]) == ["+15550100002", "+15550100003"]
+
+    done = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert done["complete"] is True and done["not_asked"] == []
+    assert {r["address"]: (r["status_after"], r["changed"]) for r in done["recipients"]} == {
+        "+15550100001": ("delivered", False), "+15550100002": ("undelivered", True),
+        "+15550100003": ("undelivered", True)}
+    assert done["outcomes"] == {"NOLOG_DUPLICATE": 1, "LOG_RECOVERED": 2}
+    assert _statuses(api, message_id) == {"+15550100001": "delivered", "+15550100002": "undelivered",
+                                          "+15550100003": "undelivered"}
+    recovered = sum(r["outcomes"].get("LOG_RECOVERED", 0) for r in _ingestion_rows(api))
+    assert recovered == 3
+
+
+def test_sendgrid_and_postmark_messages_are_refreshed_from_their_apis(provider_api, fakes):
+    api = provider_api
+    sendgrid_id = api.record(provider="sendgrid", recipients=[
+        {"address": "pat@example.com", "provider_message_id": "Xmsg14c5d75ce93"}])
+    fakes["sendgrid"].add_message("Xmsg14c5d75ce93.filter0001p1las1-16816-5A023E36-1.0", "pat@example.com")
+    fakes["sendgrid"].add_event("Xmsg14c5d75ce93.filter0001p1las1-16816-5A023E36-1.0", "processed",
+                                "2026-12-03T10:00:00Z")
+    fakes["sendgrid"].add_event("Xmsg14c5d75ce93.filter0001p1las1-16816-5A023E36-1.0", "bounced",
+                                "2026-12-03T10:00:05Z", reason="550 5.1.1 unknown user", bounce_type="bounced")
+    postmark_id = api.record(provider="postmark", recipients=[
+        {"address": "sam@example.com", "provider_message_id": "883953f4-6105-42a2-a16a-77a8eac79483"}])
+    fakes["postmark"].add_message("883953f4-6105-42a2-a16a-77a8eac79483", ["sam@example.com"],
+                                  "2026-12-03T10:00:00Z")
+    fakes["postmark"].add_event("883953f4-6105-42a2-a16a-77a8eac79483", "sam@example.com", "Delivered",
+                                "2026-12-03T10:00:02Z", DeliveryMessage="250 OK")
+    fakes["postmark"].add_event("883953f4-6105-42a2-a16a-77a8eac79483", "sam@example.com", "Opened",
+                                "2026-12-03T10:03:00Z", Summary="opened")
+    for message_id, address, status, events in [(sendgrid_id, "pat@example.com", "bounced", 2),
+                                                (postmark_id, "sam@example.com", "opened", 2)]:
+        first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+        assert first["outcomes"] == {"LOG_RECOVERED": events}, first
+        assert _statuses(api, message_id) == {address: status}
+        again = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+        assert (again["changed"], again["outcomes"]) == (0, {"NOLOG_DUPLICATE": events})
+    assert fakes["sendgrid"].calls("/v3/messages") == 4 and fakes["postmark"].calls("/details") == 2
+
+
+def test_refresh_needs_a_right_that_lists_the_message_and_says_what_it_cannot_do(provider_api, fakes):
+    api = provider_api
+    message_id = api.record(provider="mailgun",
+                            recipients=[{"address": "pat@example.com", "provider_message_id": PMID}])
+    assert api.post(f"/v1/messages/{message_id}/refresh", auth=token(rights=["messages:write"])).status == 403
+    assert api.post(f"/v1/messages/{message_id}/refresh", auth=token("other", ["logs:sent"])).status == 404
+    ses_id = api.record(provider="ses", recipients=[{"address": "pat@example.com"}])
+    ses = api.post(f"/v1/messages/{ses_id}/refresh", auth=VIEWER)
+    assert ses.status == 409 and "no API" in ses.json["detail"]
+    # rotated to a key the provider (the fake) does not know
+    api.call("PUT", "/v1/providers/mailgun", {"api": {**MG, "api_key": "key-revoked-00001"}})
+    refused = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER)
+    assert refused.status == 409 and "refused the API credentials" in refused.json["detail"]
+    assert fakes["mailgun"].calls() == 1 and _ingestion_rows(api) == []
