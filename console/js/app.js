@@ -14,11 +14,12 @@ let me = null;
 // #token=… (the `make run` link): into sessionStorage, out of the address bar and its history.
 function takeTokenFromFragment() {
   const fragment = location.hash.replace(/^#/, '');
-  if (!fragment.startsWith('token=') && !fragment.includes('&token=')) return;
+  if (!fragment.startsWith('token=') && !fragment.includes('&token=')) return false;
   const params = new URLSearchParams(fragment);
   if (params.get('token')) setToken(params.get('token'));
   const to = params.get('to') || '/'; // a screen to open signed in: #token=…&to=/people
   history.replaceState(null, '', `${location.pathname}${location.search}#${to.startsWith('/') ? to : '/'}`);
+  return true;
 }
 
 function allowed(screen) {
@@ -145,6 +146,7 @@ function signIn(problem) {
 
 async function start() {
   main.setAttribute('aria-busy', 'true');
+  main.dataset.state = 'loading';
   if (!token()) {
     signIn();
     return;
@@ -162,7 +164,14 @@ async function start() {
   route();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromFragment()) { // a console link followed in an open console: perhaps another token
+    me = null;
+    start();
+  } else {
+    route();
+  }
+});
 window.addEventListener('msglog:unauthorized', (event) => {
   if (!me) return;
   setToken(null);

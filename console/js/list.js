@@ -113,7 +113,7 @@ export function listView(spec, route) {
     const sorted = active === column.sort;
     return h('th', { scope: 'col', 'aria-sort': sorted ? (order === 'asc' ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-sort': column.sort, onclick: () => sortBy(column) },
-        column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, sorted ? (order === 'asc' ? ' ▲' : ' ▼') : ' ↕')));
+        column.label));
   }
 
   function table(items) {
