@@ -119,9 +119,7 @@ export function recipientLog(ctx) {
   const parts = [who, tabs, list];
   const [kind, id] = recipient.split(/:(.*)/s);
   if ((channel === '' || channel === 'email') && ctx.canView('suppressions') && (kind === 'person' || kind === 'family') && id) {
-    parts.push(h('section', { 'aria-labelledby': 'blacklisted-h' },
-      h('h2', { id: 'blacklisted-h' }, 'Blacklisted Recipients'),
-      suppressionsList(ctx, { [`${kind}_id`]: id }, { compact: true })));
+    parts.push(suppressionsList(ctx, { [`${kind}_id`]: id }, { compact: true }));
   }
   return parts;
 }
