@@ -97,3 +97,12 @@ export function mergeFields(fields) {
   return h('dl', { class: 'fields', 'data-fields': 'values' }, entries.map(([name, value]) => [
     h('dt', null, h('code', null, name)), h('dd', null, value === null ? '—' : String(value))]));
 }
+
+// An address as the logs show it; an erased person's pseudonym (`erased:<hash>`) said in words.
+export function address(value) {
+  if (!value) return '';
+  if (String(value).startsWith('erased:')) {
+    return h('span', { class: 'erased', title: String(value), 'data-erased': 'true' }, 'erased person');
+  }
+  return String(value);
+}

@@ -2,7 +2,7 @@
 // counts, the event timeline, the body while it is kept and the date it was purged after.
 import { h, clear } from '../dom.js';
 import { request, problemView } from '../api.js';
-import { time, status, text, person, mergeFields } from '../format.js';
+import { time, status, text, person, mergeFields, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
 
@@ -97,7 +97,7 @@ function timeline(message, ctx) {
     events.length
       ? h('ol', { class: 'timeline', 'data-region': 'timeline' }, events.map((event) => h('li', { 'data-event': event.event },
         time(event.timestamp), ' ', status(event.event), ' ',
-        h('span', { class: 'recipient' }, event.recipient || event.person_id || ''),
+        h('span', { class: 'recipient' }, address(event.recipient) || event.person_id || ''),
         event.provider ? h('span', { class: 'muted' }, ` via ${event.provider}`
           + (event.provider_event && event.provider_event !== event.event ? ` (${event.provider_event})` : '')) : null,
         event.reason ? h('span', { class: 'reason' }, ` — ${event.reason}`) : null)))
@@ -146,8 +146,8 @@ export function messageDetail(ctx) {
       if (heading && message.subject) heading.textContent = `Message: ${message.subject}`;
     },
     columns: [
-      { label: 'Recipient', sort: 'recipient', firstOrder: 'asc', cell: (r) => r.name || r.address || '' },
-      { label: 'Address', cell: (r) => r.address || '' },
+      { label: 'Recipient', sort: 'recipient', firstOrder: 'asc', cell: (r) => r.name || address(r.address) },
+      { label: 'Address', cell: (r) => address(r.address) },
       { label: 'Role', cell: (r) => r.role || '' },
       { label: 'Person ID', cell: (r) => (r.person_id && ctx.canView('recipient')
         ? h('a', { href: `#/people/person:${encodeURIComponent(r.person_id)}` }, r.person_id) : r.person_id || '') },
