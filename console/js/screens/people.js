@@ -112,7 +112,10 @@ export function recipientLog(ctx) {
     rowAttrs: (r) => ({ 'data-id': r.message_id }),
     onData: (data) => {
       const first = (data.items || [])[0];
-      if (first && first.name && recipient.startsWith('person:')) clear(who, `Messages sent to ${first.name} (${recipient})`);
+      if (first && first.name && recipient.startsWith('person:')) {
+        clear(who, `Messages sent to ${first.name} (${recipient})`,
+          first.family_id ? [' · ', h('a', { href: recipientHref(`family:${first.family_id}`, { channel }) }, `their family's log (${first.family_id})`)] : null);
+      }
     },
     columns: COLUMNS[channel] || COLUMNS[''],
   }, { ...ctx, keep: { channel } });
