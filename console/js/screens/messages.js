@@ -1,7 +1,6 @@
 // Seed 000's Sent Message Log, and one message's detail: recipients with their status and the
 // counts, the event timeline, the body while it is kept and the date it was purged after.
 import { h, clear } from '../dom.js';
-import { request, problemView } from '../api.js';
 import { time, status, text, person, mergeFields, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
@@ -107,27 +106,6 @@ function timeline(message, ctx) {
       : null);
 }
 
-function refreshButton(id, after) {
-  const out = h('span', { role: 'status', class: 'refresh-status' });
-  const button = h('button', {
-    type: 'button',
-    onclick: async () => {
-      button.disabled = true;
-      clear(out, 'Asking the provider…');
-      try {
-        const answer = await (await request(`/v1/messages/${encodeURIComponent(id)}/refresh`, { method: 'POST' })).json();
-        clear(out, `Refreshed: ${text(answer)}`);
-        after();
-      } catch (error) {
-        clear(out, h('span', { role: 'alert', class: 'problem' }, problemView(error)));
-      } finally {
-        button.disabled = false;
-      }
-    },
-  }, 'Refresh status');
-  return h('p', null, button, ' ', out);
-}
-
 export function messageDetail(ctx) {
   const [id] = ctx.args;
   const top = h('div', { class: 'detail-top', 'data-region': 'message' });
@@ -156,5 +134,5 @@ export function messageDetail(ctx) {
       { label: 'Merge fields', cell: (r) => mergeFields(r.fields) },
     ],
   }, ctx);
-  return [top, refreshButton(id, () => { drawn = false; list.reload(); }), list, rest];
+  return [top, list, rest];
 }
