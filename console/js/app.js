@@ -40,7 +40,8 @@ function drawNav(path) {
   clear(nav, h('ul', null, items.map((screen) => {
     const active = path === screen.href || path.startsWith(`${screen.href}/`)
       || (screen.also && screen.also.some((prefix) => path.startsWith(prefix)));
-    return h('li', null, h('a', { href: `#${screen.href}`, 'aria-current': active ? 'page' : null }, screen.nav));
+    const label = typeof screen.nav === 'function' ? screen.nav({ me }) : screen.nav;
+    return h('li', null, h('a', { href: `#${screen.href}`, 'aria-current': active ? 'page' : null }, label));
   })));
   nav.hidden = false;
 }
@@ -80,7 +81,7 @@ function route() {
     return;
   }
   const { screen, args } = found;
-  const title = typeof screen.title === 'function' ? screen.title(...args) : screen.title;
+  const title = typeof screen.title === 'function' ? screen.title({ me }, ...args) : screen.title;
   if (!allowed(screen)) {
     draw(title, [h('div', { class: 'denied', 'data-state': 'denied' },
       h('p', null, h('strong', null, 'You may not open this screen.')),

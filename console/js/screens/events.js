@@ -43,14 +43,30 @@ export function providerEvents(ctx) {
   ];
 }
 
+// The channels whose sends the caller's rights open (GET /v1/sends answers 403 for another): only
+// to offer those and start on one of them; the API decides.
+export function sendChannels(me) {
+  const rights = me.rights || [];
+  if (rights.includes('admin') || rights.includes('logs:sent')) return CHANNELS;
+  return CHANNELS.filter(([channel]) => (channel === 'push' ? rights.includes('logs:push')
+    : rights.some((right) => right.startsWith(`logs:${channel}:`))));
+}
+
+export function sendsTitle({ me }) {
+  const channels = sendChannels(me);
+  return !channels.length || channels.some(([channel]) => channel === 'sms') ? 'SMS log' : 'Sends log';
+}
+
 export function sendsLog(ctx) {
+  const channels = sendChannels(ctx.me);
+  const first = channels.some(([channel]) => channel === 'sms') ? 'sms' : (channels[0] || ['sms'])[0];
   return [
     h('p', null, 'One row per send (delivery), tenant-wide, newest first.'),
     listView({
-      label: 'SMS log', file: 'sends-log', path: '/v1/sends', defaultSort: 'date', defaults: { channel: 'sms' },
+      label: 'Sends log', file: 'sends-log', path: '/v1/sends', defaultSort: 'date', defaults: { channel: first },
       search: 'Search',
       filters: [
-        { name: 'channel', label: 'Channel', options: CHANNELS, any: false },
+        { name: 'channel', label: 'Channel', options: channels.length ? channels : CHANNELS, any: false },
         { name: 'status', label: 'Status', options: EVENTS },
       ],
       rowAttrs: (s) => ({ 'data-id': s.send_id }),
