@@ -13,7 +13,7 @@ function toParams(state, spec) {
   for (const [name, value] of Object.entries(state)) {
     if (value === '' || value === undefined || value === null) continue;
     if (name === 'from') params.from = zonedIso(value, '00:00:00');
-    else if (name === 'to') params.to = zonedIso(value, '23:59:59');
+    else if (name === 'to') params.to = zonedIso(value, '23:59:59.999');
     else params[name] = value;
   }
   return params;

@@ -37,14 +37,14 @@ def test_a_day_is_the_tenant_s_whole_day_with_that_date_s_offset():
         ("America/Chicago", "2026-03-08", "00:00:00"),  # daylight saving starts at 02:00 that day
         ("America/Chicago", "2026-03-08", "23:59:59"),
         ("America/Chicago", "2026-11-01", "00:00:00"),  # and ends at 02:00 that day
-        ("America/Chicago", "2026-11-01", "23:59:59"),
+        ("America/Chicago", "2026-11-01", "23:59:59.999"),  # a "to" day: its last millisecond too
         ("Asia/Kolkata", "2026-06-01", "00:00:00"),
         ("UTC", "2026-06-01", "23:59:59"),
     ) == {
         "America/Chicago 2026-03-08 00:00:00": "2026-03-08T00:00:00-06:00",
         "America/Chicago 2026-03-08 23:59:59": "2026-03-08T23:59:59-05:00",
         "America/Chicago 2026-11-01 00:00:00": "2026-11-01T00:00:00-05:00",
-        "America/Chicago 2026-11-01 23:59:59": "2026-11-01T23:59:59-06:00",
+        "America/Chicago 2026-11-01 23:59:59.999": "2026-11-01T23:59:59.999-06:00",
         "Asia/Kolkata 2026-06-01 00:00:00": "2026-06-01T00:00:00+05:30",
         "UTC 2026-06-01 23:59:59": "2026-06-01T23:59:59+00:00",
     }
