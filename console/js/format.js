@@ -91,6 +91,9 @@ export function mergeFields(fields) {
   if (Array.isArray(fields)) return h('span', { class: 'fields' }, fields.map((name) => h('code', null, name)));
   const entries = Object.entries(fields);
   if (!entries.length) return '';
-  return h('dl', { class: 'fields' }, entries.map(([name, value]) => [
+  if (entries.every(([name, value]) => name === value)) { // names only: no logs:recipient-fields
+    return h('span', { class: 'fields', 'data-fields': 'names' }, entries.map(([name]) => h('code', null, name)));
+  }
+  return h('dl', { class: 'fields', 'data-fields': 'values' }, entries.map(([name, value]) => [
     h('dt', null, h('code', null, name)), h('dd', null, value === null ? '—' : String(value))]));
 }

@@ -2,11 +2,11 @@
 // range, cursor paging and CSV export (inline, or the export job with its progress).
 import { h, clear, field, select, nextId } from './dom.js';
 import { request, problemView } from './api.js';
+import { downloadCsv } from './export.js';
 import { zonedIso } from './format.js';
 import { replaceQuery } from './router.js';
 
 const PAGE_SIZE = 50;
-const POLL_MS = 1000;
 
 function toParams(state, spec) {
   const params = { ...(spec.fixed || {}) };
@@ -57,7 +57,7 @@ export function listView(spec, route) {
     }
     for (const filter of spec.filters || []) {
       const control = filter.options
-        ? select(filter.name, [['', filter.any || 'Any'], ...filter.options], state[filter.name])
+        ? select(filter.name, [...(filter.any === false ? [] : [['', filter.any || 'Any']]), ...filter.options], state[filter.name])
         : h('input', { type: 'text', name: filter.name, value: state[filter.name] || '', placeholder: filter.placeholder });
       controls.push(field(filter.label, control));
     }
@@ -161,58 +161,10 @@ export function listView(spec, route) {
     }
   }
 
-  async function exportCsv(job) {
+  function exportCsv(job) {
     const params = { ...toParams(state, spec), format: 'csv', limit: 200 };
-    if (job) params.async = 'true';
     const path = typeof spec.path === 'function' ? spec.path(state) : spec.path;
-    clear(exportRegion, h('p', { 'aria-busy': 'true' }, job ? 'Starting the export job…' : 'Preparing the CSV…'));
-    try {
-      const answer = await request(path, { params, accept: 'text/csv' });
-      if (answer.status === 202) {
-        const started = await answer.json();
-        return poll(started);
-      }
-      const blob = await answer.blob();
-      const name = `${spec.file || 'report'}.csv`;
-      const link = h('a', { href: URL.createObjectURL(blob), download: name, class: 'download' }, `Download ${name}`);
-      const cut = answer.headers.get('X-Next-Cursor');
-      clear(exportRegion, h('p', { 'data-state': 'done' }, 'CSV ready: ', link,
-        cut ? ' (cut at the inline limit: start an export job for every row)' : ''));
-      link.click();
-    } catch (error) {
-      clear(exportRegion, h('div', { role: 'alert', class: 'problem' }, problemView(error)));
-    }
-    return undefined;
-  }
-
-  async function poll(started) {
-    const progress = h('progress', { 'aria-label': 'Export progress' });
-    const words = h('span', null, 'Export job running: 0 rows so far');
-    clear(exportRegion, h('p', { 'data-state': 'running', 'data-export-id': started.export_id }, progress, ' ', words));
-    for (;;) {
-      if (!root.isConnected) return;
-      await new Promise((resolve) => { setTimeout(resolve, POLL_MS); });
-      let job;
-      try {
-        job = await (await request(`/v1/exports/${encodeURIComponent(started.export_id)}`)).json();
-      } catch (error) {
-        clear(exportRegion, h('div', { role: 'alert', class: 'problem' }, problemView(error)));
-        return;
-      }
-      if (job.status === 'done') {
-        clear(exportRegion, h('p', { 'data-state': 'done', 'data-export-id': started.export_id },
-          `Export job done: ${job.rows ?? 0} rows. `,
-          h('a', { href: job.url, class: 'download', rel: 'noopener noreferrer' }, 'Download the CSV'),
-          ' (the link is valid for 5 minutes)'));
-        return;
-      }
-      if (job.status === 'failed') {
-        clear(exportRegion, h('div', { role: 'alert', class: 'problem' },
-          h('strong', null, 'The export job failed'), job.error ? h('p', null, String(job.error)) : null));
-        return;
-      }
-      words.textContent = `Export job running: ${job.rows ?? 0} rows so far`;
-    }
+    return downloadCsv(exportRegion, path, params, { job, file: spec.file, alive: () => root.isConnected });
   }
 
   load();
