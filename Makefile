@@ -6,6 +6,7 @@ VENV := .venv
 SAM_VENV := .venvs/sam
 FUZZ_VENV := .venvs/schemathesis
 CHECKOV_VENV := .venvs/checkov
+BROWSER_MODULES := tests/browser/node_modules/.installed
 PORT ?= 3000
 export PORT
 # `make test`'s pytest processes (pytest-xdist: one a core), each with its own in-process moto
@@ -50,11 +51,23 @@ run: $(VENV)/.installed
 	$(VENV)/bin/python -m local.stack
 
 ## test: every test — lint first (fast failure), template checks (sam validate/build, deploy-check), schemathesis, then pytest on every core; ends with each step's time
-test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKOV_VENV)/.installed browser
 	$(VENV)/bin/python -m local.steps "lint=$(MAKE) --no-print-directory lint" \
 		"deploy-check=$(MAKE) --no-print-directory deploy-check" \
 		"fuzz=$(MAKE) --no-print-directory fuzz" \
 		"pytest=$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls -n $(PYTEST_WORKERS) --durations=15"
+
+## browser: what the browser tests need: Debian's chromium (apt, only when /usr/bin/chromium is missing) and axe-core (npm ci)
+browser: $(BROWSER_MODULES)
+	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+# axe-core, pinned in tests/browser/package-lock.json; the tests read its axe.min.js from there
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+.PHONY: browser
 
 ## lint: ruff (rules in pyproject.toml), mypy (layer, functions, local) and the complexity gate (xenon: no block above C)
 lint: $(VENV)/.installed
@@ -84,8 +97,28 @@ template: $(SAM_VENV)/.installed
 deploy-check: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(MAKE) --no-print-directory template
 	$(SAM_VENV)/bin/python tests/deploy/transform.py .aws-sam/build/template.yaml .aws-sam/build/cloudformation.json
-	$(CHECKOV_VENV)/bin/checkov --file .aws-sam/build/template.yaml --framework cloudformation --compact --quiet --skip-download
+	@# checkov leaves out resources whose condition is false with the defaults: the console's too, so a copy deploys it
+	sed "/^  DeployConsole:/,/Default:/s/Default: 'false'/Default: 'true'/" .aws-sam/build/template.yaml > .aws-sam/build/template-console.yaml
+	! cmp -s .aws-sam/build/template.yaml .aws-sam/build/template-console.yaml
+	$(CHECKOV_VENV)/bin/checkov --file .aws-sam/build/template.yaml --file .aws-sam/build/template-console.yaml \
+		--framework cloudformation --compact --quiet --skip-download
 	$(VENV)/bin/python -m pytest tests/deploy -q
+
+## console-deploy: the console to AWS (a stack deployed with DeployConsole=true; STACK=message-log-dev): config.json from its outputs, s3 sync, CloudFront invalidation
+console-deploy:
+	@command -v aws >/dev/null || { echo "console-deploy uses the AWS CLI (aws s3 sync, aws cloudfront create-invalidation)"; exit 2; }
+	@set -euo pipefail; stack="$${STACK:-message-log-dev}"; \
+	output() { aws cloudformation describe-stacks --stack-name "$$stack" --output text \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue"; }; \
+	bucket=$$(output ConsoleBucketName); distribution=$$(output ConsoleDistributionId); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "$$stack has no console: deploy it with DeployConsole=true"; exit 2; fi; \
+	rm -rf .aws-sam/console && mkdir -p .aws-sam && cp -R console .aws-sam/console; \
+	output ConsoleConfig > .aws-sam/console/config.json; \
+	aws s3 sync .aws-sam/console "s3://$$bucket/" --delete --exclude "*.md" --cache-control no-cache; \
+	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*" --output text --query Invalidation.Id; \
+	echo "console: $$(output ConsoleUrl)"
+
+.PHONY: console-deploy
 
 ## help: every target, one line each
 help:
@@ -138,4 +171,4 @@ bench: $(VENV)/.installed
 
 ## clean: remove the virtualenvs, the build and the local stack's state
 clean:
-	rm -rf $(VENV) .venvs .aws-sam .local .pytest_cache
+	rm -rf $(VENV) .venvs .aws-sam .local .pytest_cache tests/browser/node_modules screenshots

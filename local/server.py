@@ -11,7 +11,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local import apigw
+from local import apigw, console
 from local.environments import Environments, Stopping, Throttled
 from local.runtime import Runtime
 from local.template import http_api, parameters, resolve, routes
@@ -72,6 +72,8 @@ class Gateway:
 
     def _route(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
                source_ip: str) -> tuple[int, dict[str, str], bytes]:
+        if console.is_console(path):  # the web console's files, beside the API on the same origin
+            return console.serve(method, path)
         found = apigw.match(self.matchers, method, path)
         if found is None:
             if (method, path) == ("GET", "/docs"):  # local only: Swagger UI over /v1/openapi.json

@@ -200,7 +200,8 @@ def _banner(port: int, demo: DemoLoader | None, console_served: bool) -> str:
         f"  export TOKEN={demo.token}" if demo else "  (SEED=0: mint one with python -m local.token)",
     ]
     if demo:
-        lines += ["", "Console" + ("" if console_served else " (once issue 19's console is served here)") + ":",
+        served = "Console, signed in as that admin:" if console_served else "Console (not served: console/ is missing):"
+        lines += ["", served,
                   f"  {console_link(port, demo.token)}"]
     lines += [
         "",

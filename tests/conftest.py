@@ -86,7 +86,8 @@ def api(api_with):
 
 # `make test` runs pytest on every core (pytest-xdist, -n): each worker is a process of its own, with
 # its own in-process moto and environment (this file), so the in-process tests need nothing more.
-STACK_TESTS = "tests/stack/"  # each starts processes of its own: a stack, execution environments, clients
+# each starts processes of its own: a stack, execution environments, clients (tests/browser: and Chromium)
+STACK_TESTS = ("tests/stack/", "tests/browser/")
 
 
 class StackTestsOnOneWorker(LoadScopeScheduling):

@@ -55,16 +55,28 @@ ACCOUNT_UNIQUE_NAMES = {
     "AWS::Lambda::Function": "FunctionName", "AWS::Lambda::LayerVersion": "LayerName", "AWS::IAM::Role": "RoleName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::SecretsManager::Secret": "Name",
     "AWS::SSM::Parameter": "Name", "AWS::ApiGatewayV2::DomainName": "DomainName",
+    # named inside their configuration (the console's, issue 19)
+    "AWS::CloudFront::OriginAccessControl": "OriginAccessControlConfig.Name",
+    "AWS::CloudFront::ResponseHeadersPolicy": "ResponseHeadersPolicyConfig.Name",
+    "AWS::CloudFront::CachePolicy": "CachePolicyConfig.Name",
+    "AWS::CloudFront::OriginRequestPolicy": "OriginRequestPolicyConfig.Name",
+    "AWS::CloudFront::Function": "Name",
 }
+
+
+def _property(properties: dict[str, Any], dotted: str) -> Any:
+    for name in dotted.split("."):
+        properties = properties.get(name, {}) if isinstance(properties, dict) else {}
+    return properties or None
 
 
 def test_every_account_unique_name_derives_from_the_stack_name(deployed):
     named = {}
     for logical_id, resource in deployed["Resources"].items():
         prop = ACCOUNT_UNIQUE_NAMES.get(resource["Type"])
-        if prop and prop in resource.get("Properties", {}):
-            named[logical_id] = resource["Properties"][prop]
-    assert {"Dashboard", "ProviderKeyAlias", "PurgeFunctionHourly"} <= set(named)  # the check sees them
+        if prop and (name := _property(resource.get("Properties", {}), prop)) is not None:
+            named[logical_id] = name
+    assert {"Dashboard", "ProviderKeyAlias", "PurgeFunctionHourly", "ConsoleOriginAccess"} <= set(named)  # seen
     fixed = {logical_id: name for logical_id, name in named.items() if "AWS::StackName" not in refs(name)}
     assert fixed == {}, "named without the stack name: a second stack in the account collides"
     # the topics made at run time (one per alert address) too
@@ -226,6 +238,72 @@ def test_cors_exposes_every_header_the_api_sets(deployed):
     set_by_code = _response_headers_the_code_sets()
     assert {"location", "x-next-cursor", "content-disposition"} <= set_by_code  # the scan finds them
     assert set_by_code - CORS_SAFELISTED - exposed == set()
+
+
+# ------------------------------------------------------------------ the console (DeployConsole, issue 19)
+def _statements(template: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
+    [policy] = [p for p in _of_type(template, "AWS::S3::BucketPolicy").values()
+                if refs(p["Properties"]["Bucket"]) == {bucket}]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_the_console_is_deployed_only_when_asked(deployed):
+    assert deployed["Parameters"]["DeployConsole"]["Default"] == "false"
+    console = {"ConsoleBucket", "ConsoleBucketPolicy", "ConsoleOriginAccess", "ConsoleHeaders", "ConsoleDistribution"}
+    assert {name: deployed["Resources"][name].get("Condition") for name in console} == dict.fromkeys(
+        console, "DeploysConsole")
+    assert deployed["Conditions"]["DeploysConsole"] == {"Fn::Equals": [{"Ref": "DeployConsole"}, "true"]}
+
+
+def test_the_console_bucket_is_private_and_only_its_distribution_reads_it(deployed):
+    bucket = deployed["Resources"]["ConsoleBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert refs(bucket["LoggingConfiguration"]["DestinationBucketName"]) == {"AccessLogs"}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    statements = _statements(deployed, "ConsoleBucket")
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    # one reader: CloudFront, for this distribution only (origin access control signs as the service)
+    cloudfront = {"Service": "cloudfront.amazonaws.com"}
+    assert [(s["Principal"], s["Action"]) for s in allows] == [(cloudfront, "s3:GetObject")]
+    source = allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert refs(source) >= {"ConsoleDistribution"} and ":distribution/${ConsoleDistribution}" in source["Fn::Sub"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": False}}
+               for s in statements)
+    # the distribution reads it through origin access control (SigV4, always), not a legacy identity
+    assert not _of_type(deployed, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+    config = deployed["Resources"]["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = [o for o in config["Origins"] if refs(o["DomainName"]) == {"ConsoleBucket"}]
+    assert refs(origin["OriginAccessControlId"]) == {"ConsoleOriginAccess"}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    access = deployed["Resources"]["ConsoleOriginAccess"]["Properties"]["OriginAccessControlConfig"]
+    assert (access["OriginAccessControlOriginType"], access["SigningBehavior"]) == ("s3", "always")
+    assert config["DefaultRootObject"] == "index.html"
+
+
+def test_the_console_is_served_with_strict_headers_and_the_api_on_its_own_origin(deployed):
+    config = deployed["Resources"]["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    behaviors = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    assert {refs(b["ResponseHeadersPolicyId"]) == {"ConsoleHeaders"} for b in behaviors} == {True}
+    assert {b["ViewerProtocolPolicy"] for b in behaviors} <= {"redirect-to-https", "https-only"}
+    headers = deployed["Resources"]["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    policy = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'" and directives["frame-ancestors"] == "'none'"
+    assert directives["script-src"] == directives["style-src"] == "'self'"  # nothing inline, nothing from elsewhere
+    assert directives["connect-src"] == "'self' ${JwtIssuer}"  # the API on the same origin, and the sign-in
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"] == {"Override": True}
+    # /v1/* goes to this stack's API, uncached, with the caller's Authorization
+    [api] = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/v1/*"]
+    [origin] = [o for o in config["Origins"] if o["Id"] == api["TargetOriginId"]]
+    assert refs(origin["DomainName"]) >= {"Api"}
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= set(api["AllowedMethods"])
+    outputs = deployed["Outputs"]
+    assert {"ConsoleUrl", "ConsoleBucketName", "ConsoleDistributionId", "ConsoleConfig"} <= set(outputs)
+    assert '{"apiBase": ""' in json.dumps(outputs["ConsoleConfig"]["Value"]).replace('\\"', '"')
 
 
 # ------------------------------------------------------------------ the layer

@@ -1,0 +1,123 @@
+// Seed 003's admin logs: what became of each webhook request, every outcome code explained in
+// words, and the ingestion-health state ("are ANY e-mails logging?").
+import { h, clear } from '../dom.js';
+import { request } from '../api.js';
+import { time } from '../format.js';
+import { listView } from '../list.js';
+import { link } from '../router.js';
+import { messageLink } from './messages.js';
+import { PROVIDERS } from './events.js';
+
+export const CODES = {
+  LOG_OK: 'The event was logged: it is on its message and recipient.',
+  LOG_LINKED: 'The event arrived before its message was recorded (NOLOG_UNMATCHED then); it was linked to the message when the message was recorded (linked at the time shown).',
+  LOG_RECOVERED: 'The event was fetched from the provider afterwards by a recovery run (make recover) and logged.',
+  NOLOG_DUPLICATE: 'The provider sent this event again (a retry); it was logged once, the copy was not.',
+  NOLOG_UNMATCHED: 'No recorded message matches this event yet. It is kept, and linked (LOG_LINKED) as soon as its message is recorded; check that the sender passes the message id to the provider.',
+  NOLOG_ERASED: 'The event is about a person who was erased since: it is dropped, not logged.',
+  NOLOG_MALFORMED: 'The request, or an item of the batch, could not be read (missing or invalid fields). The item is kept raw here (unless privacy mode is on) and nothing of it was logged.',
+  NOLOG_BAD_SIGNATURE: 'The signature or the credentials did not verify: the request was refused (401) and nothing was logged. Check the signing key or credentials set for this provider.',
+  NOLOG_REPLAYED_TOKEN: 'A Mailgun token that was already used, with other content: refused as a possible replay.',
+  NOLOG_NO_RECIPS: 'Every recipient is internal (one of the tenant\'s own domains, logging policy internal_domains): internal mail is not logged.',
+  NOLOG_ALL_IGNORED: 'The recipient is on the tenant\'s ignore list (logging policy ignore_addresses): intentionally not logged.',
+  NOLOG_CONTENT: 'The subject matched one of the tenant\'s ignore patterns (logging policy ignore_subject_patterns): intentionally not logged.',
+  ALERT_NO_WEBHOOKS: 'The ingestion-health check noticed that no webhooks came from this provider for longer than usual, and alerted (repeated daily until they come back).',
+  ALERT_RECOVERED: 'Webhooks from this provider arrive again: the ingestion-health incident is closed.',
+};
+
+function codeWords(code) {
+  return CODES[code] || 'An outcome this console has no words for yet.';
+}
+
+function outcomesCell(row) {
+  return h('ul', { class: 'codes' }, Object.entries(row.outcomes || {}).map(([code, count]) => h('li', { 'data-code': code },
+    h('span', { class: 'code' }, code), count > 1 ? ` ×${count}` : '', h('span', { class: 'muted' }, ` — ${codeWords(code)}`))));
+}
+
+function eventsCell(row) {
+  const events = row.events || [];
+  const malformed = row.malformed || [];
+  if (!events.length && !malformed.length) return row.detail || '';
+  return [
+    events.length ? h('ul', { class: 'codes' }, events.slice(0, 5).map((e) => h('li', null,
+      h('span', { class: 'code' }, e.code), ' ', e.event || '', ' ',
+      e.message_id ? messageLink(e.message_id, e.subject || e.message_id) : (e.subject || ''),
+      e.recipient ? h('span', { class: 'muted' }, ` ${e.recipient}`) : null,
+      e.linked_at ? h('span', { class: 'muted' }, [' linked ', time(e.linked_at)]) : null))) : null,
+    events.length > 5 ? h('p', { class: 'muted' }, `and ${events.length - 5} more`) : null,
+    malformed.length ? h('p', { class: 'reason' }, `${malformed.length} malformed item(s): ${malformed.map((m) => m.fields).filter(Boolean).join('; ')}`) : null,
+    row.detail ? h('p', { class: 'muted' }, row.detail) : null,
+  ];
+}
+
+// The alert rows of the last pages (the outcome filter is bounded: a rare code may need a few pages).
+async function alertRows(outcome) {
+  const rows = [];
+  let cursor = null;
+  for (let pageNo = 0; pageNo < 5; pageNo += 1) {
+    const data = await (await request('/v1/ingestion-log', { params: { outcome, limit: 50, cursor } })).json();
+    rows.push(...(data.items || []));
+    cursor = data.next_cursor;
+    if (!cursor || rows.length) break;
+  }
+  return rows;
+}
+
+async function drawHealth(region) {
+  try {
+    const [recent, alerts, recoveries] = await Promise.all([
+      request('/v1/ingestion-log', { params: { limit: 100 } }).then((a) => a.json()),
+      alertRows('ALERT_NO_WEBHOOKS'), alertRows('ALERT_RECOVERED')]);
+    const latest = (rows, provider) => rows.find((row) => row.provider === provider);
+    const providers = PROVIDERS.filter((p) => latest(recent.items || [], p) || latest(alerts, p));
+    if (!providers.length) {
+      clear(region, h('p', { 'data-state': 'empty', 'data-health': 'none' },
+        'No webhook has reached the log lately: if messages were sent, check the providers\' webhook URLs and keys.'));
+      return;
+    }
+    clear(region, h('div', { class: 'health' }, providers.map((provider) => {
+      const alert = latest(alerts, provider);
+      const recovered = latest(recoveries, provider);
+      const open = alert && (!recovered || recovered.received_at < alert.received_at);
+      const last = (recent.items || []).find((row) => row.provider === provider && !Object.keys(row.outcomes || {}).some((c) => c.startsWith('ALERT_')));
+      return h('div', { class: 'panel', 'data-provider': provider, 'data-health': open ? 'alert' : 'ok' },
+        h('h3', null, provider),
+        open
+          ? h('p', null, h('span', { class: 'status status-bad' }, 'not logging'), ' since the alert of ', time(alert.received_at),
+            alert.detail ? h('span', { class: 'muted' }, ` — ${alert.detail}`) : null)
+          : h('p', null, h('span', { class: 'status status-ok' }, 'logging'), recovered ? [' (recovered ', time(recovered.received_at), ')'] : null),
+        h('p', null, 'Last webhook: ', last ? time(last.received_at) : 'none lately',
+          ' · ', h('a', { href: link('/ingestion', { provider }) }, 'its requests')));
+    })));
+  } catch (error) {
+    clear(region, h('p', { class: 'reason' }, `The health state could not be read: ${error.title || error.message}`));
+  }
+}
+
+export function ingestionLog(ctx) {
+  const health = h('div', { 'aria-busy': 'true', 'data-region': 'health' }, h('p', { class: 'loading' }, 'Reading the health state…'));
+  drawHealth(health).then(() => health.setAttribute('aria-busy', 'false'));
+  const legend = h('dl', { class: 'legend', 'data-region': 'codes' },
+    Object.entries(CODES).map(([code, words]) => [h('dt', { id: `code-${code}` }, code), h('dd', null, words)]));
+  return [
+    h('section', { 'aria-labelledby': 'health-h' }, h('h2', { id: 'health-h' }, 'Are webhooks logging?'), health),
+    h('p', null, 'Each webhook request and what became of its events. With privacy mode on, recipients are not recorded here; '
+      + 'the time and the subject always are: search by subject.'),
+    listView({
+      label: 'Ingestion log', file: 'ingestion-log', path: '/v1/ingestion-log', defaultSort: 'date',
+      search: 'Search subject, event or recipient',
+      filters: [
+        { name: 'provider', label: 'Provider', options: [...PROVIDERS, 'api'] },
+        { name: 'outcome', label: 'Outcome', options: Object.keys(CODES) },
+      ],
+      rowAttrs: (r) => ({ 'data-id': r.id }),
+      columns: [
+        { label: 'Date', sort: 'date', firstOrder: 'desc', cell: (r) => time(r.received_at) },
+        { label: 'Provider', cell: (r) => r.provider || '' },
+        { label: 'Outcome', cell: outcomesCell },
+        { label: 'Events', cell: eventsCell },
+      ],
+    }, ctx),
+    h('section', { 'aria-labelledby': 'codes-h' }, h('h2', { id: 'codes-h' }, 'What the outcome codes mean'), legend),
+  ];
+}
