@@ -14,11 +14,12 @@ let me = null;
 // #token=… (the `make run` link): into sessionStorage, out of the address bar and its history.
 function takeTokenFromFragment() {
   const fragment = location.hash.replace(/^#/, '');
-  if (!fragment.startsWith('token=') && !fragment.includes('&token=')) return;
+  if (!fragment.startsWith('token=') && !fragment.includes('&token=')) return false;
   const params = new URLSearchParams(fragment);
   if (params.get('token')) setToken(params.get('token'));
   const to = params.get('to') || '/'; // a screen to open signed in: #token=…&to=/people
   history.replaceState(null, '', `${location.pathname}${location.search}#${to.startsWith('/') ? to : '/'}`);
+  return true;
 }
 
 function allowed(screen) {
@@ -39,7 +40,8 @@ function drawNav(path) {
   clear(nav, h('ul', null, items.map((screen) => {
     const active = path === screen.href || path.startsWith(`${screen.href}/`)
       || (screen.also && screen.also.some((prefix) => path.startsWith(prefix)));
-    return h('li', null, h('a', { href: `#${screen.href}`, 'aria-current': active ? 'page' : null }, screen.nav));
+    const label = typeof screen.nav === 'function' ? screen.nav({ me }) : screen.nav;
+    return h('li', null, h('a', { href: `#${screen.href}`, 'aria-current': active ? 'page' : null }, label));
   })));
   nav.hidden = false;
 }
@@ -79,7 +81,7 @@ function route() {
     return;
   }
   const { screen, args } = found;
-  const title = typeof screen.title === 'function' ? screen.title(...args) : screen.title;
+  const title = typeof screen.title === 'function' ? screen.title({ me }, ...args) : screen.title;
   if (!allowed(screen)) {
     draw(title, [h('div', { class: 'denied', 'data-state': 'denied' },
       h('p', null, h('strong', null, 'You may not open this screen.')),
@@ -145,6 +147,7 @@ function signIn(problem) {
 
 async function start() {
   main.setAttribute('aria-busy', 'true');
+  main.dataset.state = 'loading';
   if (!token()) {
     signIn();
     return;
@@ -162,7 +165,14 @@ async function start() {
   route();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromFragment()) { // a console link followed in an open console: perhaps another token
+    me = null;
+    start();
+  } else {
+    route();
+  }
+});
 window.addEventListener('msglog:unauthorized', (event) => {
   if (!me) return;
   setToken(null);

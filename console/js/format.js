@@ -7,12 +7,13 @@ let dateOnly = new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC', year: 'numeri
 
 export function setTimeZone(name) {
   try {
-    dateTime = new Intl.DateTimeFormat('en-US', { timeZone: name, dateStyle: 'medium', timeStyle: 'short' });
-    dateOnly = new Intl.DateTimeFormat('en-CA', { timeZone: name, year: 'numeric', month: '2-digit', day: '2-digit' });
+    new Intl.DateTimeFormat('en-US', { timeZone: name }); // throws RangeError for an unknown zone
     zone = name;
   } catch {
-    zone = 'UTC';
+    zone = 'UTC'; // the API's times stay right, only shown in UTC (the header says which zone)
   }
+  dateTime = new Intl.DateTimeFormat('en-US', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' });
+  dateOnly = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
 }
 
 export function timeZone() {
@@ -96,4 +97,13 @@ export function mergeFields(fields) {
   }
   return h('dl', { class: 'fields', 'data-fields': 'values' }, entries.map(([name, value]) => [
     h('dt', null, h('code', null, name)), h('dd', null, value === null ? '—' : String(value))]));
+}
+
+// An address as the logs show it; an erased person's pseudonym (`erased:<hash>`) said in words.
+export function address(value) {
+  if (!value) return '';
+  if (String(value).startsWith('erased:')) {
+    return h('span', { class: 'erased', title: String(value), 'data-erased': 'true' }, 'erased person');
+  }
+  return String(value);
 }

@@ -13,7 +13,7 @@ function toParams(state, spec) {
   for (const [name, value] of Object.entries(state)) {
     if (value === '' || value === undefined || value === null) continue;
     if (name === 'from') params.from = zonedIso(value, '00:00:00');
-    else if (name === 'to') params.to = zonedIso(value, '23:59:59');
+    else if (name === 'to') params.to = zonedIso(value, '23:59:59.999');
     else params[name] = value;
   }
   return params;
@@ -113,7 +113,7 @@ export function listView(spec, route) {
     const sorted = active === column.sort;
     return h('th', { scope: 'col', 'aria-sort': sorted ? (order === 'asc' ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-sort': column.sort, onclick: () => sortBy(column) },
-        column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, sorted ? (order === 'asc' ? ' ▲' : ' ▼') : ' ↕')));
+        column.label));
   }
 
   function table(items) {

@@ -1,5 +1,5 @@
 // OpenID Connect authorization code flow with PKCE (config.json: "oidc": {"issuer", "clientId",
-// "scope"?}): the console is a public client; the access token (or the ID token when the
+// "audience"?, "scope"?}): the console is a public client; the access token (or the ID token when the
 // provider gives none) becomes the API's bearer token.
 import { setToken } from './api.js';
 
@@ -33,6 +33,9 @@ export async function begin(config) {
   target.search = new URLSearchParams({
     response_type: 'code', client_id: config.clientId, redirect_uri: redirectUri(),
     scope: config.scope || 'openid profile', state, code_challenge: challenge, code_challenge_method: 'S256',
+    // the API's audience (the JWT authorizer checks it): providers such as Auth0 issue an access
+    // token for it only when asked; others ignore the parameter
+    ...(config.audience ? { audience: config.audience } : {}),
   }).toString();
   location.assign(target.toString());
 }

@@ -131,7 +131,7 @@ export function account(ctx) {
     const panel = h('aside', { class: 'panel', tabindex: '-1', 'aria-label': 'Preview', 'data-region': 'preview-panel' },
       h('p', { class: 'muted' }, 'Choose a campaign to preview it.'));
     const customers = h('div', { 'aria-busy': 'true' });
-    const params = () => ({ from: zonedIso(state.from, '00:00:00'), to: zonedIso(state.to, '23:59:59'), channel: state.channel, q: state.q });
+    const params = () => ({ from: zonedIso(state.from, '00:00:00'), to: zonedIso(state.to, '23:59:59.999'), channel: state.channel, q: state.q });
     const load = async () => {
       clear(errorRegion);
       [days, campaigns, customers].forEach((region) => region.setAttribute('aria-busy', 'true'));

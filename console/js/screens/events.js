@@ -1,6 +1,6 @@
 // Seed 000's Mailgun Message Log (every provider's events) and seed 004's SMS log (the sends log).
 import { h } from '../dom.js';
-import { time, status } from '../format.js';
+import { time, status, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
 import { messageLink, CHANNELS } from './messages.js';
@@ -34,7 +34,7 @@ export function providerEvents(ctx) {
           e.provider_event && e.provider_event !== e.event ? h('span', { class: 'muted' }, ` ${e.provider_event}`) : null] },
         { label: 'Event Time Stamp', sort: 'date', firstOrder: 'desc', cell: (e) => time(e.timestamp) },
         { label: 'Recipient PersonID', sort: 'person_id', cell: (e) => personCell(ctx, e.person_id) },
-        { label: 'Recipient Email', sort: 'recipient', cell: (e) => e.recipient || '' },
+        { label: 'Recipient Email', sort: 'recipient', cell: (e) => address(e.recipient) },
         { label: 'Subject', sort: 'subject', cell: (e) => (e.message_id ? messageLink(e.message_id, e.subject || e.message_id) : e.subject || '') },
         { label: 'Reason', cell: (e) => [e.reason || '', e.error_code ? h('span', { class: 'muted' }, ` (${e.error_code})`) : null] },
         { label: 'Provider', cell: (e) => e.provider || '' },
@@ -43,14 +43,30 @@ export function providerEvents(ctx) {
   ];
 }
 
+// The channels whose sends the caller's rights open (GET /v1/sends answers 403 for another): only
+// to offer those and start on one of them; the API decides.
+export function sendChannels(me) {
+  const rights = me.rights || [];
+  if (rights.includes('admin') || rights.includes('logs:sent')) return CHANNELS;
+  return CHANNELS.filter(([channel]) => (channel === 'push' ? rights.includes('logs:push')
+    : rights.some((right) => right.startsWith(`logs:${channel}:`))));
+}
+
+export function sendsTitle({ me }) {
+  const channels = sendChannels(me);
+  return !channels.length || channels.some(([channel]) => channel === 'sms') ? 'SMS log' : 'Sends log';
+}
+
 export function sendsLog(ctx) {
+  const channels = sendChannels(ctx.me);
+  const first = channels.some(([channel]) => channel === 'sms') ? 'sms' : (channels[0] || ['sms'])[0];
   return [
     h('p', null, 'One row per send (delivery), tenant-wide, newest first.'),
     listView({
-      label: 'SMS log', file: 'sends-log', path: '/v1/sends', defaultSort: 'date', defaults: { channel: 'sms' },
+      label: 'Sends log', file: 'sends-log', path: '/v1/sends', defaultSort: 'date', defaults: { channel: first },
       search: 'Search',
       filters: [
-        { name: 'channel', label: 'Channel', options: CHANNELS, any: false },
+        { name: 'channel', label: 'Channel', options: channels.length ? channels : CHANNELS, any: false },
         { name: 'status', label: 'Status', options: EVENTS },
       ],
       rowAttrs: (s) => ({ 'data-id': s.send_id }),
@@ -59,7 +75,7 @@ export function sendsLog(ctx) {
         { label: 'Date', sort: 'date', firstOrder: 'desc', cell: (s) => time(s.created_at) },
         { label: 'Message Id', cell: (s) => messageLink(s.message_id) },
         { label: 'Campaign description', cell: (s) => s.campaign || '' },
-        { label: 'Subscriber phone', sort: 'recipient', cell: (s) => s.address || '' },
+        { label: 'Subscriber phone', sort: 'recipient', cell: (s) => address(s.address) },
         { label: 'Gateway name', cell: (s) => s.gateway || '' },
         { label: 'Status', sort: 'status', cell: (s) => [status(s.status), s.suppressed ? h('span', { class: 'reason' }, ' blacklisted') : null] },
         { label: 'Error', cell: (s) => s.error || '' },

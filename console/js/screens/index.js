@@ -2,7 +2,7 @@
 // A screen with `nav` is in the navigation when one of its views is the caller's.
 import { sentLog, messageDetail } from './messages.js';
 import { people, recipientLookup, recipientLog } from './people.js';
-import { providerEvents, sendsLog } from './events.js';
+import { providerEvents, sendsLog, sendsTitle } from './events.js';
 import { suppressions } from './suppressions.js';
 import { account } from './account.js';
 import { activityLog, auditLog, panelLog, apiLog, loginsLog } from './tenant-logs.js';
@@ -20,7 +20,7 @@ export const SCREENS = [
   { pattern: /^\/people\/(.+)$/, views: ['recipient'], title: 'Recipient log', render: recipientLog },
   { pattern: /^\/messages\/([^/]+)$/, views: null, title: 'Message', render: messageDetail },
   screen('/events', 'Provider events', ['events'], 'Provider event log', providerEvents),
-  screen('/sms', 'SMS log', ['sends'], 'SMS log', sendsLog),
+  screen('/sms', sendsTitle, ['sends'], sendsTitle, sendsLog),
   screen('/suppressions', 'Blacklisted recipients', ['suppressions'], 'Blacklisted recipients', suppressions),
   screen('/account', 'Account logs', ['stats', 'transactions'], 'Account logs', account),
   screen('/activity', 'Activity log', ['activity'], 'Activity log', activityLog),

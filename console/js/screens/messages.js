@@ -1,8 +1,7 @@
 // Seed 000's Sent Message Log, and one message's detail: recipients with their status and the
 // counts, the event timeline, the body while it is kept and the date it was purged after.
 import { h, clear } from '../dom.js';
-import { request, problemView } from '../api.js';
-import { time, status, text, person, mergeFields } from '../format.js';
+import { time, status, text, person, mergeFields, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
 
@@ -97,7 +96,7 @@ function timeline(message, ctx) {
     events.length
       ? h('ol', { class: 'timeline', 'data-region': 'timeline' }, events.map((event) => h('li', { 'data-event': event.event },
         time(event.timestamp), ' ', status(event.event), ' ',
-        h('span', { class: 'recipient' }, event.recipient || event.person_id || ''),
+        h('span', { class: 'recipient' }, address(event.recipient) || event.person_id || ''),
         event.provider ? h('span', { class: 'muted' }, ` via ${event.provider}`
           + (event.provider_event && event.provider_event !== event.event ? ` (${event.provider_event})` : '')) : null,
         event.reason ? h('span', { class: 'reason' }, ` — ${event.reason}`) : null)))
@@ -105,27 +104,6 @@ function timeline(message, ctx) {
     ctx.canView('events')
       ? h('p', null, h('a', { href: link('/events', { message_id: message.message_id }) }, 'Every provider event of this message'))
       : null);
-}
-
-function refreshButton(id, after) {
-  const out = h('span', { role: 'status', class: 'refresh-status' });
-  const button = h('button', {
-    type: 'button',
-    onclick: async () => {
-      button.disabled = true;
-      clear(out, 'Asking the provider…');
-      try {
-        const answer = await (await request(`/v1/messages/${encodeURIComponent(id)}/refresh`, { method: 'POST' })).json();
-        clear(out, `Refreshed: ${text(answer)}`);
-        after();
-      } catch (error) {
-        clear(out, h('span', { role: 'alert', class: 'problem' }, problemView(error)));
-      } finally {
-        button.disabled = false;
-      }
-    },
-  }, 'Refresh status');
-  return h('p', null, button, ' ', out);
 }
 
 export function messageDetail(ctx) {
@@ -146,8 +124,8 @@ export function messageDetail(ctx) {
       if (heading && message.subject) heading.textContent = `Message: ${message.subject}`;
     },
     columns: [
-      { label: 'Recipient', sort: 'recipient', firstOrder: 'asc', cell: (r) => r.name || r.address || '' },
-      { label: 'Address', cell: (r) => r.address || '' },
+      { label: 'Recipient', sort: 'recipient', firstOrder: 'asc', cell: (r) => r.name || address(r.address) },
+      { label: 'Address', cell: (r) => address(r.address) },
       { label: 'Role', cell: (r) => r.role || '' },
       { label: 'Person ID', cell: (r) => (r.person_id && ctx.canView('recipient')
         ? h('a', { href: `#/people/person:${encodeURIComponent(r.person_id)}` }, r.person_id) : r.person_id || '') },
@@ -156,5 +134,5 @@ export function messageDetail(ctx) {
       { label: 'Merge fields', cell: (r) => mergeFields(r.fields) },
     ],
   }, ctx);
-  return [top, refreshButton(id, () => { drawn = false; list.reload(); }), list, rest];
+  return [top, list, rest];
 }

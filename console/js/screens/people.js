@@ -1,7 +1,7 @@
 // Seed 000's people search and Recipient Log; seed 001's family/staff Email, SMS and Push logs
 // (one recipient log with a tab per channel) and its "Blacklisted Recipients" section.
 import { h, clear, field } from '../dom.js';
-import { time, status, text } from '../format.js';
+import { time, status, text, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
 import { messageLink } from './messages.js';
@@ -68,7 +68,7 @@ const COLUMNS = {
   '': [
     { label: 'Date/Time', sort: 'date', firstOrder: 'desc', cell: (r) => time(r.last_event_at || r.created_at) },
     { label: 'Channel', cell: (r) => r.channel },
-    { label: 'Recipient', sort: 'recipient', cell: (r) => [r.name ? `${r.name} ` : '', h('span', { class: 'muted' }, r.address || '')] },
+    { label: 'Recipient', sort: 'recipient', cell: (r) => [r.name ? `${r.name} ` : '', h('span', { class: 'muted' }, address(r.address))] },
     { label: 'Subject', cell: (r) => r.subject || '' },
     { label: 'Sender', cell: (r) => (r.sender && (r.sender.name || r.sender.id)) || '' },
     { label: 'Status', sort: 'status', cell: statusCell },
@@ -76,14 +76,14 @@ const COLUMNS = {
   ],
   email: [
     { label: 'Date/Time', sort: 'date', firstOrder: 'desc', cell: (r) => time(r.last_event_at || r.created_at) },
-    { label: 'Recipient Email', sort: 'recipient', cell: (r) => r.address || '' },
+    { label: 'Recipient Email', sort: 'recipient', cell: (r) => address(r.address) },
     { label: 'Subject', cell: (r) => r.subject || '' },
     { label: 'Delivery Status', sort: 'status', cell: statusCell },
     { label: 'Email', cell: view },
   ],
   sms: [
     { label: 'Date/Time', sort: 'date', firstOrder: 'desc', cell: (r) => time(r.last_event_at || r.created_at) },
-    { label: 'Recipient Phone', sort: 'recipient', cell: (r) => r.address || '' },
+    { label: 'Recipient Phone', sort: 'recipient', cell: (r) => address(r.address) },
     { label: 'Message Text', cell: bodyCell },
     { label: 'Delivery Status', sort: 'status', cell: statusCell },
     { label: 'Message', cell: view },
@@ -112,16 +112,17 @@ export function recipientLog(ctx) {
     rowAttrs: (r) => ({ 'data-id': r.message_id }),
     onData: (data) => {
       const first = (data.items || [])[0];
-      if (first && first.name && recipient.startsWith('person:')) clear(who, `Messages sent to ${first.name} (${recipient})`);
+      if (first && first.name && recipient.startsWith('person:')) {
+        clear(who, `Messages sent to ${first.name} (${recipient})`,
+          first.family_id ? [' · ', h('a', { href: recipientHref(`family:${first.family_id}`, { channel }) }, `their family's log (${first.family_id})`)] : null);
+      }
     },
     columns: COLUMNS[channel] || COLUMNS[''],
   }, { ...ctx, keep: { channel } });
   const parts = [who, tabs, list];
   const [kind, id] = recipient.split(/:(.*)/s);
   if ((channel === '' || channel === 'email') && ctx.canView('suppressions') && (kind === 'person' || kind === 'family') && id) {
-    parts.push(h('section', { 'aria-labelledby': 'blacklisted-h' },
-      h('h2', { id: 'blacklisted-h' }, 'Blacklisted Recipients'),
-      suppressionsList(ctx, { [`${kind}_id`]: id }, { compact: true })));
+    parts.push(suppressionsList(ctx, { [`${kind}_id`]: id }, { compact: true }));
   }
   return parts;
 }

@@ -30,7 +30,7 @@ export function suppressionsList(ctx, fixed = {}, { compact = false } = {}) {
     }
   }
   list = listView({
-    label: 'Blacklisted recipients', file: 'blacklisted-recipients', path: '/v1/suppressions', fixed,
+    label: 'Blacklisted recipients', heading: compact ? 'Blacklisted Recipients' : undefined, file: 'blacklisted-recipients', path: '/v1/suppressions', fixed,
     dates: false, search: compact ? false : 'Search addresses', remember: !compact, csv: !compact, job: !compact,
     filters: compact ? [] : [{ name: 'reason', label: 'Status', options: REASONS.map(([value]) => value) }],
     empty: compact ? 'Nothing here: no blacklisted address.' : undefined,

@@ -1,0 +1,136 @@
+"""Signing in to the console with OpenID Connect (console/js/oidc.js): the authorization code flow with
+PKCE as a public client, as AWS deploys it (config.json's `oidc`). The console's files are served by
+the local gateway; the identity provider is played by the test on the console's own origin (so the
+page's Content-Security-Policy is the real one), and so is `GET /v1/me`, which here only has to say
+which bearer token the console sent."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+
+from local.server import Gateway, serve
+from tests.support import free_port
+
+pytestmark = pytest.mark.browser
+
+ACCESS_TOKEN = "access-token-from-the-identity-provider"
+ME = {"tenant_id": "demo", "tenant_name": "Demo district", "time_zone": "America/Chicago", "sub": "oidc-user",
+      "name": "Signed, In", "rights": ["logs:provider"], "org_units": ["*"], "views": ["events"]}
+
+
+@pytest.fixture(scope="module")
+def console_base() -> Iterator[str]:
+    """The gateway serving console/ as `make run` does (no API route is called through it here)."""
+    port = free_port()
+    server = serve(Gateway(runtime=None), "127.0.0.1", port)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+class IdentityProvider:
+    """Discovery, authorize (answers at once with a code, as after a login) and token endpoints,
+    checking what a PKCE public client must send."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.issuer = f"{base}/idp"
+        self.authorize_query: dict[str, str] = {}
+        self.token_form: dict[str, str] = {}
+        self.bearers: list[str] = []
+
+    def discovery(self, route: Route) -> None:
+        route.fulfill(json={"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
+                            "token_endpoint": f"{self.issuer}/token"})
+
+    def authorize(self, route: Route) -> None:
+        self.authorize_query = {k: v[0] for k, v in parse_qs(urlsplit(route.request.url).query).items()}
+        back = f"{self.authorize_query['redirect_uri']}?" + urlencode(
+            {"code": "the-code", "state": self.authorize_query["state"]})
+        route.fulfill(status=302, headers={"location": back})
+
+    def token(self, route: Route) -> None:
+        self.token_form = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
+        verifier = self.token_form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if self.token_form.get("code") != "the-code" or challenge != self.authorize_query.get("code_challenge"):
+            route.fulfill(status=400, json={"error": "invalid_grant"})
+            return
+        route.fulfill(json={"access_token": ACCESS_TOKEN, "id_token": "an-id-token", "token_type": "Bearer"})
+
+    def me(self, route: Route) -> None:
+        self.bearers.append(route.request.headers.get("authorization", ""))
+        route.fulfill(json=ME)
+
+
+OidcPage = tuple[Page, IdentityProvider, list[str]]  # the page, its identity provider, its script errors
+
+
+def no_events(route: Route) -> None:
+    route.fulfill(json={"items": [], "next_cursor": None})
+
+
+@pytest.fixture
+def oidc_page(browser: Browser, console_base: str) -> Iterator[Callable[[dict[str, Any]], OidcPage]]:
+    """A fresh page whose config.json names the test's identity provider with these settings."""
+    contexts: list[BrowserContext] = []
+
+    def make(oidc: dict[str, Any]) -> OidcPage:
+        idp = IdentityProvider(console_base)
+        context = browser.new_context(locale="en-US")
+        contexts.append(context)
+        context.set_default_timeout(30_000)
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.route("**/console/config.json", lambda route: route.fulfill(
+            json={"apiBase": "", "oidc": {**oidc, "issuer": idp.issuer}}))
+        page.route("**/idp/.well-known/openid-configuration", idp.discovery)
+        page.route(re.compile(r".*/idp/authorize\?.*"), idp.authorize)
+        page.route("**/idp/token", idp.token)
+        page.route("**/v1/me", idp.me)
+        page.route(re.compile(r".*/v1/events\?.*"), no_events)
+        return page, idp, errors
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_signing_in_with_the_identity_provider_uses_pkce_and_the_access_token(oidc_page, console_base: str):
+    page, idp, errors = oidc_page({"clientId": "console-client", "audience": "message-log"})
+    page.goto(f"{console_base}/console/")
+    expect(page.locator("main#main")).to_have_attribute("data-state", "sign-in")
+    page.get_by_role("button", name="Sign in with your identity provider").click()
+    expect(page.locator("main#main")).to_have_attribute("data-state", "ready")
+    expect(page.locator("header .user")).to_have_text(ME["name"])
+
+    asked = idp.authorize_query
+    assert asked["response_type"] == "code" and asked["client_id"] == "console-client"
+    assert asked["code_challenge_method"] == "S256" and len(asked["code_challenge"]) == 43
+    assert asked["redirect_uri"] == f"{console_base}/console/" and asked["audience"] == "message-log"
+    assert idp.token_form["grant_type"] == "authorization_code"
+    assert idp.token_form["redirect_uri"] == asked["redirect_uri"] and idp.token_form["client_id"] == "console-client"
+    assert idp.bearers[-1] == f"Bearer {ACCESS_TOKEN}"  # the access token, not the ID token
+    assert "code=" not in page.url and "state=" not in page.url  # the code left the address bar
+    expect(page.locator("#nav a")).to_have_text(["Provider events"])  # GET /v1/me's views
+    assert errors == []
+
+
+def test_an_answer_that_is_not_this_tab_s_is_refused(oidc_page, console_base: str):
+    page, idp, _ = oidc_page({"clientId": "console-client"})
+    page.goto(f"{console_base}/console/?{urlencode({'code': 'the-code', 'state': 'someone-elses'})}")
+    expect(page.locator("main#main")).to_have_attribute("data-state", "sign-in")
+    expect(page.locator("main [role=alert]")).to_contain_text("does not match this tab")
+    assert idp.token_form == {} and idp.bearers == []  # no code exchanged, no API call
+    assert "code=" not in page.url
