@@ -98,7 +98,8 @@ def test_the_account_logs_chart_the_api_s_counts_per_day(stack: Stack, page: Pag
     form = page.locator("form[aria-label='Account log dates']")
     start, end = (form.locator(f"input[name={name}]").input_value() for name in ("from", "to"))
     window = {"from": datetime.combine(date.fromisoformat(start), dt_time(0, 0, 0), zone).isoformat(),
-              "to": datetime.combine(date.fromisoformat(end), dt_time(23, 59, 59), zone).isoformat()}
+              "to": datetime.combine(date.fromisoformat(end), dt_time(23, 59, 59, 999000), zone).isoformat(
+                  timespec="milliseconds")}  # a day ends at its last millisecond, as the console says it
     days = sorted(stack.api("/v1/stats", group="day", **window).json()["items"], key=lambda d: d["date"])
     expected = [f"{d['date']}: {sum(c.get('sent', 0) for c in d['channels'].values())} sent, "
                 f"{sum(c.get('failed', 0) for c in d['channels'].values())} failed" for d in days]
