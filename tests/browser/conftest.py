@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEMO_MESSAGES = 60  # enough for a second page of every list at the console's page sizes, quick to load
 STARTUP_SECONDS = 300  # only so that a stack that never loads the demo fails instead of hanging
+STOP_SECONDS = 60  # Ctrl-C stops it within a second or two; a stack that hangs is killed after this
 ACTION_TIMEOUT_MS = 90_000  # only so that a screen that never draws fails instead of hanging (a busy machine is slow)
 VIEWPORT = {"width": 1280, "height": 860}
 
@@ -76,8 +78,12 @@ def stack() -> Iterator[Stack]:
     own): the tests only read, or change what they made themselves."""
     running = _start_stack()
     yield running
-    running.process.kill()
-    running.process.wait()
+    running.process.send_signal(signal.SIGINT)  # as Ctrl-C: its functions' processes and moto stop with it
+    try:
+        running.process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
 
 
 @pytest.fixture(scope="package")
