@@ -1,6 +1,6 @@
 """The console in a real browser: `make run`'s stack (its own process, demo data loaded), Debian's
-headless Chromium driven by Playwright, axe-core injected from tests/browser/node_modules, and
-screenshots of each screen written to screenshots/ at the repository's root.
+headless Chromium driven by Playwright, and a fresh browser profile for each test that refuses
+anything outside the stack's origin and records script errors (helpers: tests/browser/support.py).
 
 `make test` installs Chromium (apt) and axe-core (npm ci) first: `make browser`. Nothing is
 downloaded at run time; Chromium's own background traffic is switched off."""
@@ -10,57 +10,31 @@ from __future__ import annotations
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from local.template import ROOT
+from tests.browser.support import Stack
 from tests.support import free_port
-from tests.support import token as mint
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "screenshots"
 DEMO_MESSAGES = 60  # enough for a second page of every list at the console's page sizes, quick to load
-DEMO_TENANT = "demo"
 STARTUP_SECONDS = 300  # only so that a stack that never loads the demo fails instead of hanging
-ACTION_TIMEOUT_MS = 15_000  # a screen that never draws fails its test within this, not at pytest's end
+STOP_SECONDS = 60  # Ctrl-C stops it within a second or two; a stack that hangs is killed after this
+ACTION_TIMEOUT_MS = 90_000  # only so that a screen that never draws fails instead of hanging (a busy machine is slow)
 VIEWPORT = {"width": 1280, "height": 860}
-
-
-@dataclass
-class Stack:
-    base: str
-    token: str  # the demo tenant's admin token, as the banner prints it
-    banner: str
-    process: subprocess.Popen[str]
-    output: list[str] = field(default_factory=list)
-
-    def api(self, path: str, token: str | None = None, **params: Any) -> requests.Response:
-        """The public API, called directly as the console would (same token, same query)."""
-        return requests.get(f"{self.base}{path}", params=params or None, timeout=30,
-                            headers={"Authorization": f"Bearer {token or self.token}"})
-
-    def console_url(self, token: str | None = None, route: str = "") -> str:
-        """The console signed in with `token` (in the fragment, as `make run`'s link has it)."""
-        return f"{self.base}/console/#token={token or self.token}{route}"
-
-
-def demo_token(*rights: str, org_units: tuple[str, ...] = ("*",)) -> str:
-    """A token of the demo tenant with exactly these rights (minted as local/token.py does)."""
-    return mint(DEMO_TENANT, rights=list(rights), org_units=org_units, sub="browser-test", name="Tester, Browser")
 
 
 def _start_stack() -> Stack:
@@ -104,13 +78,18 @@ def stack() -> Iterator[Stack]:
     own): the tests only read, or change what they made themselves."""
     running = _start_stack()
     yield running
-    running.process.kill()
-    running.process.wait()
+    running.process.send_signal(signal.SIGINT)  # as Ctrl-C: its functions' processes and moto stop with it
+    try:
+        running.process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait()
 
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     # launch() gives every run a fresh, empty user-data-dir of its own (removed at close)
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -160,23 +139,3 @@ def page(context: BrowserContext, watched: Watched) -> Iterator[Page]:
               if message.type == "error" else None)
     yield opened
     opened.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """The screen as the user sees it, to screenshots/<name>.png (git-ignored; the README shows a few
-    from docs/screenshots/)."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
-    """axe-core's violations of the page as it is now, of these impacts (axe injected by the test
-    through the DevTools protocol, so the console's own CSP does not stand in its way)."""
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text())  # a script of its own, not eval(): CSP forbids that
-    found = page.evaluate("async () => (await window.axe.run(document, {resultTypes: ['violations']})).violations")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in found if v["impact"] in impacts]
