@@ -97,3 +97,14 @@ def test_the_message_detail_shows_recipients_counts_and_the_event_timeline(stack
     assert axe_violations(page) == []
     screenshot(page, "message-detail")
     assert watched.foreign_requests == [] and watched.errors == []
+
+
+def test_refresh_status_asks_the_provider_and_shows_its_answer(stack: Stack, page: Page):
+    # The demo tenant gave no provider API credentials: the API refuses the refresh, and the console says why
+    message = stack.items("/v1/messages", channel="email")[0]
+    path = f"/v1/messages/{message['message_id']}/refresh"
+    refused = requests.post(f"{stack.base}{path}", timeout=120, headers={"Authorization": f"Bearer {stack.token}"})
+    assert refused.status_code == 409, refused.text
+    open_screen(page, stack, f"/messages/{message['message_id']}")
+    page.get_by_role("button", name="Refresh status").click()
+    expect(page.locator(".refresh-status [role=alert]")).to_contain_text(refused.json()["detail"])

@@ -1,6 +1,7 @@
 // Seed 000's Sent Message Log, and one message's detail: recipients with their status and the
 // counts, the event timeline, the body while it is kept and the date it was purged after.
 import { h, clear } from '../dom.js';
+import { request, problemView } from '../api.js';
 import { time, status, text, person, mergeFields, address } from '../format.js';
 import { listView } from '../list.js';
 import { link } from '../router.js';
@@ -106,6 +107,38 @@ function timeline(message, ctx) {
       : null);
 }
 
+// What the provider said: how many statuses changed, and whether it is all of them (a rate limit
+// half way leaves the rest for a second press).
+function refreshSummary(answer) {
+  const moved = answer.recipients.filter((r) => r.changed)
+    .map((r) => `${r.address}: ${r.status_before} → ${r.status_after}`);
+  const said = moved.length ? `${moved.length} changed (${moved.join('; ')})` : 'No status changed';
+  const rest = answer.complete ? '' : ` — not every recipient was asked; try again${
+    answer.retry_after ? ` in ${answer.retry_after} s` : ''}`;
+  return `${said}.${rest}`;
+}
+
+function refreshButton(id, after) {
+  const out = h('span', { role: 'status', class: 'refresh-status' });
+  const button = h('button', {
+    type: 'button',
+    onclick: async () => {
+      button.disabled = true;
+      clear(out, 'Asking the provider…');
+      try {
+        const answer = await (await request(`/v1/messages/${encodeURIComponent(id)}/refresh`, { method: 'POST' })).json();
+        clear(out, refreshSummary(answer));
+        after();
+      } catch (error) {
+        clear(out, h('span', { role: 'alert', class: 'problem' }, problemView(error)));
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, 'Refresh status');
+  return h('p', null, button, ' ', out);
+}
+
 export function messageDetail(ctx) {
   const [id] = ctx.args;
   const top = h('div', { class: 'detail-top', 'data-region': 'message' });
@@ -134,5 +167,5 @@ export function messageDetail(ctx) {
       { label: 'Merge fields', cell: (r) => mergeFields(r.fields) },
     ],
   }, ctx);
-  return [top, list, rest];
+  return [top, refreshButton(id, () => { drawn = false; list.reload(); }), list, rest];
 }
