@@ -114,8 +114,9 @@ class Stack:
                                     log_path=str(functions_log(self.port)), concurrency=self.concurrency,
                                     wait_seconds=self.throttle_seconds)
         self.gateway = Gateway(self.runtime, self.overrides)
-        state_file(self.port).write_text(json.dumps(
-            {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
+        state_file(self.port).write_text(json.dumps(  # provider_env: `make invoke`/`make recover` reach the fakes too
+            {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid(),
+             "provider_env": self.fakes.environment() if self.fakes else {}}))
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -41,3 +41,15 @@ def test_a_demo_message_whose_webhooks_never_came_is_refreshed_to_its_true_statu
     assert {address for address, _ in lost} <= set(after) and after != before
     tenant = api.get("/v1/tenant", auth=admin).json
     assert all(tenant["providers"][name]["api"]["set"] for name in ("mailgun", "sendgrid", "postmark", "twilio"))
+
+
+def test_make_invoke_and_recover_reach_the_fakes_the_running_stack_started(fakes):
+    """`make recover` runs in another shell: the stack's state file hands it the fakes' URLs; the shell's win."""
+    from local.invoke import shell_and_stack
+
+    info = {"provider_env": fakes.environment()}
+    extras = function_extras(3000, shell_and_stack({"PATH": "/usr/bin"}, info))
+    assert extras["MAILGUN_API_URL"] == fakes.apis["mailgun"].url
+    assert extras["AWS_ENDPOINT_URL_SESV2"] == fakes.apis["ses"].url
+    mine = function_extras(3000, shell_and_stack({"MAILGUN_API_URL": "http://127.0.0.1:9"}, info))
+    assert mine["MAILGUN_API_URL"] == "http://127.0.0.1:9"
