@@ -154,7 +154,7 @@ def test_a_provider_back_after_a_silence_has_its_silent_window_recovered(provide
 
 def test_unfinished_recoveries_are_resumed_by_the_health_check_once_their_retry_time_passes(provider_api, fakes,
                                                                                             monkeypatch):
-    """A window rate limited (429) and one failed (500) half way: the scheduled ingestion-health run leaves
+    """A window rate limited (429) half way and three failed (500): the scheduled ingestion-health run leaves
     them while their retry time is ahead, then resumes each from its checkpoint, at most three jobs a run."""
     from msglog.provider_apis import mailgun as mailgun_api
     from tests.api.test_ingestion_health import check, later
