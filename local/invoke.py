@@ -11,9 +11,17 @@ import json
 import os
 import sys
 import urllib.request
+from collections.abc import Mapping
+from typing import Any
 
 from local.stack import aws_environment, environments, function_extras, state_file
 from local.template import functions
+
+
+def shell_and_stack(environ: Mapping[str, str], info: dict[str, Any]) -> dict[str, str]:
+    """The shell's settings, and the fake providers' URLs the running stack started (FAKE_PROVIDERS=1)
+    where the shell does not set them."""
+    return {**info.get("provider_env", {}), **environ}
 
 
 def main(function: str, event_file: str) -> int:
@@ -36,7 +44,7 @@ def main(function: str, event_file: str) -> int:
 
     envs = environments(info["refs"], info["overrides"])
     shell = {name: os.environ[name] for name in envs[function] if name in os.environ and name.startswith("WEBHOOK_")}
-    runtime = Runtime(envs, extra_env={**function_extras(port, dict(os.environ)), **shell})
+    runtime = Runtime(envs, extra_env={**function_extras(port, shell_and_stack(os.environ, info)), **shell})
     if event_file.lstrip().startswith("{"):  # operator commands pass the event itself
         event = json.loads(event_file)
     else:

@@ -31,7 +31,9 @@ from urllib.parse import urlencode
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from local import fake_providers
 from local.apigw import mint_token
+from local.fake_providers import FakeProviders
 
 TENANT = "demo"
 # Mailgun's own example key (mailgun-php's webhook test); any key works locally.
@@ -49,6 +51,7 @@ FIRST = ["Ava", "Liam", "Noah", "Emma", "Mia", "Lucas", "Zoe", "Ethan", "Aria", 
          "Ivy", "Owen", "Nora", "Eli", "Ruby", "Jack", "Sofia", "Ben"]
 LAST = ["Garcia", "Smith", "Nguyen", "Johnson", "Patel", "Brown", "Kim", "Lopez", "Wilson", "Martin"]
 DAYS = 45
+LOST_ONE_IN = 4  # with the fake providers: of every 4th Mailgun message, no webhook after `accepted` arrives
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Demo:
     messages: int
     webhooks: int  # provider events posted (SendGrid's arrays counted event by event)
     requests: int = 0  # webhook requests that carried them
+    # With the fake providers: Mailgun events the fake knows whose webhooks were never posted
+    # (message id, address, event): a refresh of the message brings each in
+    lost_webhooks: tuple[tuple[str, str, str], ...] = ()
 
 
 class Stopped(Exception):
@@ -117,10 +123,14 @@ def _people(rng: random.Random) -> list[Person]:
 
 
 class _Client:
-    """The gateway as the demo's callers reach it; counts what it posted and stops when told."""
+    """The gateway as the demo's callers reach it; counts what it posted and stops when told. With the fake
+    providers (`make run FAKE_PROVIDERS=1`) it also tells the fake Mailgun every event Mailgun "sent"."""
 
-    def __init__(self, gateway: Any, token: str, progress: Progress, stop: threading.Event):
-        self.gateway, self.token, self.progress, self.stop = gateway, token, progress, stop
+    def __init__(self, gateway: Any, token: str, progress: Progress, stop: threading.Event,
+                 fakes: FakeProviders | None = None):
+        self.gateway, self.token, self.progress, self.stop, self.fakes = gateway, token, progress, stop, fakes
+        self.mailgun_messages = 0  # Mailgun's messages (their `accepted` came early)…
+        self.lost: list[tuple[str, str, str]] = []  # …and the events never posted: (message id, address, event)
 
     def raw(self, method: str, path: str, headers: dict[str, str], body: bytes,
             expect: tuple[int, ...] = (200, 201)) -> bytes:
@@ -142,7 +152,7 @@ class _Client:
 
 
 def _mailgun(client: _Client, *, event: str, recipient: str, at: datetime, provider_message_id: str,
-             subject: str) -> None:
+             subject: str, message_id: str | None = None, lost: bool = False) -> None:
     """One Mailgun event, one signed request, as Mailgun posts them."""
     timestamp, token = str(int(time.time())), uuid.uuid4().hex + uuid.uuid4().hex[:18]
     signature = hmac.new(MAILGUN_SIGNING_KEY.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
@@ -151,6 +161,11 @@ def _mailgun(client: _Client, *, event: str, recipient: str, at: datetime, provi
         "log-level": "info", "message": {"headers": {"message-id": f"<{provider_message_id}>", "subject": subject,
                                                       "from": "District <noreply@mg.example.edu>"}},
     }
+    if client.fakes:
+        client.fakes.mailgun.add(data)
+        if lost:
+            client.lost.append((message_id or "", recipient, event))
+            return  # its webhook never came: Mailgun knows it, a refresh (or a recovery) brings it in
     client.call("POST", f"/v1/webhooks/mailgun/{TENANT}",
                 {"signature": {"timestamp": timestamp, "token": token, "signature": signature}, "event-data": data})
     client.progress.add(webhooks=1, requests=1)
@@ -301,6 +316,10 @@ def _early_mailgun(client: _Client, plan: _Plan) -> None:
 
 def _email_events(client: _Client, rng: random.Random, plan: _Plan, message_id: str, sendgrid: _SendGrid) -> None:
     """The rest of each recipient's lifecycle: Mailgun's (one request each) or SendGrid's (into the batch)."""
+    lost = False
+    if plan.early and client.fakes:
+        lost = client.mailgun_messages % LOST_ONE_IN == 0
+        client.mailgun_messages += 1
     for p in plan.audience:
         at = plan.sent_at
         for event, extra in _lifecycle(rng):
@@ -312,7 +331,8 @@ def _email_events(client: _Client, rng: random.Random, plan: _Plan, message_id: 
                                "message_id": message_id, **extra}])
             elif event in _MAILGUN_NAMES and event != "processed":  # its `accepted` came early
                 _mailgun(client, event=_MAILGUN_NAMES[event], recipient=p.email, at=at,
-                         provider_message_id=plan.pmids[p.person_id], subject=plan.subject)
+                         provider_message_id=plan.pmids[p.person_id], subject=plan.subject, message_id=message_id,
+                         lost=lost)
 
 
 def _configure(client: _Client) -> None:
@@ -320,6 +340,9 @@ def _configure(client: _Client) -> None:
     client.call("PUT", "/v1/providers/sendgrid", {"public_key": sendgrid_public_key()})
     client.call("PUT", "/v1/providers/mailgun", {"signing_key": MAILGUN_SIGNING_KEY})
     client.call("PUT", "/v1/providers/twilio", {"auth_token": TWILIO_AUTH_TOKEN})
+    if client.fakes:  # the fake providers' APIs: refresh, recovery, their suppression lists
+        for provider, credentials in fake_providers.CREDENTIALS.items():
+            client.call("PUT", f"/v1/providers/{provider}", {"api": credentials})
 
 
 def demo_token() -> str:
@@ -334,12 +357,13 @@ def sample_address(seed: int = 20261123) -> str:
 
 
 def run(gateway: Any, base_url: str, messages: int = MESSAGES, seed: int = 20261123, *,
-        token: str | None = None, progress: Progress | None = None, stop: threading.Event | None = None) -> Demo:
+        token: str | None = None, progress: Progress | None = None, stop: threading.Event | None = None,
+        fakes: FakeProviders | None = None) -> Demo:
     """Load the demo; raises Stopped if `stop` is set before it is all loaded."""
     rng = random.Random(seed)
     token = token or demo_token()
     progress = progress or Progress(messages)
-    client = _Client(gateway, token, progress, stop or threading.Event())
+    client = _Client(gateway, token, progress, stop or threading.Event(), fakes)
     _configure(client)
     people = _people(rng)
     families = [p for p in people if p.role != "staff"]
@@ -359,4 +383,4 @@ def run(gateway: Any, base_url: str, messages: int = MESSAGES, seed: int = 20261
             _email_events(client, rng, plan, message_id, sendgrid)
     sendgrid.flush()
     return Demo(token=token, sample_address=families[0].email, messages=progress.messages,
-                webhooks=progress.webhooks, requests=progress.requests)
+                webhooks=progress.webhooks, requests=progress.requests, lost_webhooks=tuple(client.lost))

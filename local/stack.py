@@ -11,6 +11,9 @@
     SNS_SIGNING_CERTS_DIR   SNS signing certificates to use instead of fetching them (msglog.providers.ses)
     MAILGUN_API_URL, SENDGRID_API_URL, POSTMARK_API_URL, TWILIO_API_URL
                        the provider APIs refresh and recovery call (e.g. a fake of local/fakes)
+    AWS_ENDPOINT_URL_SESV2  where SES's account suppression list is asked (moto has none)
+    FAKE_PROVIDERS=1   start every provider's fake API (local/fakes), point the five settings above at them,
+                       and give the demo tenant API credentials for them (local.fake_providers)
 Ctrl-C stops the server, the functions' processes and moto.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local import seed
+from local.fake_providers import FakeProviders
 from local.template import REGION, ROOT, functions
 
 STATE_DIR = ROOT / ".local"
@@ -46,7 +50,8 @@ def aws_environment(moto_port: int) -> dict[str, str]:
 # Settings `make run` takes from the shell (SPEC, Webhook checks): the template parameter each sets…
 SHELL_PARAMETERS = {"WEBHOOK_MAX_AGE_SECONDS": "WebhookMaxAgeSeconds", "LOG_LEVEL": "LogLevel"}
 # …and those the template does not declare, handed to the functions as they are.
-SHELL_PASSED = ("SNS_SIGNING_CERTS_DIR", "MAILGUN_API_URL", "SENDGRID_API_URL", "POSTMARK_API_URL", "TWILIO_API_URL")
+SHELL_PASSED = ("SNS_SIGNING_CERTS_DIR", "MAILGUN_API_URL", "SENDGRID_API_URL", "POSTMARK_API_URL", "TWILIO_API_URL",
+                "AWS_ENDPOINT_URL_SESV2")
 
 
 def shell_overrides(environ: dict[str, str]) -> dict[str, str]:
@@ -85,6 +90,7 @@ class Stack:
     overrides: dict[str, str] = field(default_factory=dict)
     concurrency: int = 4
     throttle_seconds: float = 60.0
+    fake_providers: bool = False
 
     def start(self) -> None:
         from local.motoserver import AtomicMotoServer
@@ -92,6 +98,9 @@ class Stack:
         self._moto = AtomicMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         os.environ.update(aws_environment(self.moto_port))
+        self.fakes = FakeProviders.start() if self.fake_providers else None
+        if self.fakes:
+            os.environ.update(self.fakes.environment())  # before the functions' environments are made
         import boto3
 
         from local import provision
@@ -105,8 +114,9 @@ class Stack:
                                     log_path=str(functions_log(self.port)), concurrency=self.concurrency,
                                     wait_seconds=self.throttle_seconds)
         self.gateway = Gateway(self.runtime, self.overrides)
-        state_file(self.port).write_text(json.dumps(
-            {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid()}))
+        state_file(self.port).write_text(json.dumps(  # provider_env: `make invoke`/`make recover` reach the fakes too
+            {"moto_port": self.moto_port, "refs": refs, "overrides": self.overrides, "pid": os.getpid(),
+             "provider_env": self.fakes.environment() if self.fakes else {}}))
         self._server = serve(self.gateway, "127.0.0.1", self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -115,7 +125,8 @@ class Stack:
         self._poller = Poller(Pump(self.runtime))  # SQS event sources (export jobs), as Lambda polls them
         self._poller.start()
         self.demo = DemoLoader(self.gateway, f"http://127.0.0.1:{self.port}",
-                               int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES))) if self.seed else None
+                               int(os.environ.get("DEMO_MESSAGES", seed.MESSAGES)), fakes=self.fakes) \
+            if self.seed else None
 
     def stop(self) -> None:
         """Everything down within a second or two, the demo half loaded or requests in flight."""
@@ -126,6 +137,8 @@ class Stack:
         self._server.server_close()
         self.runtime.close()  # every environment, busy or idle, terminated at once
         self._moto.stop()
+        if self.fakes:
+            self.fakes.stop()
         state_file(self.port).unlink(missing_ok=True)
 
 
@@ -134,8 +147,8 @@ class DemoLoader:
     progress printed every few seconds (one updating line on a terminal), then a summary."""
 
     def __init__(self, gateway: Any, base_url: str, messages: int, out: TextIO | None = None,
-                 every_seconds: float = PROGRESS_SECONDS):
-        self.gateway, self.base_url, self.out = gateway, base_url, out or sys.stdout
+                 every_seconds: float = PROGRESS_SECONDS, fakes: FakeProviders | None = None):
+        self.gateway, self.base_url, self.out, self.fakes = gateway, base_url, out or sys.stdout, fakes
         self.token = seed.demo_token()
         self.sample_address = seed.sample_address()
         self.progress = seed.Progress(messages)
@@ -166,7 +179,7 @@ class DemoLoader:
         failure = None
         try:
             self.loaded = seed.run(self.gateway, self.base_url, self.progress.total, token=self.token,
-                                   progress=self.progress, stop=self._stop)
+                                   progress=self.progress, stop=self._stop, fakes=self.fakes)
         except seed.Stopped:
             return
         except Exception as error:  # noqa: BLE001 - the API goes on serving; say why the demo is short
@@ -245,7 +258,8 @@ def main() -> None:
         sys.exit(1)
     stack = Stack(port, moto_port, seed=os.environ.get("SEED", "1") != "0", overrides=overrides,
                   concurrency=max(1, int(os.environ.get("LOCAL_CONCURRENCY", "4"))),
-                  throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")))
+                  throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")),
+                  fake_providers=os.environ.get("FAKE_PROVIDERS", "0") == "1")
     stopped = threading.Event()  # set by Ctrl-C: the main thread then stops everything
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -254,6 +268,10 @@ def main() -> None:
     stack.gateway.handle("GET", "/v1/health", {}, b"")  # its cold start now, not on the newcomer's first call
     console_served = stack.gateway.handle("GET", "/console/", {}, b"")[0] == 200
     print(_banner(port, stack.demo, console_served), flush=True)
+    if stack.fakes:
+        print("Fake provider APIs (FAKE_PROVIDERS=1): " + ", ".join(f"{name} {api.url}" for name, api in
+              stack.fakes.apis.items()) + "; the demo tenant has API credentials for them (refresh a message: "
+              "POST /v1/messages/{id}/refresh)", flush=True)
     if stack.demo and not stopped.is_set():
         stack.demo.start()
     stopped.wait()

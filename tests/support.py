@@ -237,6 +237,23 @@ class _Raw:
         yield self.data
 
 
+# The only actions a role may grant on `Resource: "*"`: those the AWS Service Authorization Reference lists
+# with no resource type ("If there is no value for this column, you must specify all resources ("*")").
+NO_RESOURCE_TYPES = {
+    # Amazon Simple Email Service v2, actions table (docs.aws.amazon.com/service-authorization/latest/
+    # reference/list_amazonsimpleemailservicev2.html): the account-level suppression list
+    "ses:GetSuppressedDestination": "list_amazonsimpleemailservicev2.html#GetSuppressedDestination",
+    "ses:DeleteSuppressedDestination": "list_amazonsimpleemailservicev2.html#DeleteSuppressedDestination",
+}
+
+
+def wildcard_refusals(statement: dict) -> list[str]:
+    """The actions of a statement on `Resource: "*"` that have a resource type (they must name it)."""
+    targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    return [action for action in actions if action not in NO_RESOURCE_TYPES] if "*" in targets else []
+
+
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket",  # API operations whose IAM action is named otherwise
                "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
                "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject",
@@ -259,7 +276,7 @@ def iam_actions(event_name: str, request: Any) -> list[tuple[str, str]]:
     if service == "dynamodb":
         body = json.loads(request.body or b"{}")
         resource = "index" if body.get("IndexName") else "table"
-    iam_service = {"secrets-manager": "secretsmanager"}.get(service, service)
+    iam_service = {"secrets-manager": "secretsmanager", "sesv2": "ses"}.get(service, service)
     action = f"{iam_service}:{operation}"
     return [(IAM_ACTIONS.get(action, action), resource)]
 

@@ -31,6 +31,7 @@ class Request:
     path: str
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
+    body: bytes = b""
 
     def basic(self) -> tuple[str, str] | None:
         scheme, _, encoded = self.headers.get("authorization", "").partition(" ")
@@ -102,8 +103,9 @@ class FakeApi:
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 request = Request(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                                  {k.lower(): v for k, v in self.headers.items()})
+                                  {k.lower(): v for k, v in self.headers.items()}, body)
                 try:
                     answer = fake.answer(request)
                 except Exception as error:  # noqa: BLE001 - a fake's own bug shows as a 500, as a server's would

@@ -4,7 +4,13 @@ what happened, audited; Postmark's SubscriptionChange that suppresses sending is
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
+from local.fakes.ses import FakeSesV2
 from tests.api.test_provider_answers import postmark_auth
+from tests.api.test_vector_samples import SNS, TOPIC, sign_sns
 from tests.support import token
 
 READ = token(rights=["suppressions:read"])
@@ -72,3 +78,78 @@ def test_a_postmark_subscription_change_that_suppresses_sending_is_held_by_postm
     assert api.post("/v1/webhooks/postmark/acme", change, auth=None, headers=postmark_auth()).status == 200
     entry = api.get("/v1/suppressions/bye@example.com", auth=READ).json
     assert (entry["reason"], entry["source"], entry["provider"]) == ("unsubscribe", "provider", "postmark")
+
+
+# ------------------------------------------------------------------ SES's account-level suppression list
+@pytest.fixture
+def fake_ses():
+    fake = FakeSesV2().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def ses_tenant(api_with, fake_ses, tmp_path):
+    """A tenant that takes SES's events (signed with the vectors' test certificate), the service's sesv2
+    client pointed at the fake (moto has no account suppression list)."""
+    from msglog.providers import ses
+
+    (tmp_path / "SimpleNotificationService-TESTONLY.pem").write_text(SNS["constructed_signed_vectors"]["test_cert_pem"])
+    ses.reset()
+    api = api_with(AWS_ENDPOINT_URL_SESV2=fake_ses.url, SNS_SIGNING_CERTS_DIR=str(tmp_path),
+                   WEBHOOK_MAX_AGE_SECONDS="0")
+    api.setup_tenant("acme")
+    assert api.call("PUT", "/v1/providers/ses", {"topic_arns": [TOPIC]}).status == 200
+    yield api
+    ses.reset()
+
+
+def test_a_refresh_asks_ses_account_suppression_list(ses_tenant, fake_ses):
+    api = ses_tenant
+    fake_ses.suppress("bounced@example.com", "COMPLAINT")
+    reply = api.get("/v1/suppressions/bounced@example.com?refresh=true", auth=READ)
+    assert reply.status == 200, reply.json
+    assert (reply.json["reason"], reply.json["source"], reply.json["provider"]) == ("complaint", "provider", "ses")
+    assert reply.json["providers"] == [{"provider": "ses", "held": ["complaint"], "outcome": "held"}]
+    missing = api.get("/v1/suppressions/fine@example.com?refresh=true", auth=READ)
+    assert missing.status == 404 and "ses: not held" in missing.json["detail"]
+    assert [(r.method, r.path) for r in fake_ses.requests] == [
+        ("GET", "/v2/email/suppression/addresses/bounced%40example.com"),
+        ("GET", "/v2/email/suppression/addresses/fine%40example.com")]
+
+
+def test_a_reset_takes_the_address_off_ses_list_and_is_audited(ses_tenant, fake_ses):
+    api = ses_tenant
+    fake_ses.suppress("gone@example.com")
+    assert api.call("PUT", "/v1/suppressions/gone@example.com", {"reason": "bounce"}, auth=WRITE).status == 200
+    reset = api.call("DELETE", "/v1/suppressions/gone@example.com", auth=WRITE)
+    assert reset.status == 200, reset.raw
+    assert reset.json["providers"] == [{"provider": "ses", "held": ["bounce"], "outcome": "removed"}]
+    assert fake_ses.suppressed == {}
+    audit = [r for r in api.get("/v1/audit?limit=50", auth=token(rights=["logs:audit"])).json["items"]
+             if r["action"] == "suppression.reset"]
+    assert audit and audit[0]["details"]["providers"] == "ses:removed"
+    api.call("PUT", "/v1/suppressions/gone@example.com", {"reason": "bounce"}, auth=WRITE)
+    fake_ses.fail(429, retry_after=None)
+    throttled = api.call("DELETE", "/v1/suppressions/gone@example.com", auth=WRITE).json["providers"]
+    assert throttled[0]["provider"] == "ses" and throttled[0]["outcome"] == "failed"
+    assert "rate limiting" in throttled[0]["detail"]
+
+
+def test_an_ses_bounce_on_the_account_suppression_list_is_held_by_ses(ses_tenant):
+    """SES's documented Bounce record with its documented subtype (SES Developer Guide, notification
+    contents: bounceSubType OnAccountSuppressionList), signed with the vectors' test key."""
+    record = json.loads(json.dumps(SNS["ses_event_publishing_samples"]["events"]["Bounce record"]))
+    record["bounce"]["bounceSubType"] = "OnAccountSuppressionList"
+    record["bounce"]["bouncedRecipients"] = [{
+        "emailAddress": "recipient@example.com", "action": "failed", "status": "5.1.1",
+        "diagnosticCode": "Amazon SES did not send the message to this address because it is on the suppression "
+                          "list for your account."}]
+    envelope = sign_sns({"Type": "Notification", "MessageId": "held-by-ses-1", "TopicArn": TOPIC,
+                         "Message": json.dumps(record), "Timestamp": "2026-11-23T10:00:00.000Z",
+                         "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-TESTONLY.pem"})
+    api = ses_tenant
+    reply = api.post("/v1/webhooks/ses/acme", raw=json.dumps(envelope).encode(), content_type="text/plain", auth=None)
+    assert reply.status == 200, reply.raw
+    entry = api.get("/v1/suppressions/recipient@example.com", auth=READ).json
+    assert (entry["reason"], entry["source"], entry["provider"]) == ("bounce", "provider", "ses")

@@ -150,3 +150,40 @@ def test_a_provider_back_after_a_silence_has_its_silent_window_recovered(provide
              if r["action"].startswith("provider.recovery")]
     assert sorted(audit) == [("provider.recovery_run", "ingestion-health"),
                              ("provider.recovery_started", "ingestion-health")]
+
+
+def test_unfinished_recoveries_are_resumed_by_the_health_check_once_their_retry_time_passes(provider_api, fakes,
+                                                                                            monkeypatch):
+    """A window rate limited (429) half way and three failed (500): the scheduled ingestion-health run leaves
+    them while their retry time is ahead, then resumes each from its checkpoint, at most three jobs a run."""
+    from msglog.provider_apis import mailgun as mailgun_api
+    from tests.api.test_ingestion_health import check, later
+
+    monkeypatch.setattr(mailgun_api, "PAGE", 4)  # pages of 4 events: a window takes several
+    api = provider_api
+    at = time.time() - 1800
+    mine = _traffic(api, "acme", 6)
+    fakes["mailgun"].add(*_history(6, at))
+    start, end = _window(at)
+    fakes["mailgun"].fail(429, after=1, retry_after=600)  # the second page: "retry in ten minutes"
+    assert _recover(api, start, end)["status"] == "waiting"
+    windows = [(datetime.fromisoformat(start) - timedelta(hours=h), datetime.fromisoformat(end) - timedelta(hours=h))
+               for h in (3, 5, 7)]  # three more windows (nothing of ours in them), each failing at once
+    for older_start, older_end in windows:
+        fakes["mailgun"].fail(500)
+        assert _recover(api, older_start.isoformat(), older_end.isoformat())["status"] == "failed"
+    asked = len(fakes["mailgun"].requests)
+    assert check(api)["recoveries_resumed"] == []  # every retry time is still ahead
+    assert len(fakes["mailgun"].requests) == asked
+    first = check(api, now=later(0.5))["recoveries_resumed"]  # the failures' 15 minutes and the 429's 10 passed
+    api.settle_statuses()
+    assert len(first) == 3 and all(run["status"] == "done" for run in first)
+    assert [run["from"] for run in first] == sorted(run["from"] for run in first)  # oldest window first
+    second = check(api, now=later(0.5))["recoveries_resumed"]
+    api.settle_statuses()
+    assert [(datetime.fromisoformat(run["from"]), run["status"]) for run in second] == [
+        (datetime.fromisoformat(start), "done")]  # the newest window, rate limited: resumed by the next run
+    assert check(api, now=later(0.5))["recoveries_resumed"] == []  # all done: nothing more
+    statuses, counts, _ = _seen(api, LOGS, mine)
+    assert [s[0][1] for s in statuses] == ["delivered", "delivered", "bounced"] * 2
+    assert [c["delivered"] for c in counts] == [1, 1, 0] * 2

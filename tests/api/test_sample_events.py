@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from local.template import ROOT
 
@@ -72,3 +73,25 @@ def test_the_status_sample_writes_a_status_no_view_shows(api):
     assert [(i["sk"]["S"], i["status"]["S"]) for i in left] == [(f"M#{message_id}#S", "delivered")]
     address = pk.split("#R#")[1]
     assert api.get(f"/v1/recipients/{address}/messages").json["items"] == []
+
+
+def test_the_recover_sample_needs_api_credentials_then_recovers_its_window(api_with):
+    """events/operations-recover.json as shipped: its tenant has no Mailgun API credentials yet (the answer
+    says so); with them, and Mailgun's API (a fake) holding an event of the window, the window is recovered."""
+    from local.fakes.mailgun import FakeMailgun
+    from tests.support import mailgun_event, token
+
+    event = json.loads((EVENTS / "operations-recover.json").read_text())
+    fake = FakeMailgun("key-sample-api", "mg.lakeside.example").start()
+    try:
+        api = api_with(MAILGUN_API_URL=fake.url)
+        runtime = api.gateway.runtime
+        assert "no API credentials for mailgun" in runtime.invoke("OperationsFunction", event)["error"]
+        assert api.call("PUT", "/v1/providers/mailgun", {"api": {"api_key": "key-sample-api", "domain":
+                        "mg.lakeside.example"}}, auth=token(event["tenant"])).status == 200
+        inside = datetime.fromisoformat(event["from"]).timestamp() + 3600
+        fake.add(mailgun_event("delivered", "pat@example.com", provider_message_id="s1@mg", at=inside))
+        recovered = runtime.invoke("OperationsFunction", event)
+        assert (recovered["status"], recovered["outcomes"]) == ("done", {"NOLOG_UNMATCHED": 1})
+    finally:
+        fake.stop()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from local.fakes.mailgun import FakeMailgun
+from local.fakes.ses import FakeSesV2
 from local.template import ROOT, functions
 from tests.deploy.roles import allowed, refs
 from tests.support import AwsCalls, Faults, mailgun_event, reset_function_state, token
@@ -495,6 +496,14 @@ def test_functions_use_only_what_their_roles_allow(deployed, api_with, monkeypat
         "command": "recover", "tenant": "acme", "provider": "mailgun", "from": (soon - timedelta(hours=1)).isoformat(),
         "to": soon.isoformat()})["outcomes"] == {"LOG_RECOVERED": 1}
     provider_api.stop()
+    ses = FakeSesV2().start()  # SES's account suppression list: a fake (moto has none), asked with the role
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", ses.url)
+    api.call("PUT", "/v1/providers/ses", {"topic_arns": ["arn:aws:sns:us-east-1:123456789012:ses-events"]})
+    ses.suppress("held@example.com")
+    assert api.get("/v1/suppressions/held@example.com?refresh=true").json["source"] == "provider"
+    reset = api.call("DELETE", "/v1/suppressions/held@example.com").json["providers"]
+    assert {"provider": "ses", "held": ["bounce"], "outcome": "removed"} in reset
+    ses.stop()
     api.post("/v1/transactions", {"type": "top-up", "credits": 10})
     api.post("/v1/transactions", {"type": "top-up", "credits": 20})
     api.get("/v1/stats?group=customer")

@@ -9,6 +9,7 @@ import pytest
 
 from local.openapi import webhook_app
 from local.template import ROOT, functions, http_api, load, resources, routes
+from tests.support import wildcard_refusals
 
 TEMPLATE = load()
 FUNCTIONS = functions()
@@ -125,7 +126,15 @@ def test_no_wildcards_and_no_scans(logical_id):
         assert action != "dynamodb:Scan"
     for policy in resources()[logical_id]["Properties"].get("Policies", []):
         for statement in (policy.get("Statement", []) if isinstance(policy, dict) else []):
-            assert statement["Resource"] != "*", logical_id
+            assert not wildcard_refusals(statement), (logical_id, "on Resource '*'", wildcard_refusals(statement))
+
+
+def test_only_actions_without_resource_types_may_be_granted_on_any_resource():
+    ses = ["ses:GetSuppressedDestination", "ses:DeleteSuppressedDestination"]
+    assert wildcard_refusals({"Action": ses, "Resource": "*"}) == []
+    assert wildcard_refusals({"Action": [*ses, "ses:SendEmail"], "Resource": ["*"]}) == ["ses:SendEmail"]
+    assert wildcard_refusals({"Action": "dynamodb:GetItem", "Resource": "*"}) == ["dynamodb:GetItem"]
+    assert wildcard_refusals({"Action": "dynamodb:GetItem", "Resource": {"Fn::GetAtt": ["Table", "Arn"]}}) == []
 
 
 def test_samconfig_has_dev_and_prod_and_lints():

@@ -27,10 +27,25 @@ def client(service: str, region: str | None = None, signature_version: str | Non
     return connection.session.create_client(service, region_name=region or Entity.Meta.region, **options)
 
 
+@cache
+def calling_once(service: str) -> Any:
+    """A client that calls once within the provider APIs' timeouts (msglog.provider_apis): a 429 or a
+    failure is the caller's to report, not botocore's to retry. Its endpoint may be moved with botocore's
+    own AWS_ENDPOINT_URL_<SERVICE> (the local fakes: moto lacks SES's account suppression list)."""
+    from botocore.config import Config
+
+    from msglog.models import Entity
+
+    config = Config(connect_timeout=3, read_timeout=8, retries={"total_max_attempts": 1, "mode": "standard"})
+    return Entity._get_connection().connection.session.create_client(service, region_name=Entity.Meta.region,
+                                                                     config=config)
+
+
 @after_restore
 def _forget_clients() -> None:
     # Clients hold the credentials resolved before the snapshot: a restored copy resolves its own.
     client.cache_clear()
+    calling_once.cache_clear()
 
 
 reset = _forget_clients  # tests: a fresh container makes its own clients

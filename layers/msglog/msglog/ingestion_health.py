@@ -52,6 +52,9 @@ MIN_EVENTS = 100  # events in the history, at least
 MAX_AHEAD = timedelta(days=2)  # `now` may be this far in the future (tests, a preview), no further
 RESERVE_MS = 30_000  # the run stops this long before the Lambda's time is up; the next run comes in 15 minutes
 RECOVERY_MS = 60_000  # at most this of a run for one silent window's recovery: the other pairs still get checked
+# Unfinished recoveries (rate limited, failed, stopped by their time) resumed by each run: at most this many
+# jobs and this much of the run in all, so that the checks themselves always get their time.
+RESUME_JOBS, RESUME_MS = 3, 120_000
 HOUR = timedelta(hours=1)
 REMIND_EVERY = timedelta(days=1)  # an open incident's alert repeats this often until it recovers (seed 003)
 
@@ -143,6 +146,8 @@ class Run:
     reminded: int = 0
     errors: int = 0
     complete: bool = True
+    resumed: list[dict[str, Any]] = field(default_factory=list)
+    resume_ends_ms: float | None = None  # when this run's share for resuming recoveries is spent
     incidents: list[dict[str, Any]] = field(default_factory=list)
     time_left: Callable[[], int] = lambda: 0  # the function's; what a recovery of a silent window may use
 
@@ -155,7 +160,8 @@ class Run:
         return {"run_id": self.run_id, "dry_run": self.dry_run, "complete": self.complete, "tenants": self.tenants,
                 "pairs": self.pairs, "too_little_history": self.too_little_history, "opened": self.opened,
                 "recovered": self.recovered, "ongoing": self.ongoing, "reminded": self.reminded, "errors": self.errors,
-                "duration_ms": int((time.monotonic() - started) * 1000), "incidents": self.incidents}
+                "recoveries_resumed": self.resumed, "duration_ms": int((time.monotonic() - started) * 1000),
+                "incidents": self.incidents}
 
 
 def run(opts: HealthIn, time_left: Callable[[], int]) -> dict[str, Any]:
@@ -181,6 +187,8 @@ def run(opts: HealthIn, time_left: Callable[[], int]) -> dict[str, Any]:
             except Exception:  # e.g. throttling that outlasted the retries; the next run sees it again
                 logger.exception("ingestion health: check failed", extra={"tenant_id": tenant, "provider": provider})
                 state.errors += 1
+        if not opts.dry_run:
+            _resume_recoveries(tenant, at, state)
     state.complete = state.complete and not state.errors
     return state.report(started)
 
@@ -345,6 +353,29 @@ def _fetch_silence(pair: Pair, incident: HealthIncident, resumed: datetime,
         logger.warning("ingestion health: the silent window could not be recovered", exc_info=True,
                        extra={"tenant_id": pair.tenant, "provider": pair.provider})
         return {"recovery": "failed"}
+
+
+def _resume_recoveries(tenant: str, at: datetime, state: Run) -> None:
+    """The tenant's recoveries left unfinished (a 429's retry time passed, a failure's back-off over, stopped
+    by their time), each resumed from its checkpoint, within this run's share (RESUME_JOBS, RESUME_MS)."""
+    left = RESUME_JOBS - len(state.resumed)
+    if left <= 0:
+        return
+    clock_ms = time.monotonic() * 1000
+    if state.resume_ends_ms is None:
+        state.resume_ends_ms = clock_ms + RESUME_MS
+    if clock_ms >= state.resume_ends_ms:
+        return
+    ends, time_left = state.resume_ends_ms, state.time_left
+    try:
+        runs = recovery.resume_due(tenant, at, left, lambda: int(min(
+            time_left() - RESERVE_MS, ends - time.monotonic() * 1000) + recovery.RESERVE_MS))
+    except Exception:  # this tenant's jobs wait for the next run; the check itself is done
+        logger.exception("ingestion health: recoveries could not be resumed", extra={"tenant_id": tenant})
+        state.errors += 1
+        return
+    state.resumed += [{"tenant": tenant, **{name: run[name] for name in ("provider", "from", "to", "status", "pages")}}
+                      for run in runs]
 
 
 def _shown(at: datetime) -> str:

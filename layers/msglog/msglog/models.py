@@ -243,6 +243,7 @@ class RecoveryJob(Entity, discriminator="recovery"):
     started_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     runs = NumberAttribute(default=0)
+    failures = NumberAttribute(default=0)  # provider failures in a row: ingestion health's resume backs off, then stops
 
 
 class IdempotencyRecord(Entity, discriminator="idempotency"):

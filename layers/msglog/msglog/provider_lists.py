@@ -4,11 +4,10 @@ here (DELETE /v1/suppressions/{address}), saying per provider what happened.
 
 Asked: each provider the tenant gave API credentials for (msglog.provider_apis: Mailgun's bounces,
 unsubscribes and complaints; SendGrid's bounces, spam reports, global and group unsubscribes; Postmark's
-inactive addresses). E-mail addresses go to the e-mail providers; a phone number to Twilio, which has no
-API for a STOP (only the recipient's START lifts it). SES's account-level suppression list is not asked
-yet (docs/decisions.md, "Refresh and recovery": sesv2's suppression actions take no resource, and the
-template grants no `Resource: "*"`). Bounded like a refresh: a provider that fails is
-reported, the others still answer.
+inactive addresses; SES's account-level list, for a tenant that takes SES's events, asked with the
+service's own role: SES has no API credentials of the tenant). E-mail addresses go to the e-mail providers;
+a phone number to Twilio, which has no API for a STOP (only the recipient's START lifts it). Bounded like a
+refresh: a provider that fails is reported, the others still answer.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from msglog import provider_apis, suppressions, tenants
 from msglog.auth import Caller
 from msglog.errors import NotFound
 from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError
+from msglog.provider_apis import ses as ses_api
 from msglog.provider_apis import twilio as twilio_api
 
 EMAIL_PROVIDERS = ("mailgun", "postmark", "sendgrid")
@@ -26,11 +26,13 @@ MAX_CALLS, MAX_SECONDS = 30, 15.0
 
 
 def _providers(tenant: str, address: str) -> list[str]:
-    """The providers to ask about `address`: those the tenant gave API credentials for, by channel."""
+    """The providers to ask about `address`: those the tenant gave API credentials for, by channel, and SES
+    when the tenant takes SES's events (its list is the service's account's: no credentials of the tenant)."""
     with_api = {item.provider for item in tenants.configured_apis(tenant)}
     if "@" not in address:
         return ["twilio"] if "twilio" in with_api else []
-    return sorted(with_api & set(EMAIL_PROVIDERS))
+    uses_ses = any(item.provider == "ses" for item in tenants.configured_providers(tenant))
+    return sorted((with_api & set(EMAIL_PROVIDERS)) | ({"ses"} if uses_ses else set()))
 
 
 def _each(tenant: str, address: str, operation: str) -> list[dict[str, Any]]:
@@ -43,8 +45,8 @@ def _each(tenant: str, address: str, operation: str) -> list[dict[str, Any]]:
                             "detail": twilio_api.NO_LIST_API})
             continue
         try:
-            api = provider_apis.module(provider)
-            credentials = tenants.api_credentials(tenant, provider) or {}
+            api = ses_api if provider == "ses" else provider_apis.module(provider)
+            credentials = {} if provider == "ses" else tenants.api_credentials(tenant, provider) or {}
             reasons = (api.release if operation == "delete" else api.held)(credentials, address, budget) \
                 if api else []
         except ProviderApiError as failure:

@@ -30,6 +30,10 @@ from msglog.refresh import ingest_recovered
 MAX_WINDOW = timedelta(days=30)  # no provider keeps events longer (Mailgun 3-30 days by plan)
 RESERVE_MS = 15_000  # a run stops this long before its function's time is up
 MAX_CALLS_PER_RUN = 500
+# Resumed by ingestion health's schedule: a failure waits FIRST_BACKOFF, doubled with each failure in a row (at
+# most MAX_BACKOFF); after MAX_FAILURES in a row it is left to the operator (`make recover` resumes it).
+FIRST_BACKOFF, MAX_BACKOFF, MAX_FAILURES = timedelta(minutes=15), timedelta(hours=6), 6
+STALE_RUNNING = timedelta(minutes=20)  # a "running" job not saved for longer than a function can run: it died
 
 
 def _job(tenant: str, provider: str, start: datetime, end: datetime, actor: str) -> RecoveryJob:
@@ -94,20 +98,22 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
             job.retry_at = iso(now() + timedelta(seconds=limited.retry_after))
             break
         except ProviderApiError as failure:
+            job.failures = int(job.failures or 0) + 1
             job.status, job.detail = "failed", f"{failure.detail}; run it again to resume"
+            job.retry_at = iso(now() + min(FIRST_BACKOFF * 2 ** (job.failures - 1), MAX_BACKOFF))
             break
         except BudgetSpent:
             break
         counts.update(ingest_recovered(tenant, job.provider, events,
                                        detail=f"recovery of {job.window_start} to {job.window_end}"))
-        job.position, job.pages, pages = position, (job.pages or 0) + 1, pages + 1
+        job.position, job.pages, pages, job.failures = position, (job.pages or 0) + 1, pages + 1, 0
         if position is None:
             job.status = "done"
             break
         _save(job, counts)  # each page's checkpoint once it is stored: a crash re-reads one page at most
         counts = Counter()
-    if job.status == "running":
-        job.detail = "stopped before its time ran out; run it again to go on"
+    if job.status == "running":  # stopped by its time or calls: queued again (a "running" job is one in progress)
+        job.status, job.detail = "queued", "stopped before its time ran out; run it again to go on"
     _save(job, counts)
     audit.record(tenant, actor=actor, action="provider.recovery_run", entity=f"provider:{job.provider}",
                  details={"from": job.window_start, "to": job.window_end, "status": job.status, "pages": pages,
@@ -144,6 +150,31 @@ def run_queued(tenant: str, provider: str, time_left: Callable[[], int]) -> list
             continue
         done.append(_run(tenant, job, job.started_by, time_left))
     return done
+
+
+def _due(job: RecoveryJob, at: str, stale_before: str) -> bool:
+    """Whether the schedule should resume the job now: unfinished, its retry time passed, not given up."""
+    if job.status == "done" or int(job.failures or 0) >= MAX_FAILURES:
+        return False
+    if job.status == "running":  # a run in progress, unless it died without saving its stop
+        return job.updated_at < stale_before
+    return not job.retry_at or job.retry_at <= at
+
+
+def resume_due(tenant: str, at: datetime, limit: int, time_left: Callable[[], int]) -> list[dict[str, Any]]:
+    """Ingestion health's schedule: run the tenant's unfinished jobs whose retry time has passed (at most
+    `limit`, oldest window first, while `time_left` allows), each from its checkpoint."""
+    resumed: list[dict[str, Any]] = []
+    stale_before = iso(now() - STALE_RUNNING)
+    due = [job for job in RecoveryJob.query(keys.recovery_pk(tenant), consistent_read=True)
+           if _due(job, iso(at), stale_before)]
+    for job in sorted(due, key=lambda job: job.window_start)[:limit]:
+        if time_left() <= RESERVE_MS:
+            break
+        if tenants.api_credentials(tenant, job.provider) is None:  # taken away since: nothing to call with
+            continue
+        resumed.append(_run(tenant, job, "ingestion-health", time_left))
+    return resumed
 
 
 def status(tenant: str, provider: str, start: datetime, end: datetime) -> dict[str, Any]:

@@ -270,6 +270,9 @@ def _address(recipient: str) -> str:
     return recipient.strip()
 
 
+# SES did not send: the address is on the account-level suppression list (SES Developer Guide, "Amazon SES
+# notification contents": bounce types). The list does not say whether a bounce or a complaint put it there.
+ON_ACCOUNT_LIST = "OnAccountSuppressionList"
 _FAILURES = frozenset({"bounced", "deferred", "failed", "rejected", "complained"})
 _SEVERITY = {"bounced": "permanent", "failed": "permanent", "deferred": "temporary"}
 
@@ -302,6 +305,7 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
             severity=_SEVERITY.get(event),
             error_code=detail.get("status") if isinstance(detail.get("status"), str) else None,
             subject=_subject(mail),
+            held="bounce" if bounce and part.get("bounceSubType") == ON_ACCOUNT_LIST else None,
         ), "the SES event is malformed", sources))
     return out
 
