@@ -5,13 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import queue
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 
 import pytest
@@ -19,7 +15,8 @@ import requests
 
 from local.fakes.mailgun import FakeMailgun
 from local.template import ROOT
-from tests.support import MAILGUN_KEY, free_port, mailgun_event, mailgun_payload, token, vectors
+from tests import running_stack
+from tests.support import MAILGUN_KEY, mailgun_event, mailgun_payload, token, vectors
 
 pytestmark = pytest.mark.stack
 
@@ -35,41 +32,13 @@ def mailgun_api():
 
 @pytest.fixture(scope="module")
 def stack(mailgun_api):
-    port, moto_port = free_port(), free_port()
     # The age check off from the shell, as to replay an official vector with an old timestamp.
-    env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port), "DEMO_MESSAGES": "40",
-           "WEBHOOK_MAX_AGE_SECONDS": "0", "MAILGUN_API_URL": mailgun_api.url,
-           "PYTHONPATH": f"{ROOT / 'layers' / 'msglog'}:{ROOT}"}
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "TABLE_NAME", "AWS_ENDPOINT_URL"):
-        env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read_on() -> None:  # to the end: a pipe left full would block the stack's output
-        for line in process.stdout:
-            lines.put(line)
-
-    threading.Thread(target=read_on, daemon=True).start()
-    banner = []
-    deadline = time.monotonic() + 300  # only so that a stack that never loads the demo fails instead of hanging
-    while time.monotonic() < deadline:  # the banner, then the demo's progress (it loads behind the API) to its summary
-        try:
-            banner.append(line := lines.get(timeout=max(0.0, deadline - time.monotonic())))
-        except queue.Empty:
-            break
-        if line.startswith(("demo loaded", "demo loading failed")):
-            break
-    text = "".join(banner)
-    if process.poll() is not None or "Ctrl-C" not in text or "demo loaded" not in text:
-        process.kill()
-        pytest.fail(f"the local stack did not start and load the demo:\n{text}")
-    token = re.search(r"export TOKEN=(\S+)", text).group(1)
-    yield {"base": f"http://127.0.0.1:{port}", "port": port, "token": token, "banner": text, "process": process,
-           "env": env}
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    running = running_stack.start(40, WEBHOOK_MAX_AGE_SECONDS="0", MAILGUN_API_URL=mailgun_api.url)
+    yield {"base": running.base, "port": running.port, "token": running.token, "banner": running.banner,
+           "process": running.process, "env": running.env}
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
 
 
 def auth(stack):
