@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -27,6 +27,7 @@ from pynamodb.exceptions import PutError
 
 from msglog import keys
 from msglog.clock import iso, now
+from msglog.config import config
 from msglog.ids import derived_ulid, new_ulid
 from msglog.models import IngestionRecord, condition_failed
 from msglog.providers import RequestKey
@@ -35,6 +36,7 @@ from msglog.tenants import feed_shards, settings
 MAX_EVENTS_PER_RECORD = 100
 MAX_MALFORMED_KEPT = 50
 MAX_RAW_CHARS = 2000  # of each malformed item
+GUARD_DAYS = timedelta(days=1)  # the least a keyed row lives: providers retry for hours
 MAX_RECORD_BYTES = 300_000  # of its listed events and items together: DynamoDB's limit is 400 KB an item
 
 
@@ -92,7 +94,11 @@ def row(tenant: str, provider: str, request_id: str | None, counts: dict[str, in
     record_id = derived_ulid(key.at, f"{provider}#{key.signed}") if key else new_ulid(at)
     tenant_settings = settings(tenant)
     private = bool(tenant_settings.privacy_mode)
-    keep_until = at + timedelta(days=int(tenant_settings.log_retention_days))
+    retained = at + timedelta(days=int(tenant_settings.log_retention_days))
+    keep_until: datetime | None = retained
+    if key:  # the replay guard: kept as long as a signature is accepted (for ever with the age check off)
+        max_age = config().webhook_max_age_seconds
+        keep_until = max(retained, at + GUARD_DAYS, at + 2 * timedelta(seconds=max_age)) if max_age else None
     events = [
         {name: value for name, value in (
             ("code", o.code), ("event_id", o.event_id), ("event", o.event), ("subject", o.subject),
