@@ -3,9 +3,10 @@
 10,000 webhook events in one second over 1,000 tenants whose traffic follows Zipf's law
 (s = 1.1: the busiest tenant sends ≈ 1,800/s). Each event is one single-event webhook request
 (Mailgun's shape: the worst case, every event its own request) and writes what the measured
-path writes (figure 3): its replay token, the event (table, gsi1 event feed, gsi2 timeline),
-its delivery's status (the table only: the delivery's indexes hold keys) and the request's
-ingestion-log record. Every copy's partition key is built by msglog.keys, and its write units
+path writes (figure 3): the event (table, gsi1 event feed, gsi2 timeline),
+its delivery's status item (the status writer's, beside the delivery: the table only) and the request's
+ingestion-log record (since issue 21 also its replay guard). Every copy's partition key is built
+by msglog.keys, and its write units
 come from the item sizes measured in figure 3. Each tenant's events are all for one message —
 a district-wide alert, the case the message-group shards exist for. A partition key takes at
 most 1,000 write units per second (DynamoDB's per-partition limit).
@@ -21,7 +22,7 @@ from msglog import keys
 
 PARTITION_LIMIT = 1000  # WCU/s a single partition key takes
 # write units of one write of each item the path writes (figure 3 measures their sizes)
-DEFAULT_UNITS = {"token": 1, "event": 1, "delivery": 1, "ingestion": 1}
+DEFAULT_UNITS = {"event": 1, "status": 1, "ingestion": 1}
 
 
 def zipf_rates(total: float, tenants: int, s: float) -> list[float]:
@@ -42,16 +43,17 @@ class Heat:
         return self.hottest[0][2]
 
 
-def _writes(tenant: str, message: str, rkey: str, event_id: str, token: str,
-            record_id: str, shards: int) -> list[tuple[str, str, str]]:
+def _writes(tenant: str, message: str, rkey: str, event_id: str, record_id: str,
+            shards: int) -> list[tuple[str, str, str]]:
     """(index, partition key, item) of every copy one single-event request writes."""
     recipient, group = keys.recipient_pk(tenant, rkey), keys.message_group_pk(tenant, message, rkey)
     return [
-        ("table", keys.webhook_token_pk(tenant, "mailgun", token), "token"),
         ("table", recipient, "event"),
         ("gsi1", keys.event_feed_pk(tenant, keys.shard_of(event_id, shards)), "event"),
         ("gsi2", group, "event"),
-        ("table", recipient, "delivery"),  # gsi4-gsi6 (keys only) are written when it is recorded, not per event
+        # the status writer's status item (the webhook no longer updates the delivery: issue 21); the message's
+        # counts items take one write per writer batch and group, not per event (docs/decisions.md, issue 18)
+        ("table", recipient, "status"),
         ("table", keys.ingestion_pk(tenant, keys.shard_of(record_id, shards)), "ingestion"),
     ]
 
@@ -70,8 +72,8 @@ def simulate(events: int = 10_000, tenants: int = 1_000, s: float = 1.1, units: 
         audience = max(1000, 20 * count)
         for _ in range(count):
             n = rng.randrange(audience)
-            ids = [f"{rng.getrandbits(64):016x}" for _ in range(3)]
-            for index, key, item in _writes(tenant, message, f"guardian.{n}@example.com", *ids, shards):
+            event_id, _, record_id = [f"{rng.getrandbits(64):016x}" for _ in range(3)]  # (the third: a token's, once)
+            for index, key, item in _writes(tenant, message, f"guardian.{n}@example.com", event_id, record_id, shards):
                 load[(index, key)] += units[item]
     hottest = [(index, key, float(wcu)) for (index, key), wcu in load.most_common(top)]
     return Heat(per_tenant.most_common(1)[0][1], hottest, float(sum(load.values())))

@@ -5,11 +5,16 @@ Every botocore client created after `install()` (pynamodb's, boto3's) gets three
 `before-parameter-build` keeps the call's parameters, `before-send` counts each HTTP request
 (retries included: DynamoDB sees each one), `after-call` keeps the parsed answer. Only what
 happens inside `meter.window()` is kept, so set-up and the harness's own reads are left out.
+
+Latency mode (`meter.latency(seconds)`): each DynamoDB request waits that long in `before-send`, in the
+thread that makes it (requests in flight at once wait at once), before moto answers it — the round trip
+DynamoDB takes, which moto, on this machine, does not (bench/ingest.py: DYNAMODB_LATENCY, its source).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +41,7 @@ class Meter:
         self._lock = threading.Lock()
         self._window: Window | None = None
         self._installed = False
+        self._latency = 0.0  # seconds each DynamoDB request waits before it is sent (latency mode)
 
     def install(self) -> None:
         """Hook every DynamoDB client created from now on, in any botocore session."""
@@ -79,6 +85,8 @@ class Meter:
         if window is not None:
             with self._lock:
                 window.requests += 1
+        if self._latency:
+            time.sleep(self._latency)
 
     def _queue_send(self, **_: Any) -> None:
         window = self._window
@@ -91,6 +99,15 @@ class Meter:
         if call is not None:
             call.response = _snapshot(parsed)
             call.error = (parsed.get("Error") or {}).get("Code")
+
+    @contextmanager
+    def latency(self, seconds: float) -> Iterator[None]:
+        """Every DynamoDB request inside the block (any thread, any client) waits `seconds` before it is sent."""
+        self._latency = seconds
+        try:
+            yield
+        finally:
+            self._latency = 0.0
 
     @contextmanager
     def window(self) -> Iterator[Window]:

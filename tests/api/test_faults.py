@@ -38,7 +38,8 @@ def replay(api):
 def test_persistent_throttling_parks_the_request_and_replay_stores_it(api, faults):
     message_id = api.record()
     data = mailgun_event("opened", message_id=message_id)
-    faults.fail("UpdateItem", times=50)  # the event is stored; its status update never gets through
+    faults.fail("SendMessageBatch", times=50, code="RequestThrottled")  # the event is stored; its status change
+    # never gets through to the status writer
     reply = api.mailgun(data)
     assert reply.status == 202 and reply.json["outcomes"] == {"PARKED": 1}  # acknowledged: durable in S3
     faults.plan.clear()

@@ -111,9 +111,14 @@ def test_an_event_stored_before_its_message_shows_unmatched_then_linked(api):
     assert linked["linked_at"] >= unmatched_time(api)
     assert [e["event_id"] for e in ingestion_events(api, outcome="LOG_LINKED")] == ["mailgun.ev-early-1"]
 
-    # Now that the message is recorded, its events are simply logged: no LOG_LINKED row besides.
+    # Now that the message is recorded, its events are simply logged: no LOG_LINKED row besides. (A Mailgun
+    # request's row is placed at the second Mailgun signed — issue 21 — so rows of one second may list in any
+    # order: found by event id.)
     assert api.mailgun(mailgun_event("opened", provider_message_id="pm-late-1", event_id="ev-next-1")).status == 200
-    assert [(e["code"], e["event_id"]) for e in ingestion_events(api)][2:] == [("LOG_OK", "mailgun.ev-next-1")]
+    entries = ingestion_events(api)
+    assert sorted((e["code"], e["event_id"]) for e in entries if e["event_id"] == "mailgun.ev-next-1") == [
+        ("LOG_OK", "mailgun.ev-next-1")]
+    assert len(entries) == 3 and len(ingestion_events(api, outcome="LOG_LINKED")) == 1
 
 
 def unmatched_time(api) -> str:
@@ -168,9 +173,11 @@ def test_events_the_policy_names_are_not_logged_and_the_log_says_why(api):
     for address, (subject, _) in sent.items():
         assert api.mailgun(mailgun_event("delivered", address, provider_message_id=f"pm-{address}",
                                          subject=subject)).status == 200
-    entries = ingestion_events(api)
-    assert [(e["code"], e["subject"]) for e in entries] == [(code, subject) for subject, code in sent.values()]
-    assert [e.get("recipient") for e in entries] == [None, None, None, "kim@example.com"]  # nothing personal
+    entries = ingestion_events(api)  # rows of one signed second list in any order (issue 21): compared as sets
+    assert sorted((e["code"], e["subject"]) for e in entries) == sorted(
+        (code, subject) for subject, code in sent.values())
+    assert {e["code"]: e.get("recipient") for e in entries} == {  # nothing personal
+        "NOLOG_NO_RECIPS": None, "NOLOG_ALL_IGNORED": None, "NOLOG_CONTENT": None, "NOLOG_UNMATCHED": "kim@example.com"}
     for address in ("staff@mail.acme.example", "boss@partner.example", "pat@example.com"):
         reply = api.get(f"/v1/events?recipient={address}", auth=ADMIN_READER)
         assert reply.status == 200 and reply.json["items"] == [], reply.raw  # not stored at all

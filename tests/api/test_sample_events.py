@@ -28,7 +28,7 @@ def test_the_samples_tell_a_story(api_with):
     assert invoke(runtime, "MessagesFunction", "messages-record") == (200, recorded)  # idempotent
     status, webhook = invoke(runtime, "WebhooksFunction", "webhooks-mailgun")
     assert (status, webhook["outcomes"]) == (200, {"LOG_OK": 1})
-    assert api.settle_statuses() == 1  # one delivery changed: updated at once, its recount queued (msglog.counts)
+    assert api.settle_statuses() == 1  # one delivery changed: its change queued for the status writer
     status, log = invoke(runtime, "LogsFunction", "logs-recipient")
     assert [(i["message_id"], i["status"]) for i in log["items"]] == [(recorded["message_id"], "delivered")]
     assert invoke(runtime, "LogsFunction", "logs-sent")[1]["items"][0]["message_id"] == recorded["message_id"]

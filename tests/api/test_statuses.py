@@ -1,7 +1,8 @@
 """A request that changes many deliveries' status queues the changes for one writer (msglog.status_writer):
 the status trails the webhook's answer, nothing acknowledged is lost when the writer fails, and an
-erasure leaves no status under the erased address whenever the writer runs. A request that changes
-a few updates them itself, at once."""
+erasure leaves no status under the erased address whenever the writer runs. Since issue 21 every request
+queues (STATUS_DIRECT_MAX=0); with STATUS_DIRECT_MAX above 0, a request that changes that many or fewer
+updates them itself, at once."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_the_status_trails_the_answer_until_its_writer_runs(api):
 
 
 def test_a_request_that_changes_a_few_deliveries_updates_them_at_once(api_with):
-    api = api_with()  # STATUS_DIRECT_MAX: 8
+    api = api_with(STATUS_DIRECT_MAX="8")  # the default is 0 since issue 21: every request queues
     api.setup_tenant("acme")
     message_id = api.record()
     api.settle = False
@@ -57,7 +58,7 @@ def test_a_request_that_changes_a_few_deliveries_updates_them_at_once(api_with):
 
 def test_one_sendgrid_request_is_one_message_per_status_group(api_with):
     """A 60-event request queues its changes by recipient shard; the writer applies them all."""
-    api = api_with()  # STATUS_DIRECT_MAX: 8
+    api = api_with()
     private, message_id, batch = sendgrid_message(api, 60)
     api.settle = False
     assert sendgrid_post(api, private, batch).json["outcomes"] == {"LOG_OK": 60}

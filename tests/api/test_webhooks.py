@@ -85,10 +85,12 @@ def test_retried_event_is_a_duplicate(tenant):
     assert len(api.get("/v1/events").json["items"]) == 1
 
 
-def test_an_event_that_changes_nothing_writes_nothing_to_its_delivery(tenant, monkeypatch):
+def test_an_event_that_changes_nothing_writes_nothing_to_its_delivery(api_with, monkeypatch):
     """A retry, or an older and lesser event: the delivery as read already holds it, so no
-    conditional update is sent to fail (a failed one still costs a write unit)."""
-    api = tenant
+    conditional update is sent to fail (a failed one still costs a write unit). With the direct
+    updates on (STATUS_DIRECT_MAX; 0 by default since issue 21: the status writer writes them all)."""
+    api = api_with(STATUS_DIRECT_MAX="8")
+    api.setup_tenant("acme")
     message_id = api.record()
     now = time.time()
     opened = mailgun_event("opened", message_id=message_id, at=now, event_id="evt-open")
@@ -449,13 +451,16 @@ def test_every_webhook_request_has_an_outcome_in_the_ingestion_log(api):
     api.post("/v1/webhooks/mailgun/acme", mailgun_payload(mailgun_event("x"), key="key-wrong-wrong"), auth=None)
     api.post("/v1/webhooks/mailgun/acme", raw=b"{", auth=None)
     api.post("/v1/webhooks/mailgun/nobody", payload, auth=None)  # no such tenant: nothing to log to
+    # A Mailgun request's row is placed at the second Mailgun signed (its key: docs/decisions.md, "One write
+    # per single-event webhook"), so rows of one second may list in any order.
     log = api.get("/v1/ingestion-log?order=asc").json["items"]
-    assert [list(r["outcomes"]) for r in log] == [["LOG_OK"], ["NOLOG_DUPLICATE"], ["NOLOG_UNMATCHED"],
-                                                  ["NOLOG_BAD_SIGNATURE"], ["NOLOG_MALFORMED"]]
-    assert log[0]["events"][0] | {"subject": "Field trip permission", "recipient": "pat@example.com",
-                                  "message_id": message_id} == log[0]["events"][0]
+    assert sorted(list(r["outcomes"]) for r in log) == [["LOG_OK"], ["NOLOG_BAD_SIGNATURE"], ["NOLOG_DUPLICATE"],
+                                                        ["NOLOG_MALFORMED"], ["NOLOG_UNMATCHED"]]
+    stored = next(r for r in log if "LOG_OK" in r["outcomes"])
+    assert stored["events"][0] | {"subject": "Field trip permission", "recipient": "pat@example.com",
+                                  "message_id": message_id} == stored["events"][0]
     found = api.get("/v1/ingestion-log?q=field%20trip").json["items"]
-    assert [list(r["outcomes"]) for r in found] == [["NOLOG_DUPLICATE"], ["LOG_OK"]]
+    assert sorted(list(r["outcomes"]) for r in found) == [["LOG_OK"], ["NOLOG_DUPLICATE"]]
     assert len(api.get("/v1/ingestion-log?outcome=nolog_unmatched").json["items"]) == 1
     assert api.get("/v1/ingestion-log", auth=token(rights=["logs:provider"])).status == 403
     assert api.get("/v1/ingestion-log", auth=token(rights=["logs:ingestion"])).status == 200

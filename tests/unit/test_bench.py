@@ -74,7 +74,7 @@ def test_zipf_puts_about_1800_of_10000_events_on_the_busiest_of_1000_tenants():
 def test_partition_heat_counts_every_copy_and_spreads_one_tenant_over_its_shards():
     result = heat.simulate(events=1_000, tenants=1)
     assert result.busiest_tenant_rate == 1_000
-    assert result.total_units == 6 * 1_000  # token, event ×3 copies, delivery (table only), ingestion record
+    assert result.total_units == 5 * 1_000  # event ×3 copies, status item (table only), ingestion record
     # the feed (4 shards) takes ~250 of a tenant's 1,000 a key; the message group (8 shards) ~125
     assert 200 < result.hottest_units < 400
 
@@ -103,3 +103,21 @@ def test_cost_counts_the_status_writer_and_its_queue():
     assert queued.lambda_duration - alone.lambda_duration == pytest.approx(10_000 * 0.2 * 0.5 * 0.0000133334)
     assert queued.queue == pytest.approx(0.03 * 0.50)
     assert queued.total - alone.total == pytest.approx(0.002 + 0.0133334 + 0.015)
+
+
+def test_results_open_with_what_changed_since_the_last_run():
+    from bench.report import Report, Row
+
+    previous = "\n".join(["Run on 2026-12-02 05:31 UTC, a machine.", "## Figures",
+                          "| # | figure | measured | target | verdict |", "|---|---|---|---|---|",
+                          "| 3 | write units per event: Mailgun | 6.00 WCU | ≤ 4 | **MISS** |",
+                          "| 5 | purge: items read per body purged (1% due) | 1.00 | ≤ 1.05 | **PASS** |",
+                          "| 7 | gone figure | $1 | — | **—** |", "", "## Where the misses come from"])
+    report = Report(rows=[Row(3, "write units per event: Mailgun", "4.90 WCU", "≤ 5", True),
+                          Row(5, "purge: items read per body purged (1% due)", "1.00", "≤ 1.05", True),
+                          Row(2, "a new figure", "3.1×", "≥ 3×", True)])
+    assert report.changes(previous).splitlines()[2:] == [
+        "| 2 | a new figure | new | 3.1× (**PASS**) |",
+        "| 3 | write units per event: Mailgun | 6.00 WCU (**MISS**) | 4.90 WCU (**PASS**) |",
+        "| — | gone figure | $1 (**—**) | no longer measured |",
+    ]

@@ -24,7 +24,9 @@ class Config:
     export_bucket: str = "message-log-exports"
     export_queue_url: str = ""
     status_queue_url: str = ""  # StatusChanges (msglog.status_writer)
-    status_direct_max: int = 8  # a request changing more deliveries than this queues them for the status writer
+    # a request changing more deliveries than this queues them for the status writer; 0 (issue 21): every
+    # request — the writer moves the counts anyway, so updating the delivery too was a write and a request more
+    status_direct_max: int = 0
     csv_max_rows: int = 5_000  # an inline CSV answer: within Lambda's 6 MB and API Gateway's 30 s
     csv_max_bytes: int = 5_000_000
     csv_max_seconds: float = 15
@@ -54,7 +56,7 @@ def config() -> Config:
         export_bucket=env.get("EXPORT_BUCKET", "message-log-exports"),
         export_queue_url=env.get("EXPORT_QUEUE_URL", ""),
         status_queue_url=env.get("STATUS_QUEUE_URL", ""),
-        status_direct_max=int(env.get("STATUS_DIRECT_MAX", "8")),
+        status_direct_max=int(env.get("STATUS_DIRECT_MAX", "0")),
         csv_max_rows=int(env.get("CSV_MAX_ROWS", "5000")),
         csv_max_bytes=int(env.get("CSV_MAX_BYTES", "5000000")),
         csv_max_seconds=float(env.get("CSV_MAX_SECONDS", "15")),

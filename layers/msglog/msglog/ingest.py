@@ -154,7 +154,47 @@ class _Arrival:
 
 
 def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
-    """Store a request's events with batched calls; a retried event changes nothing twice.
+    """Store a request's events with batched calls; a retried event changes nothing twice (`stage`, then
+    `Staged.write`)."""
+    return stage(tenant, events).write()
+
+
+@dataclass(slots=True)
+class Staged:
+    """A request's events read and decided (`stage`), nothing of them written yet: the outcomes `write`
+    will give are known before it runs (msglog.webhooks writes them first, in the ingestion-log item that
+    is also the request's replay guard)."""
+
+    tenant: str
+    arrivals: list[_Arrival]
+    first: dict[tuple[str, str], _Arrival]
+    read_at: str
+    screened: dict[tuple[str, str], str]
+    erased: set[tuple[str, str]]
+    kept: list[_Arrival]
+    new: list[DeliveryEvent]
+    unattached: list[DeliveryEvent]  # stored unmatched by an earlier attempt, matched now
+
+    def outcomes(self, linked: dict[str, str] | None = None) -> list[Outcome]:
+        """Each event's outcome; `linked`: {event sort key: message id} of unmatched events linked on writing."""
+        return [_outcome(arrival, self.first[arrival.key], self.screened, self.erased, linked or {})
+                for arrival in self.arrivals]
+
+    def write(self) -> list[Outcome]:
+        """Steps 3-5 of `stage`'s; the outcomes as written (an unmatched event whose message was recorded
+        meanwhile is linked at once: LOG_OK, where `outcomes()` said NOLOG_UNMATCHED)."""
+        matched = [a for a in self.kept if a.delivery]
+        fanout.save_all(DeliveryEvent, self.new)
+        for item in self.unattached:
+            _attach_stored(item)
+        _raise_statuses(self.tenant, matched, self.read_at)
+        _count_failures([a for a in matched if stats.is_failure(a.event.event)])
+        linked = _park([a for a in self.kept if not a.delivery], self.tenant)
+        return self.outcomes(linked)
+
+
+def stage(tenant: str, events: list[ProviderEvent]) -> Staged:
+    """Read what storing a request's events needs, and decide; `Staged.write` then writes it.
 
     1. the deliveries: BatchGet of the provider-id links (events without our message id), then
        one BatchGet of the deliveries and 2. of the events, to see which are stored already; 3. the
@@ -169,19 +209,15 @@ def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
     outcome (NOLOG_NO_RECIPS, NOLOG_ALL_IGNORED, NOLOG_CONTENT) carries no recipient.
     """
     if not events:
-        return []
+        return Staged(tenant, [], {}, "", {}, set(), [], [], [])
     shards = feed_shards(tenant)
     arrivals = [_arrival(tenant, event, shards) for event in events]
     first = _first_of_each(arrivals)
     read_at = iso(now())  # the deliveries are read from here on (the status writer needs to know: erasure)
     stored = _look_up(tenant, list(first.values()))
     screened, erased, kept = _left_out(tenant, list(first.values()))
-    matched = [a for a in kept if a.delivery]
-    fanout.save_all(DeliveryEvent, _new_items(tenant, kept, stored))
-    _raise_statuses(tenant, matched, read_at)
-    _count_failures([a for a in matched if stats.is_failure(a.event.event)])
-    linked = _park([a for a in kept if not a.delivery], tenant)
-    return [_outcome(arrival, first[arrival.key], screened, erased, linked) for arrival in arrivals]
+    new, unattached = _new_items(tenant, kept, stored)
+    return Staged(tenant, arrivals, first, read_at, screened, erased, kept, new, unattached)
 
 
 def _first_of_each(arrivals: list[_Arrival]) -> dict[tuple[str, str], _Arrival]:
@@ -208,20 +244,20 @@ def _left_out(tenant: str, unique: list[_Arrival]) -> tuple[dict[tuple[str, str]
 
 
 def _new_items(tenant: str, arrivals: list[_Arrival],
-               stored: dict[tuple[str, str], DeliveryEvent]) -> list[DeliveryEvent]:
+               stored: dict[tuple[str, str], DeliveryEvent]) -> tuple[list[DeliveryEvent], list[DeliveryEvent]]:
     """The events to write: each attached to its delivery if it has one; those stored already are marked
-    duplicates, and one stored unmatched gets its message id now (it is written again, attached)."""
-    new = []
+    duplicates, and those of them stored unmatched are returned apart (they get their message id now)."""
+    new, unattached = [], []
     for arrival in arrivals:
         if arrival.delivery:
             _attach(arrival.item, tenant, arrival.delivery)
         if arrival.key in stored:
             arrival.duplicate = True
             if arrival.delivery and stored[arrival.key].message_id is None:
-                _attach_stored(arrival.item)
+                unattached.append(arrival.item)
         else:
             new.append(arrival.item)
-    return new
+    return new, unattached
 
 
 def _outcome(arrival: _Arrival, source: _Arrival, screened: dict[tuple[str, str], str],

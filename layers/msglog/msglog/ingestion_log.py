@@ -7,6 +7,11 @@ unknown tenant has no log to write to. Malformed items of a batch are kept raw h
 the first 2,000 characters of each; a longer one is kept whole in S3, `raw_key`). With privacy mode
 on, recipients and raw items are left out. A record stays within MAX_RECORD_BYTES: the events and
 items beyond are counted in `outcomes`, not listed (an item over 400 KB would fail every retry).
+
+A request that carries a stable id its provider signs (Mailgun's timestamp + token, SNS's MessageId:
+`providers.RequestKey`) gets a row whose key derives from that id (`claim`), written once, on condition
+it is not there yet, before the request's events: it is also the request's replay guard — one write
+where a guard item and a row were two (docs/decisions.md, "One write per single-event webhook").
 """
 
 from __future__ import annotations
@@ -14,18 +19,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
+
+from pynamodb.exceptions import PutError
 
 from msglog import keys
 from msglog.clock import iso, now
-from msglog.ids import new_ulid
-from msglog.models import IngestionRecord
+from msglog.config import config
+from msglog.ids import derived_ulid, new_ulid
+from msglog.models import IngestionRecord, condition_failed
+from msglog.providers import RequestKey
 from msglog.tenants import feed_shards, settings
 
 MAX_EVENTS_PER_RECORD = 100
 MAX_MALFORMED_KEPT = 50
 MAX_RAW_CHARS = 2000  # of each malformed item
+GUARD_DAYS = timedelta(days=1)  # the least a keyed row lives: providers retry for hours
 MAX_RECORD_BYTES = 300_000  # of its listed events and items together: DynamoDB's limit is 400 KB an item
 
 
@@ -42,13 +53,52 @@ class Outcome:
     linked_at: str | None = None  # LOG_LINKED: when the event was linked to its message
 
 
+class Claim(Enum):
+    """What `claim` found: the request's row was written now, by an earlier attempt with the same content
+    (a retry), or with other content (a replay of what was signed)."""
+
+    NEW = "new"
+    RETRY = "retry"
+    OTHER_CONTENT = "other content"
+
+
 def record(tenant: str, provider: str, request_id: str | None, counts: dict[str, int],
-           outcomes: Iterable[Outcome] = (), detail: str | None = None, malformed: Iterable[Any] = ()) -> None:
+           outcomes: Iterable[Outcome] = (), detail: str | None = None, malformed: Iterable[Any] = (),
+           key: RequestKey | None = None) -> None:
+    """Write a request's row (`key`: over the one `claim` wrote)."""
+    row(tenant, provider, request_id, counts, outcomes, detail=detail, malformed=malformed, key=key).save()
+
+
+def claim(tenant: str, provider: str, request_id: str | None, key: RequestKey, counts: dict[str, int],
+          outcomes: Iterable[Outcome] = (), malformed: Iterable[Any] = ()) -> Claim:
+    """Write the row of a request keyed by what its provider signs, unless it is there: one conditional put.
+    A condition that fails reads the row (consistently) to tell a retry from a replay."""
+    item = row(tenant, provider, request_id, counts, outcomes, malformed=malformed, key=key)
+    try:
+        item.save(condition=IngestionRecord.pk.does_not_exist())
+        return Claim.NEW
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+    earlier = IngestionRecord.get(item.pk, item.sk, consistent_read=True)
+    return Claim.RETRY if earlier.digest == key.digest else Claim.OTHER_CONTENT
+
+
+def row(tenant: str, provider: str, request_id: str | None, counts: dict[str, int],
+        outcomes: Iterable[Outcome] = (), *, detail: str | None = None, malformed: Iterable[Any] = (),
+        key: RequestKey | None = None) -> IngestionRecord:
+    """A request's row, not yet written. Its id is a ULID of when it was received — or, for a request with
+    a `key`, of the time its provider signed, its random part derived from the signed id: every attempt of
+    the request has the same row."""
     at = now()
-    record_id = new_ulid(at)
+    record_id = derived_ulid(key.at, f"{provider}#{key.signed}") if key else new_ulid(at)
     tenant_settings = settings(tenant)
     private = bool(tenant_settings.privacy_mode)
-    keep_until = at + timedelta(days=int(tenant_settings.log_retention_days))
+    retained = at + timedelta(days=int(tenant_settings.log_retention_days))
+    keep_until: datetime | None = retained
+    if key:  # the replay guard: kept as long as a signature is accepted (for ever with the age check off)
+        max_age = config().webhook_max_age_seconds
+        keep_until = max(retained, at + GUARD_DAYS, at + 2 * timedelta(seconds=max_age)) if max_age else None
     events = [
         {name: value for name, value in (
             ("code", o.code), ("event_id", o.event_id), ("event", o.event), ("subject", o.subject),
@@ -62,11 +112,12 @@ def record(tenant: str, provider: str, request_id: str | None, counts: dict[str,
         for m in list(malformed)[:MAX_MALFORMED_KEPT]
     ]
     events, kept = _within(events + kept, MAX_RECORD_BYTES, len(events))
-    IngestionRecord(
+    return IngestionRecord(
         keys.ingestion_pk(tenant, keys.shard_of(record_id, feed_shards(tenant))), record_id,
         request_id=request_id, provider=provider, received_at=iso(at), outcomes=dict(counts),
         events=events or None, malformed=kept or None, detail=detail, expires_at=keep_until,
-    ).save()
+        digest=key.digest if key else None,
+    )
 
 
 def _within(entries: list[dict[str, Any]], budget: int, events: int) -> tuple[list[Any], list[Any]]:

@@ -310,12 +310,9 @@ def erased_pk(tenant: str, link: str) -> str:
 ERASED_SK = "ERASED"
 
 
-# --- webhook replay protection: keyed by what the provider signs (Mailgun: timestamp + token, one string)
-def webhook_token_pk(tenant: str, provider: str, signed: str) -> str:
-    return f"T#{tenant}#TOKEN#{provider}#{signed}"
-
-
-TOKEN_SK = "TOKEN"
+# --- webhook replay protection: the request's ingestion-log row (`ingestion_pk`), its id derived from what
+# the provider signs (msglog.ingestion_log.claim). Until issue 21 a guard item of its own,
+# T#<tenant>#TOKEN#<provider>#<signed> / TOKEN: those left expire within a day (`expires_at`).
 
 
 # --- when an event without a provider time was first seen (its time, the same on every retry)

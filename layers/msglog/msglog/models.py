@@ -431,6 +431,9 @@ class PendingEvents(Entity, discriminator="pending"):
 
 
 class WebhookToken(Entity, discriminator="token"):
+    """The replay guard item until issue 21 (now the request's IngestionRecord): kept so that those still
+    in the table, until they expire, read as what they are."""
+
     digest = UnicodeAttribute()
 
 
@@ -458,6 +461,9 @@ class IngestionRecord(Entity, discriminator="ingestion"):
     events: ListAttribute[dict[str, Any]] = ListAttribute(null=True)
     malformed: ListAttribute[dict[str, Any]] = ListAttribute(null=True)  # [{"index", "fields", "raw"}], ≤ 50
     detail = UnicodeAttribute(null=True)  # why a refused request was refused
+    # A request keyed by what its provider signs (msglog.webhooks): a digest of its content. The item is
+    # the request's replay guard too: what was signed may come again only with this content (a retry).
+    digest = UnicodeAttribute(null=True)
 
 
 class Arrivals(Entity, discriminator="arrivals"):

@@ -10,15 +10,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import PutError
 
-from msglog import arrivals, ingest, ingestion_log, keys, parking, providers, suppressions, tenants
+from msglog import arrivals, ingest, ingestion_log, parking, providers, suppressions, tenants
 from msglog.auth import is_tenant_id
-from msglog.clock import now
 from msglog.config import config
 from msglog.errors import (
     BadRequest,
@@ -30,8 +27,7 @@ from msglog.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from msglog.models import WebhookToken, condition_failed
-from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, WebhookRequest
+from msglog.providers import UNVERIFIED, Malformed, ProviderEvent, RequestKey, WebhookRequest
 from msglog.telemetry import metrics
 
 BAD_SIGNATURE = UNVERIFIED
@@ -40,7 +36,6 @@ NOLOG_MALFORMED = "NOLOG_MALFORMED"
 NOLOG_BAD_SIGNATURE = "NOLOG_BAD_SIGNATURE"
 PARKED = "PARKED"
 logger = Logger(child=True)
-TOKEN_TTL = timedelta(days=1)  # providers retry for hours; a day covers every retry
 REFUSALS_LOGGED_PER_MINUTE = 10
 _refusals: dict[tuple[str, str], tuple[float, int]] = {}  # (tenant, provider) -> (minute started, refusals)
 
@@ -93,15 +88,26 @@ def receive(provider: str, tenant: str, request: WebhookRequest,
 
 def process(tenant: str, provider: str, module: Any, payload: Any, items: list[Any],
             request_id: str | None) -> dict[str, Any]:
-    """Store a verified request's events (also what `replay` does with a parked request)."""
+    """Store a verified request's events (also what `replay` does with a parked request).
+
+    A request keyed by what its provider signs (`request_key`) has its ingestion-log row written first, on
+    condition it is not there: that one write is also the replay guard, so what was signed, seen again
+    with other content, is refused before anything of it is written; seen again with the same content (a
+    retry: the first attempt may have failed after its row), it goes on to store, and gets a row of its
+    own, as other requests do: last, as their outcomes stand.
+    """
     events = ingest.identify(tenant, [item for item in items if isinstance(item, ProviderEvent)])  # 400 first
-    guard = getattr(module, "replay_guard", None)
-    if guard:
-        _remember_token(tenant, provider, *guard(payload))
     malformed = [item for item in items if isinstance(item, Malformed)]
     listed = ingestion_log.MAX_MALFORMED_KEPT  # the items the log lists: only theirs are kept whole
     malformed = [_kept(tenant, provider, item) for item in malformed[:listed]] + malformed[listed:]
-    outcomes = ingest.store(tenant, events)
+    staged = ingest.stage(tenant, events)
+    keyed = getattr(module, "request_key", None)
+    key: RequestKey | None = keyed(payload) if keyed else None
+    planned = _counted(staged.outcomes(), malformed, None)
+    if key and (claim := ingestion_log.claim(tenant, provider, request_id, key, planned, staged.outcomes(),
+                                             malformed)) is ingestion_log.Claim.OTHER_CONTENT:
+        raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
+    outcomes = staged.write()
     suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)
     control = confirm(payload) if confirm else None  # e.g. an SNS subscription, confirmed once verified
@@ -109,8 +115,11 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
         logger.warning(
             "malformed event in batch", extra={"index": item.index, "fields": [e.field for e in item.errors]}
         )
-    counts = Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
-    ingestion_log.record(tenant, provider, request_id, counts, outcomes, malformed=malformed)
+    counts = _counted(outcomes, malformed, control)
+    if key is None or claim is ingestion_log.Claim.RETRY:  # a retry: a row of its own, as any request
+        ingestion_log.record(tenant, provider, request_id, counts, outcomes, malformed=malformed)
+    elif counts != planned:  # writing changed what the row says (an event linked at once, a confirmation)
+        ingestion_log.record(tenant, provider, request_id, counts, outcomes, malformed=malformed, key=key)
     return {
         "received": len(items),
         "outcomes": dict(counts),
@@ -118,6 +127,10 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
         "malformed": [{"index": m.index, "errors": [{"field": e.field, "message": e.message} for e in m.errors]}
                       for m in malformed],
     }
+
+
+def _counted(outcomes: list[ingestion_log.Outcome], malformed: list[Malformed], control: str | None) -> Counter[str]:
+    return Counter([o.code for o in outcomes] + [NOLOG_MALFORMED] * len(malformed) + ([control] if control else []))
 
 
 def _kept(tenant: str, provider: str, item: Malformed) -> Malformed:
@@ -179,28 +192,6 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
         return
     code = refusal.code or (NOLOG_BAD_SIGNATURE if refusal.status == 401 else NOLOG_MALFORMED)
     ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)
-
-
-def _remember_token(tenant: str, provider: str, signed: str, digest: str) -> None:
-    """What a provider signed may come again only with the same content (a retry), never with other content.
-
-    A retry still goes on to store its events: the first attempt may have failed after this step.
-    """
-    # A token must be remembered for as long as its signature would be accepted: a day beyond the
-    # age limit, or for ever when the age check is off (else a captured signature could be reused).
-    max_age = config().webhook_max_age_seconds
-    expires = now() + max(TOKEN_TTL, 2 * timedelta(seconds=max_age)) if max_age else None
-    item = WebhookToken(keys.webhook_token_pk(tenant, provider, signed), keys.TOKEN_SK, digest=digest,
-                        expires_at=expires)
-    try:
-        item.save(condition=WebhookToken.pk.does_not_exist())
-        return
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-    earlier = WebhookToken.get(item.pk, item.sk, consistent_read=True)
-    if earlier.digest != digest:
-        raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
 
 
 def reset() -> None:

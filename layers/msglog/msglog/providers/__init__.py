@@ -4,7 +4,7 @@ A module offers:
   read(request) -> payload                     400 (BadRequest) when the envelope is malformed
   verify(payload, credentials, request=, max_age_seconds=)   401 when the signature does not hold
   events(payload) -> list[ProviderEvent]       400 when an event is malformed
-  replay_guard(payload) -> (what is signed, digest of the content) | None
+  request_key(payload) -> RequestKey | None   the stable id the provider signs, if it has one
   MAPPERS                                      its event names -> mappers onto ours: its mapping as a table
 """
 
@@ -56,6 +56,24 @@ class ProviderEvent:
     # ("bounce", "unsubscribe", "complaint"); msglog.suppressions puts it on ours too.
     held: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKey:
+    """What identifies one webhook request across the provider's retries, as the provider signs it: the
+    ingestion log keys the request's row by it, and refuses it with other content (msglog.ingestion_log.claim)."""
+
+    signed: str  # the stable id as signed (Mailgun: timestamp + token; SNS: MessageId)
+    at: datetime  # a time the id fixes (the row's place in time order)
+    digest: str  # of the content it came with: a retry brings the same
+
+
+def content_digest(content: object) -> str:
+    """A digest of a request's content (JSON of it, keys sorted)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 # The most characters each stored text field of an event may hold, in one place: a longer one makes

@@ -1,8 +1,8 @@
 """Mailgun webhooks (JSON: {"signature": {...}, "event-data": {...}}).
 
 Signature: hex HMAC-SHA256(signing key, timestamp + token); only those two are signed, so what
-they sign — the one string timestamp + token — is also remembered (replay_guard) and seen again with
-other content is refused. Remembering the token alone let a captured request be re-split (timestamp
+they sign — the one string timestamp + token — keys the request's ingestion-log row (request_key), and
+seen again with other content is refused. Remembering the token alone let a captured request be re-split (timestamp
 `ts + "e0"`, token `token[2:]`: the same signed string) and pass as fresh. Only the documented shapes
 are taken: a timestamp of decimal digits (msglog.providers.check_age) and a token of letters and
 digits (50 in Mailgun's own; hex in its docs, lower-case alphanumerics in mailgun-php's test vector).
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from typing import Any
 
@@ -31,9 +30,11 @@ from msglog.providers import (
     UNVERIFIED,
     Mapper,
     ProviderEvent,
+    RequestKey,
     WebhookRequest,
     bounded,
     check_age,
+    content_digest,
     fixed,
     json_body,
     our_message_id,
@@ -45,6 +46,7 @@ from msglog.providers import (
 NAME = "mailgun"
 BAD_SIGNATURE = UNVERIFIED
 TOKEN = re.compile(r"[A-Za-z0-9]{1,256}")
+LEADING_SECONDS = re.compile(r"[0-9]{1,10}")
 # Mailgun's reasons for not sending to an address on its own lists, and ours for suppressing it.
 HELD = {"suppress-bounce": "bounce", "suppress-unsubscribe": "unsubscribe", "suppress-complaint": "complaint"}
 _SUPPRESSED = frozenset({"suppress-bounce", "suppress-unsubscribe", "suppress-complaint", "old", "espblock"})
@@ -85,12 +87,15 @@ def _fields(signature: dict[str, Any]) -> tuple[str, str, str]:
     return timestamp, token, given
 
 
-def replay_guard(payload: dict[str, Any]) -> tuple[str, str]:
-    """What is signed (timestamp + token, however split) and a digest of the content it came with:
-    one signed string, one content."""
+def request_key(payload: dict[str, Any]) -> RequestKey:
+    """What is signed (timestamp + token, however split), the time it fixes, and a digest of the content
+    it came with: one signed string, one content. The time is read from the signed string's leading
+    digits (ten: Unix seconds until 2286), not from the timestamp field: moving digits between timestamp
+    and token (the signature cannot tell) must not move the request's row to another key."""
     timestamp, token, _ = _fields(payload["signature"])
-    content = json.dumps(payload["event-data"], sort_keys=True, separators=(",", ":"))
-    return timestamp + token, hashlib.sha256(content.encode()).hexdigest()
+    signed = timestamp + token
+    seconds = LEADING_SECONDS.match(signed)
+    return RequestKey(signed, from_epoch(int(seconds.group()) if seconds else 0), content_digest(payload["event-data"]))
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -41,9 +41,11 @@ from msglog.errors import BadRequest, FieldError, Unauthorized, invalid
 from msglog.providers import (
     UNVERIFIED,
     ProviderEvent,
+    RequestKey,
     WebhookRequest,
     bounded,
     bounded_id,
+    content_digest,
     iso_time,
     json_body,
     our_message_id,
@@ -308,6 +310,17 @@ def normalize(envelope: dict[str, Any]) -> list[ProviderEvent]:
             held="bounce" if bounce and part.get("bounceSubType") == ON_ACCOUNT_LIST else None,
         ), "the SES event is malformed", sources))
     return out
+
+
+def request_key(payload: dict[str, Any]) -> RequestKey | None:
+    """SNS's MessageId and Timestamp, both signed, the same on each of SNS's retries: the request's
+    ingestion-log row is keyed by them (None if the time is not one: the row is then unkeyed)."""
+    try:
+        at = iso_time(payload["Timestamp"], "Timestamp", "SNS message")
+    except BadRequest:
+        return None
+    signed = {name: payload.get(name) for name in SIGNED[payload["Type"]]}
+    return RequestKey(payload["MessageId"], at, content_digest(signed))
 
 
 def events(payload: dict[str, Any]) -> list[ProviderEvent]:
