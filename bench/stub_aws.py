@@ -77,13 +77,13 @@ def _secrets(operation: str) -> dict[str, Any]:
 
 
 def _sns(action: str) -> bytes:
-    """Subscribe (an alert address, at onboarding) answers a subscription; anything else, nothing."""
+    """Onboarding an alert address creates its topic and subscribes the address: each answers its ARN;
+    anything else, nothing."""
     ns = "http://sns.amazonaws.com/doc/2010-03-31/"
-    arn = (
-        "<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:alerts:bench</SubscriptionArn>"
-        if action == "Subscribe"
-        else ""
-    )
+    arn = {
+        "CreateTopic": "<TopicArn>arn:aws:sns:us-east-1:123456789012:alerts-bench</TopicArn>",
+        "Subscribe": "<SubscriptionArn>arn:aws:sns:us-east-1:123456789012:alerts-bench:bench</SubscriptionArn>",
+    }.get(action, "")
     return (f'<{action}Response xmlns="{ns}"><{action}Result>{arn}</{action}Result>'
             f"<ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></{action}Response>").encode()
 
