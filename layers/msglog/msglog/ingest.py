@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from msglog import fanout, ingestion_log, keys, policy, stats, status_writer
 from msglog.addresses import recipient_key
@@ -37,6 +37,7 @@ from msglog.models import (
     PendingEvents,
     ProviderMessageLink,
     condition_failed,
+    put_if_absent,
     set_or_null,
     update_if,
 )
@@ -129,13 +130,8 @@ def _first_seen(tenant: str, event_id: str) -> str:
     """The time an event without a provider time was first received: the same for every retry."""
     item = FirstSeen(keys.first_seen_pk(tenant, event_id), keys.FIRST_SEEN_SK, at=iso(now()),
                      expires_at=now() + FIRST_SEEN_TTL)
-    try:
-        item.save(condition=FirstSeen.pk.does_not_exist())
-        return item.at
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-    return FirstSeen.get(item.pk, item.sk, consistent_read=True).at
+    earlier = put_if_absent(item)
+    return (earlier or item).at
 
 
 @dataclass(slots=True)

@@ -23,13 +23,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from msglog import keys
 from msglog.clock import iso, now
 from msglog.config import config
 from msglog.ids import derived_ulid, new_ulid
-from msglog.models import IngestionRecord, condition_failed
+from msglog.models import IngestionRecord, put_if_absent
 from msglog.providers import RequestKey
 from msglog.tenants import feed_shards, settings
 
@@ -74,13 +72,8 @@ def claim(tenant: str, provider: str, request_id: str | None, key: RequestKey, c
     """Write the row of a request keyed by what its provider signs, unless it is there: one conditional put.
     A condition that fails reads the row (consistently) to tell a retry from a replay."""
     item = row(tenant, provider, request_id, counts, outcomes, malformed=malformed, key=key)
-    try:
-        item.save(condition=IngestionRecord.pk.does_not_exist())
+    if (earlier := put_if_absent(item)) is None:
         return Claim.NEW
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-    earlier = IngestionRecord.get(item.pk, item.sk, consistent_read=True)
     return Claim.RETRY if earlier.digest == key.digest else Claim.OTHER_CONTENT
 
 

@@ -22,7 +22,7 @@ from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, Forbidden, NotFound
 from msglog.ids import new_ulid
-from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed
+from msglog.models import Delivery, IdempotencyRecord, Message, ProviderMessageLink, condition_failed, put_if_absent
 from msglog.precedence import INITIAL_STATUS, precedence
 from msglog.tenants import feed_shards, register
 
@@ -119,13 +119,8 @@ def _claim(tenant: str, key: str, message: MessageIn, message_id: str) -> tuple[
     digest = hashlib.sha256(message.model_dump_json().encode()).hexdigest()
     record = IdempotencyRecord(keys.idempotency_pk(tenant, key), keys.IDEMPOTENCY_SK, request_hash=digest,
                                message_id=message_id, expires_at=now() + IDEMPOTENCY_TTL)
-    try:
-        record.save(condition=IdempotencyRecord.pk.does_not_exist())
+    if (earlier := put_if_absent(record)) is None:
         return record, message_id
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-    earlier = IdempotencyRecord.get(record.pk, record.sk, consistent_read=True)
     if earlier.request_hash != digest:
         raise Conflict("this Idempotency-Key was used for a different message",
                        [FieldError("Idempotency-Key", "was used for a different request body")])

@@ -23,7 +23,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
 )
 from pynamodb.connection import TableConnection
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
@@ -155,6 +155,17 @@ class Entity(Model):
 def condition_failed(error: Exception) -> bool:
     """A conditional write that lost (the item was already there, or already newer): not a failure."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def put_if_absent[E: Entity](item: E) -> E | None:
+    """Write `item` unless an item has its key: None when written, else the one there (read consistently)."""
+    try:
+        item.save(condition=type(item).pk.does_not_exist())
+        return None
+    except PutError as error:
+        if not condition_failed(error):
+            raise
+    return type(item).get(item.pk, item.sk, consistent_read=True)
 
 
 def list_of[T](item: type[Attribute[T]], *, null: bool = False) -> ListAttribute[T]:

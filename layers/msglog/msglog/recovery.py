@@ -18,12 +18,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from msglog import audit, keys, provider_apis, tenants
 from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, NotFound
-from msglog.models import RecoveryJob, condition_failed
+from msglog.models import RecoveryJob, put_if_absent
 from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError, RateLimited
 from msglog.refresh import ingest_recovered
 
@@ -47,12 +45,8 @@ def _job(tenant: str, provider: str, start: datetime, end: datetime, actor: str)
     job = RecoveryJob(keys.recovery_pk(tenant), keys.recovery_sk(provider, iso(start), iso(end)), provider=provider,
                       window_start=iso(start), window_end=iso(end), status="queued", started_by=actor,
                       started_at=iso(now()), updated_at=iso(now()), outcomes={})
-    try:
-        job.save(condition=RecoveryJob.pk.does_not_exist())
-    except PutError as error:
-        if not condition_failed(error):
-            raise
-        return RecoveryJob.get(job.pk, job.sk, consistent_read=True)
+    if (earlier := put_if_absent(job)) is not None:
+        return earlier
     audit.record(tenant, actor=actor, action="provider.recovery_started", entity=f"provider:{provider}",
                  details={"from": job.window_start, "to": job.window_end})
     return job
