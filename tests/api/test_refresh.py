@@ -73,6 +73,18 @@ def test_a_message_whose_webhooks_never_came_is_refreshed_to_its_true_status_onc
     assert len(api.get(f"/v1/events?message_id={message_id}&limit=50", auth=LOGS).json["items"]) == 5
 
 
+def test_the_detail_read_right_after_a_refresh_shows_what_it_changed(provider_api, fakes):
+    """The console reads the detail as soon as "Refresh status" answers: no status writer has run yet."""
+    api = provider_api
+    message_id = api.record(provider="mailgun", recipients=[
+        {"address": "pat@example.com", "provider_message_id": PMID},
+        {"address": "gone@example.com", "provider_message_id": PMID}])
+    fakes["mailgun"].add(*_mailgun_history(message_id))
+    api.settle = False
+    assert api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json["changed"] == 2
+    assert _statuses(api, message_id) == {"pat@example.com": "opened", "gone@example.com": "bounced"}
+
+
 def test_a_rate_limit_half_way_says_what_is_left_and_a_retry_completes(provider_api, fakes):
     api = provider_api
     sids = {f"+1555010000{n}": f"SM{n:032x}" for n in range(1, 4)}

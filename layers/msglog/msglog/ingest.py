@@ -149,10 +149,11 @@ class _Arrival:
         return self.item.pk, self.item.sk
 
 
-def store(tenant: str, events: list[ProviderEvent]) -> list[Outcome]:
+def store(tenant: str, events: list[ProviderEvent], *, statuses_now: bool = False) -> list[Outcome]:
     """Store a request's events with batched calls; a retried event changes nothing twice (`stage`, then
-    `Staged.write`)."""
-    return stage(tenant, events).write()
+    `Staged.write`). `statuses_now`: the deliveries' statuses are written before this returns, not by the
+    status writer a second later (a person waits on the answer: msglog.refresh)."""
+    return stage(tenant, events).write(statuses_now=statuses_now)
 
 
 @dataclass(slots=True)
@@ -176,14 +177,14 @@ class Staged:
         return [_outcome(arrival, self.first[arrival.key], self.screened, self.erased, linked or {})
                 for arrival in self.arrivals]
 
-    def write(self) -> list[Outcome]:
+    def write(self, *, statuses_now: bool = False) -> list[Outcome]:
         """Steps 3-5 of `stage`'s; the outcomes as written (an unmatched event whose message was recorded
         meanwhile is linked at once: LOG_OK, where `outcomes()` said NOLOG_UNMATCHED)."""
         matched = [a for a in self.kept if a.delivery]
         fanout.save_all(DeliveryEvent, self.new)
         for item in self.unattached:
             _attach_stored(item)
-        _raise_statuses(self.tenant, matched, self.read_at)
+        _raise_statuses(self.tenant, matched, self.read_at, statuses_now)
         _count_failures([a for a in matched if stats.is_failure(a.event.event)])
         linked = _park([a for a in self.kept if not a.delivery], self.tenant)
         return self.outcomes(linked)
@@ -339,7 +340,7 @@ def _erased(tenant: str, unmatched: list[_Arrival]) -> set[tuple[str, str]]:
             for key in by_tombstone[(tombstone.pk, tombstone.sk)]}
 
 
-def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
+def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str, now: bool = False) -> None:
     """Per delivery, the request's best event and its latest time. A few deliveries: conditional
     updates, 8 at a time (one round trip), none for what the delivery as read holds already (a retry,
     an older or lesser event: the read may lag, never lead). More: the status writer, which writes
@@ -354,7 +355,7 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str) -> None:
         key = (change.pk, change.message_id)
         changes[key] = (arrival.rkey, status_writer.merged(changes[key][1], change) if key in changes else change)
         read[key] = arrival.delivery
-    if len(changes) > config().status_direct_max:
+    if not now and len(changes) > config().status_direct_max:
         status_writer.send(tenant, list(changes.values()), read_at)
         return
     fanout.each(lambda update: update_delivery(*update),

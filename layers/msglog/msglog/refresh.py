@@ -30,11 +30,12 @@ MAX_CALLS = 25
 MAX_SECONDS = 15.0  # + one call's timeouts (11 s) stays within the function's 29 s
 
 
-def ingest_recovered(tenant: str, provider: str, events: list[ProviderEvent], detail: str) -> dict[str, int]:
+def ingest_recovered(tenant: str, provider: str, events: list[ProviderEvent], detail: str,
+                     *, statuses_now: bool = False) -> dict[str, int]:
     """Store events fetched from a provider as a webhook's are stored; the ingestion log gets one row for
     those new here (LOG_RECOVERED, or NOLOG_UNMATCHED…) and none when all were there already."""
     events = [event for event in events if event.recipient]
-    outcomes = ingest.store(tenant, events)
+    outcomes = ingest.store(tenant, events, statuses_now=statuses_now)
     suppressions.add_from_events(tenant, events)
     rows = [replace(o, code=LOG_RECOVERED) if o.code == ingest.LOG_OK else o for o in outcomes]
     counts = Counter(o.code for o in rows)
@@ -74,7 +75,9 @@ def refresh(caller: Caller, message_id: str) -> dict[str, Any]:
             break
         found += _theirs(events, group, message.message_id)
         asked += group
-    outcomes = ingest_recovered(caller.tenant, provider, found, detail=f"refresh of message {message.message_id}")
+    # The person who pressed "refresh" reads the detail next: its statuses are written before the answer.
+    outcomes = ingest_recovered(caller.tenant, provider, found, detail=f"refresh of message {message.message_id}",
+                                statuses_now=True)
     return _answer(message.message_id, provider, deliveries, asked, found, outcomes, budget, stopped)
 
 
