@@ -59,3 +59,52 @@ def test_a_conditional_transaction_from_many_clients_at_once_is_applied_once():
         assert table.scan(TableName="t", Select="COUNT")["Count"] == 200 + 2 * 10  # nothing undone
     finally:
         server.stop()
+
+
+def test_a_cancelled_transaction_puts_back_what_it_touched_and_a_query_reads_its_partition_in_order():
+    """Without its table walks (a transaction's copy of the table, a Query's sort of it) moto still answers as
+    DynamoDB does: a refused transaction leaves every item it named as it was, and a Query pages through one
+    partition in key order, both ways."""
+    port = free_port()
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        table = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                             aws_access_key_id="local", aws_secret_access_key="local")
+        table.create_table(TableName="walks", BillingMode="PAY_PER_REQUEST",
+                           KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                      {"AttributeName": "sk", "KeyType": "RANGE"}],
+                           AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                 {"AttributeName": "sk", "AttributeType": "S"}])
+        for pk in ("a", "b", "c"):
+            for n in (3, 1, 2, 5, 4):
+                table.put_item(TableName="walks", Item={"pk": {"S": pk}, "sk": {"S": f"{n:02d}"}, "n": {"N": str(n)}})
+        before = table.scan(TableName="walks")["Items"]
+        key = {"pk": {"S": "a"}, "sk": {"S": "01"}}
+        with pytest.raises(table.exceptions.TransactionCanceledException):
+            table.transact_write_items(TransactItems=[
+                {"Update": {"TableName": "walks", "Key": key, "UpdateExpression": "ADD n :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                {"Put": {"TableName": "walks", "Item": {"pk": {"S": "a"}, "sk": {"S": "99"}}}},
+                {"Delete": {"TableName": "walks", "Key": {"pk": {"S": "b"}, "sk": {"S": "02"}}}},
+                {"ConditionCheck": {"TableName": "walks", "Key": {"pk": {"S": "c"}, "sk": {"S": "03"}},
+                                    "ConditionExpression": "attribute_not_exists(pk)"}}])
+        assert sorted(map(str, table.scan(TableName="walks")["Items"])) == sorted(map(str, before))
+
+        def pages(forward: bool) -> list[str]:
+            found: list[str] = []
+            start: dict = {}
+            while True:
+                page = table.query(TableName="walks", KeyConditionExpression="pk = :b AND sk > :low", Limit=2,
+                                   ScanIndexForward=forward, ExpressionAttributeValues={
+                                       ":b": {"S": "b"}, ":low": {"S": "01"}}, **start)
+                assert len(page["Items"]) <= 2
+                found += [item["sk"]["S"] for item in page["Items"]]
+                if "LastEvaluatedKey" not in page:
+                    return found
+                start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+        assert pages(True) == ["02", "03", "04", "05"]
+        assert pages(False) == ["05", "04", "03", "02"]
+    finally:
+        server.stop()
