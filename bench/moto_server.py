@@ -1,5 +1,5 @@
 """moto's server for the benchmarks (bench/local_aws.py), without the table walks DynamoDB does not make
-(local.motoserver.without_table_walks): a transaction backs up the items it names, not the tables, and a Query
+(local.motoserver.lean_dynamodb): a transaction backs up the items it names, not the tables, and a Query
 reads its partition.
 
 moto's TransactWriteItems deep-copies the whole table once per item of the transaction, for its rollback:
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sys
 
-from local.motoserver import without_table_walks
+from local.motoserver import lean_dynamodb
 
 
 def main() -> None:
-    without_table_walks()
+    lean_dynamodb()
     from moto.server import main as serve
 
     serve(sys.argv[1:])

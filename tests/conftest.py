@@ -33,10 +33,10 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from xdist.scheduler import LoadScopeScheduling  # noqa: E402
 
-from local.motoserver import without_table_walks  # noqa: E402
+from local.motoserver import lean_dynamodb  # noqa: E402
 from tests.support import Api, reset_function_state  # noqa: E402
 
-without_table_walks()  # as make run's moto: DynamoDB's costs do not grow with the table
+lean_dynamodb()  # as make run's moto: DynamoDB's costs do not grow with the table
 
 # What the functions print (structured logs, EMF metrics), as CloudWatch Logs would receive it.
 # Powertools binds its log handler to the stdout of the moment the layer is first imported, so

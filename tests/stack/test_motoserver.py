@@ -108,3 +108,43 @@ def test_a_cancelled_transaction_puts_back_what_it_touched_and_a_query_reads_its
         assert pages(False) == ["05", "04", "03", "02"]
     finally:
         server.stop()
+
+
+def test_every_attribute_type_reads_back_as_it_was_written():
+    """The reads' items are written out as moto holds them (DynamoDB's JSON), not walked against botocore's
+    model: every type, nested, comes back through GetItem, BatchGetItem, Query and Scan as it went in."""
+    port = free_port()
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        client.create_table(TableName="types", BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        item = {"pk": {"S": "p"}, "sk": {"S": "é \"quoted\" \u2028"}, "n": {"N": "-12345678901234567890.5"},
+                "b": {"B": b"\x00\xffbytes"}, "bs": {"BS": [b"\x01", b"\x02"]}, "ss": {"SS": ["a", "b"]},
+                "ns": {"NS": ["1", "2.5"]}, "yes": {"BOOL": True}, "none": {"NULL": True},
+                "list": {"L": [{"S": "x"}, {"N": "1"}, {"B": b"\x03"}, {"M": {"deep": {"L": []}}}]},
+                "map": {"M": {"s": {"S": "y"}, "bs": {"BS": [b"\x04"]}, "empty": {"M": {}}}}}
+        client.put_item(TableName="types", Item=item)
+        key = {"pk": item["pk"], "sk": item["sk"]}
+
+        def normal(found: dict) -> dict:  # sets have no order
+            return {name: {kind: sorted(value) if kind in ("SS", "NS", "BS") else value for kind, value in v.items()}
+                    for name, v in found.items()}
+
+        got = client.get_item(TableName="types", Key=key, ReturnConsumedCapacity="TOTAL")
+        assert normal(got["Item"]) == normal(item) and got["ConsumedCapacity"]["TableName"] == "types"
+        batch = client.batch_get_item(RequestItems={"types": {"Keys": [key, {"pk": {"S": "p"}, "sk": {"S": "-"}}]}})
+        assert [normal(found) for found in batch["Responses"]["types"]] == [normal(item)]
+        queried = client.query(TableName="types", KeyConditionExpression="pk = :p", Limit=1,
+                               ExpressionAttributeValues={":p": {"S": "p"}})
+        assert [normal(found) for found in queried["Items"]] == [normal(item)] and queried["Count"] == 1
+        scanned = client.scan(TableName="types", ProjectionExpression="b, #m.bs", ExpressionAttributeNames={"#m": "map"})
+        assert scanned["Items"] == [{"b": item["b"], "map": {"M": {"bs": {"BS": [b"\x04"]}}}}]
+        assert client.get_item(TableName="types", Key={"pk": {"S": "none"}, "sk": {"S": "x"}}).get("Item") is None
+    finally:
+        server.stop()

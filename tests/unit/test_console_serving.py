@@ -129,6 +129,14 @@ def test_the_console_has_nothing_its_content_security_policy_would_block():
                           "'style'", "document.write", "http://", "https://"):
             assert forbidden not in source, (module.name, forbidden)
 
+def test_the_page_asks_for_every_module_at_once():
+    """Each module is preloaded by the page, so the first screen does not wait import after import."""
+    html = (CONSOLE / "index.html").read_text()
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    modules = {str(path.relative_to(CONSOLE)) for path in (CONSOLE / "js").rglob("*.js")} - {"js/app.js"}
+    assert preloaded == modules
+
+
 def test_the_console_stays_within_its_budget_of_150_kb_gzipped():
     files = [*CONSOLE.rglob("*.js"), *CONSOLE.rglob("*.css"), *CONSOLE.rglob("*.html")]
     total = sum(len(gzip.compress(path.read_bytes())) for path in files)
