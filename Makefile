@@ -166,7 +166,7 @@ health-check: $(VENV)/.installed
 	$(VENV)/bin/python -m local.invoke IngestionHealthFunction '{"dry_run": true$(if $(TENANT),$(comma) "tenant": "$(TENANT)")}'
 
 ## bench: the benchmarks and their figures
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed browser
 	$(VENV)/bin/python -m bench
 
 ## clean: remove the virtualenvs, the build and the local stack's state

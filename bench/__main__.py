@@ -1,6 +1,7 @@
 """`python -m bench` (make bench): run every benchmark, print the figures, write bench/RESULTS.md.
 `python -m bench pages`: the page costs (figure 4) alone, printed; `python -m bench ingest`: figures 2, 3
-and 7 alone, printed (both leave RESULTS.md as it is)."""
+and 7 alone, printed; `python -m bench console`: the console's first screen (figure 8) alone, printed (all
+three leave RESULTS.md as it is)."""
 
 import argparse
 import sys
@@ -12,9 +13,13 @@ def main(argv: list[str] | None = None) -> int:
         description="Run every benchmark (make bench), print the figures and write bench/RESULTS.md, "
                     "replacing the one there. It takes minutes and the machine's cores: run it alone.")
     argv = sys.argv[1:] if argv is None else argv
-    part = argv[0] if argv[:1] in (["pages"], ["ingest"]) else None
+    part = argv[0] if argv[:1] in (["pages"], ["ingest"], ["console"]) else None
     # --help prints this and exits; anything else is refused before a run starts
     parser.parse_args(argv[1:] if part else argv)
+    if part == "console":  # make run's own stack, in its own process
+        from bench.console import main as console
+
+        return console()
     from bench.local_aws import prepare_environment
 
     prepare_environment()  # before msglog is imported: its models read the table name at import

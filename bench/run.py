@@ -2,14 +2,15 @@
 
 Order: cold starts first, while moto idles; then ingest, on a small table; the purge (its Scan
 peer reads whatever the table holds: the ingest's items and the purge's own); the page costs in
-moto emptied first (its Query sorts the whole table); the pure figures last, from what was measured.
+moto emptied first (its index Queries read the whole table); the pure figures, from what was measured; the
+console's first screen last, against make run's own stack.
 """
 
 from __future__ import annotations
 
 import time
 
-from bench import cold_start, figures, ingest, local_aws, page_cost, purge_efficiency
+from bench import cold_start, console, figures, ingest, local_aws, page_cost, purge_efficiency
 from bench.meter import METER
 from bench.report import Report, Row
 from bench.stub_aws import StubAws
@@ -70,6 +71,12 @@ def run() -> int:
         phases.next("heat and cost", "[6] partition heat, [7] cost ...")
         figures.partition_heat(report, ingested.mailgun)
         figures.costs(report, ingested, functions()["WebhooksFunction"].memory, functions()["StatusFunction"].memory)
+
+        phases.next("console", "[8] the console's first screen against make run, in headless Chromium ...")
+        try:
+            figures.first_screen(report, console.run())
+        except Exception as failure:  # noqa: BLE001 - the other figures still go into RESULTS.md
+            report.add(Row(8, "console: first screen", f"the run failed: {str(failure)[:300]}", "measured", False))
         phases.end()
     finally:
         stub.stop()

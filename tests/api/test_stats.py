@@ -107,37 +107,21 @@ def test_an_idempotent_retry_of_a_message_counts_once(api):
     assert stats(api)["totals"]["email"]["recipients"] == 3
 
 
-def test_a_failure_count_that_cannot_be_written_is_parked_and_counted_once_on_replay(api, monkeypatch):
+def test_a_failure_whose_count_is_refused_at_first_is_counted_once(api, monkeypatch):
+    """A bounce's failure counts in the status writer's transaction (msglog.counts): DynamoDB cancelling it
+    (a conflict) sends the batch back, and it and the provider's retry of the bounce count it once."""
     api.setup_tenant("acme")
     message_id = send(api)
-    faults = Faults(monkeypatch)
-    faults.fail("TransactWriteItems", times=50)
-    assert api.mailgun(bounce("a@example.com", message_id)).status == 202
-    faults.plan.clear()
-    assert api.gateway.runtime.invoke("ReplayFunction", {}) == {"replayed": 1, "refused": 0, "failed": 0}
-    api.mailgun(bounce("a@example.com", message_id))
-    assert stats(api)["totals"]["email"]["failed"] == 1
-
-
-def test_a_failure_count_that_conflicts_with_another_writer_is_parked_and_counted_once_on_replay(api, monkeypatch):
-    """DynamoDB cancels a transaction that meets another on the same counter (TransactionConflict): a
-    passing condition, so the request is parked like a throttled one, not answered 500."""
-    api.setup_tenant("acme")
-    message_id = send(api)
+    api.settle = False
+    assert api.mailgun(bounce("a@example.com", message_id, id="bounce-1")).status == 200
     faults = Faults(monkeypatch)
     faults.fail("TransactWriteItems", code="TransactionCanceledException", fields={"CancellationReasons": [
         {"Code": "None"}, {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}]})
-    assert api.mailgun(bounce("a@example.com", message_id)).status == 202
-    assert api.gateway.runtime.invoke("ReplayFunction", {}) == {"replayed": 1, "refused": 0, "failed": 0}
-    assert stats(api)["totals"]["email"]["failed"] == 1
-
-
-def test_a_failure_count_that_a_bad_value_cancels_is_not_parked(api, monkeypatch):
-    api.setup_tenant("acme")
-    message_id = send(api)
-    Faults(monkeypatch).fail("TransactWriteItems", code="TransactionCanceledException", fields={
-        "CancellationReasons": [{"Code": "None"}, {"Code": "ValidationError", "Message": "bad"}]})
-    assert api.mailgun(bounce("a@example.com", message_id)).status == 500
+    assert api.settle_statuses() > 1  # the batch, then again
+    assert faults.plan["TransactWriteItems"] == []
+    assert api.mailgun(bounce("a@example.com", message_id, id="bounce-1")).status == 200
+    api.settle_statuses()
+    assert stats(api)["totals"]["email"] == {"messages": 1, "recipients": 1, "sent": 0, "failed": 1}
 
 
 def test_enterprise_sees_its_linked_customers_only(api):

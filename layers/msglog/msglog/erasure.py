@@ -408,12 +408,9 @@ def _mark(delivery: Delivery, pseudonym: str, scrub: Callable[[str | None], str 
 
 def _unchanged(delivery: Delivery) -> Any:
     """The delivery as read: a provider event that raised its status meanwhile (or the status writer
-    its status item: `_status_unchanged`), or a first failure counted, cancels the move."""
-    condition = Delivery.pk.exists() & (Delivery.status_precedence == delivery.status_precedence) \
+    its status item: `_status_unchanged`) cancels the move."""
+    return Delivery.pk.exists() & (Delivery.status_precedence == delivery.status_precedence) \
         & (Delivery.last_event_at == delivery.last_event_at)
-    if delivery.failed_at:
-        return condition & (Delivery.failed_at == delivery.failed_at)
-    return condition & Delivery.failed_at.does_not_exist()
 
 
 def _status_unchanged(item: DeliveryStatus) -> Any:

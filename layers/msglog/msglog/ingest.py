@@ -22,7 +22,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DeleteError, UpdateError
 
-from msglog import fanout, ingestion_log, keys, policy, stats, status_writer
+from msglog import fanout, ingestion_log, keys, policy, status_writer
 from msglog.addresses import recipient_key
 from msglog.clock import iso, now
 from msglog.config import config
@@ -103,7 +103,7 @@ def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
 # What storing events reads of their deliveries (_attach, outcomes, statuses, first failures) and of the events
 # already stored: a delivery's names, address, fields and status are neither parsed nor sent.
 LOOKED_UP = ("pk", "sk", "type", "message_id", "recipient_key", "subject", "channel", "person_id", "org_unit",
-             "failed_at", "stats_pk", "stats_sk", "status_precedence", "last_event_at")
+             "stats_pk", "stats_sk", "status_precedence", "last_event_at")
 
 
 def _attach(item: DeliveryEvent, tenant: str, delivery: Delivery) -> None:
@@ -185,7 +185,6 @@ class Staged:
         for item in self.unattached:
             _attach_stored(item)
         _raise_statuses(self.tenant, matched, self.read_at, statuses_now)
-        _count_failures([a for a in matched if stats.is_failure(a.event.event)])
         linked = _park([a for a in self.kept if not a.delivery], self.tenant)
         return self.outcomes(linked)
 
@@ -402,28 +401,6 @@ def change_of(delivery: Delivery, item: DeliveryEvent) -> status_writer.Change:
                            precedence(item.event, item.timestamp, item.event_id), item.reason)
 
 
-def _count_failures(failures: list[_Arrival]) -> None:
-    """A delivery's first failure counts in the account statistics (once, however often retried)."""
-    first: dict[tuple[str, str], tuple[Delivery, DeliveryEvent]] = {}
-    for arrival in failures:
-        delivery = arrival.delivery
-        if delivery is None or delivery.failed_at is not None:
-            continue
-        key = (delivery.pk, delivery.sk)
-        if key not in first or arrival.item.timestamp < first[key][1].timestamp:
-            first[key] = (delivery, arrival.item)
-    by_counter: dict[tuple[str, str], list[tuple[Delivery, DeliveryEvent]]] = {}
-    for delivery, item in first.values():
-        by_counter.setdefault((delivery.stats_pk, delivery.stats_sk), []).append((delivery, item))
-
-    def count(failed: list[tuple[Delivery, DeliveryEvent]]) -> None:
-        for delivery, item in failed:
-            stats.count_failure(delivery, item.timestamp)
-
-    # one counter's transactions one after the other: at once, DynamoDB would cancel them as conflicting
-    fanout.each(count, list(by_counter.values()))
-
-
 def _park(unmatched: list[_Arrival], tenant: str) -> dict[str, str]:
     """Note unmatched events under the key their delivery will have; link any whose message was
     recorded meanwhile. Returns {event sort key: message id} of those linked at once."""
@@ -478,8 +455,6 @@ def link_pending(tenant: str, links: list[str], *, statuses_too: bool = True,
             item.save()
             if statuses_too:
                 changes.append((rkey, change_of(delivery, item)))
-            if stats.is_failure(item.event):
-                stats.count_failure(delivery, item.timestamp)
             linked[sk] = delivery.message_id
             done.add(sk)
             if statuses_too and sk not in shown:

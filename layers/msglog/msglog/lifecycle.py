@@ -3,10 +3,11 @@
 Only a `scheduled` message moves: to `queued`, `sent` or `canceled`, or to another `scheduled_at`. The
 move is one conditional update (`status = scheduled`), so of two PATCHes at once only one applies; the
 other gets 409. Canceling then marks each recipient still pending (accepted, queued, scheduled,
-deferred) `canceled` as ingestion does, by condition on the delivery's status, and counts the failure
-once (msglog.stats.count_failure, `failed_at`). Recipients are walked through the message's recipients
-index (gsi6, keys.GROUP_SHARDS groups) page by page within a time budget; what does not fit is left for
-a repeat of the PATCH (202), which walks again and skips what is done.
+deferred) `canceled` as ingestion does, by condition on the delivery's status, and queues its recount
+(its counts and the account statistics' `failed` move with it: msglog.counts). Recipients are walked
+through the message's recipients index (gsi6, keys.GROUP_SHARDS groups) page by page within a time
+budget; what does not fit is left for a repeat of the PATCH (202), which walks again and skips what is
+done.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from msglog import audit, keys, sent_sorts, stats, status_writer
+from msglog import audit, keys, sent_sorts, status_writer
 from msglog.auth import Caller
 from msglog.clock import iso, now
 from msglog.errors import Conflict, FieldError, NotFound, invalid
@@ -130,8 +131,6 @@ def _cancel(tenant: str, rows: list[Any]) -> int:
             delivery.status = "canceled"
         if delivery.status == "canceled":  # also one an earlier attempt marked
             recounts.append(status_writer.recount(tenant, delivery.recipient_key, delivery.message_id))
-            if not delivery.failed_at:
-                stats.count_failure(delivery, at)
     if recounts:  # its counts move as the status writer counts them (msglog.counts)
         status_writer.send(tenant, recounts, read_at)
     return marked

@@ -69,10 +69,9 @@ def record(caller: Caller, message: MessageIn, idempotency_key: str | None) -> t
         bodies.store(tenant, message_id, item.created_at, message.body.text, message.body.html, shards)
     # a message id this call claimed is its own; one claimed earlier may be another client's, writing at once
     _write_recipients(tenant, item, message.recipients, fresh=message_id == claimed)
-    failed = len(message.recipients) if stats.is_failure(INITIAL_STATUS[message.status]) else 0
     counts.set_base(item, len({recipient_key(r.address, item.channel) for r in message.recipients}),
                     INITIAL_STATUS[message.status])
-    stored = stats.save_counted(item, recipients=len(message.recipients), failed=failed)
+    stored = stats.save_counted(item, recipients=len(message.recipients))
     sent_sorts.save(tenant, item, shards)  # the sent log's other orders, once META is there
     if idem:
         idem.update(actions=[IdempotencyRecord.completed.set(True)])
@@ -141,7 +140,6 @@ def _delivery(tenant: str, message: Message, recipient: RecipientIn, counted: bo
         sender_name=sender.name if sender else None, created_at=message.created_at,
         status=status, status_precedence=precedence(status, message.created_at), last_event_at=message.created_at,
         stats_pk=message.stats_pk, stats_sk=message.stats_sk,
-        failed_at=message.created_at if stats.is_failure(status) else None,
         counted_as=status if counted else None,  # in the message's base (msglog.counts)
         gsi6pk=keys.message_group_pk(tenant, message.message_id, rkey),
         gsi6sk=keys.group_delivery_sk(rkey),

@@ -341,7 +341,6 @@ class Delivery(Entity, discriminator="delivery"):
     last_event_at = UnicodeAttribute()
     stats_pk = UnicodeAttribute(null=True)  # the account-statistics counter this delivery counts in
     stats_sk = UnicodeAttribute(null=True)
-    failed_at = UnicodeAttribute(null=True)  # set once, when it is first counted as failed
     counted_as = UnicodeAttribute(null=True)  # the status its message's counts hold it at, until its status item says
     erased_at = UnicodeAttribute(null=True)  # the recipient was erased: address a pseudonym, no name or fields
 
@@ -568,14 +567,14 @@ class MessageCounts(Entity, discriminator="counts"):
 
 
 class StatsCounter(Entity, discriminator="stats"):
-    """Messages, recipients and failures of one campaign (or subject) on one channel and day."""
+    """Messages and recipients of one campaign (or subject) on one channel and day, and their bases' sent and
+    failed (a counter written before issue 18's counts also holds a `failed` of first failures, no longer read)."""
 
     day = UnicodeAttribute()
     channel = UnicodeAttribute()
     campaign = UnicodeAttribute()
     messages = NumberAttribute(default=0)
     recipients = NumberAttribute(default=0)
-    failed = NumberAttribute(default=0)
     senders = UnicodeSetAttribute(null=True)
     lists = UnicodeSetAttribute(null=True)
     # its messages' recipients as recorded that count as sent or failed (msglog.counts: the messages' bases);

@@ -24,20 +24,14 @@ from pynamodb.transactions import TransactWrite
 from msglog import counts, fanout, keys
 from msglog.auth import Caller
 from msglog.errors import NotFound, invalid
-from msglog.models import Delivery, Entity, Message, StatsCounter, StatsMoves
-from msglog.precedence import rank
+from msglog.models import Entity, Message, StatsCounter, StatsMoves
 from msglog.tenants import display_name, settings
 
-FAILURE_RANK = 5  # bounced, failed, dropped, rejected, undelivered, canceled
 MAX_DAYS = 366
 MAX_COUNTERS_READ = 20_000
 MAX_MOVES_READ = 100_000  # ≤ STATUS_GROUPS a counter, ~100 B each: ≤ 10 MB, ~1,250 read units
 CHANNELS = ("email", "sms", "push")
 _TYPED = StatsCounter.type.set(StatsCounter)  # an update may create the counter: give it its item type
-
-
-def is_failure(status: str) -> bool:
-    return rank(status) == FAILURE_RANK
 
 
 def campaign_of(message: Message) -> str:
@@ -60,14 +54,12 @@ def _already_done(error: TransactWriteError) -> bool:
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
-def save_counted(message: Message, recipients: int, failed: int) -> bool:
+def save_counted(message: Message, recipients: int) -> bool:
     """Store the message and add it to its counter, both or neither; storing it again adds nothing.
     Whether this call stored it."""
     day, channel, campaign = message.stats_sk.split("#", 2)
     actions: list[Action] = [_TYPED, StatsCounter.messages.add(1), StatsCounter.recipients.add(recipients),
                StatsCounter.day.set(day), StatsCounter.channel.set(channel), StatsCounter.campaign.set(campaign)]
-    if failed:
-        actions.append(StatsCounter.failed.add(failed))
     sender = message.sender
     if sender and (sender.name or sender.id):
         actions.append(StatsCounter.senders.add({sender.name or sender.id}))
@@ -96,21 +88,6 @@ def add_recipients(message: Message, count: int) -> None:
     """Recipients added to a message after it was recorded (counted once the deliveries are stored)."""
     if count and message.stats_pk:
         StatsCounter(message.stats_pk, message.stats_sk).update(actions=[_TYPED, StatsCounter.recipients.add(count)])
-
-
-def count_failure(delivery: Delivery, at: str) -> None:
-    """The first failure of a delivery counts; retried and later failures do not."""
-    if not delivery.stats_pk or delivery.failed_at:
-        return
-    try:
-        with _transaction() as transaction:
-            transaction.update(Delivery(delivery.pk, delivery.sk), actions=[Delivery.failed_at.set(at)],
-                               condition=Delivery.pk.exists() & Delivery.failed_at.does_not_exist())
-            transaction.update(StatsCounter(delivery.stats_pk, delivery.stats_sk),
-                               actions=[_TYPED, StatsCounter.failed.add(1)])
-    except TransactWriteError as error:
-        if not _already_done(error):
-            raise
 
 
 # ------------------------------------------------------------------ the view
