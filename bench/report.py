@@ -95,7 +95,8 @@ RENAMED = {
         "DynamoDB requests per event, status writer included: Mailgun (single-event)",
     "DynamoDB requests per event: SendGrid (batched)":
         "DynamoDB requests per event, status writer included: SendGrid (batched)",
-    "webhook ingest: 1,000 single Mailgun POSTs (reference)": "webhook ingest: 500 single Mailgun POSTs (reference)",
+    "webhook ingest: 1,000 single Mailgun POSTs (reference)": "webhook ingest: 300 single Mailgun POSTs (reference)",
+    "webhook ingest: 500 single Mailgun POSTs (reference)": "webhook ingest: 300 single Mailgun POSTs (reference)",
 }
 
 

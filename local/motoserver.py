@@ -11,9 +11,9 @@ show (a read, then a write based on it) show here too.
 `lean_dynamodb` takes away three costs moto has and DynamoDB has not: a transaction deep-copies every table
 it names (for its rollback), a Query sorts every item of the table to find one partition (an index's Query
 still reads them all: moto keeps no index), and the items a read returns, already in DynamoDB's JSON, are
-walked attribute by attribute against botocore's model before they are written out. On `make run`'s demo table (~3,000 items) the status writer's count
-transactions held the lock ~0.3 s each and a Query took ~0.1 s: the console's sent log answered in 5-15 s;
-after the first two, the model walk was 60% of what remained.
+walked attribute by attribute against botocore's model before they are written out. On `make run`'s demo
+table (~3,000 items) the status writer's count transactions held the lock ~0.3 s each and a Query took
+~0.1 s: the console's sent log answered in 5-15 s; after the first two, the model walk was 60% of the rest.
 """
 
 from __future__ import annotations
