@@ -140,7 +140,7 @@ def lean_dynamodb() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.query = partition_query  # type: ignore[method-assign]
     Table.all_items = partition_items  # type: ignore[method-assign]
-    DynamoResult.execute_result = items_as_they_are  # type: ignore[method-assign]
+    DynamoResult.execute_result = items_as_they_are  # type: ignore[method-assign, assignment]
 
 
 _ITEM_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -61,21 +63,30 @@ def test_a_conditional_transaction_from_many_clients_at_once_is_applied_once():
         server.stop()
 
 
-def test_a_cancelled_transaction_puts_back_what_it_touched_and_a_query_reads_its_partition_in_order():
-    """Without its table walks (a transaction's copy of the table, a Query's sort of it) moto still answers as
-    DynamoDB does: a refused transaction leaves every item it named as it was, and a Query pages through one
-    partition in key order, both ways."""
+@contextlib.contextmanager
+def _keyed_table(name: str) -> Iterator[Any]:
+    """A client of a fresh local moto holding one table `name`, keyed pk and sk (strings)."""
     port = free_port()
     server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        table = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                             aws_access_key_id="local", aws_secret_access_key="local")
-        table.create_table(TableName="walks", BillingMode="PAY_PER_REQUEST",
-                           KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                      {"AttributeName": "sk", "KeyType": "RANGE"}],
-                           AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                 {"AttributeName": "sk", "AttributeType": "S"}])
+        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        yield client
+    finally:
+        server.stop()
+
+
+def test_a_cancelled_transaction_puts_back_what_it_touched_and_a_query_reads_its_partition_in_order():
+    """Without its table walks (a transaction's copy of the table, a Query's sort of it) moto still answers as
+    DynamoDB does: a refused transaction leaves every item it named as it was, and a Query pages through one
+    partition in key order, both ways."""
+    with _keyed_table("walks") as table:
         for pk in ("a", "b", "c"):
             for n in (3, 1, 2, 5, 4):
                 table.put_item(TableName="walks", Item={"pk": {"S": pk}, "sk": {"S": f"{n:02d}"}, "n": {"N": str(n)}})
@@ -106,24 +117,12 @@ def test_a_cancelled_transaction_puts_back_what_it_touched_and_a_query_reads_its
 
         assert pages(True) == ["02", "03", "04", "05"]
         assert pages(False) == ["05", "04", "03", "02"]
-    finally:
-        server.stop()
 
 
 def test_every_attribute_type_reads_back_as_it_was_written():
     """The reads' items are written out as moto holds them (DynamoDB's JSON), not walked against botocore's
     model: every type, nested, comes back through GetItem, BatchGetItem, Query and Scan as it went in."""
-    port = free_port()
-    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        client = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local")
-        client.create_table(TableName="types", BillingMode="PAY_PER_REQUEST",
-                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                  {"AttributeName": "sk", "AttributeType": "S"}])
+    with _keyed_table("types") as client:
         item = {"pk": {"S": "p"}, "sk": {"S": "é \"quoted\" \u2028"}, "n": {"N": "-12345678901234567890.5"},
                 "b": {"B": b"\x00\xffbytes"}, "bs": {"BS": [b"\x01", b"\x02"]}, "ss": {"SS": ["a", "b"]},
                 "ns": {"NS": ["1", "2.5"]}, "yes": {"BOOL": True}, "none": {"NULL": True},
@@ -143,8 +142,7 @@ def test_every_attribute_type_reads_back_as_it_was_written():
         queried = client.query(TableName="types", KeyConditionExpression="pk = :p", Limit=1,
                                ExpressionAttributeValues={":p": {"S": "p"}})
         assert [normal(found) for found in queried["Items"]] == [normal(item)] and queried["Count"] == 1
-        scanned = client.scan(TableName="types", ProjectionExpression="b, #m.bs", ExpressionAttributeNames={"#m": "map"})
+        scanned = client.scan(TableName="types", ProjectionExpression="b, #m.bs",
+                              ExpressionAttributeNames={"#m": "map"})
         assert scanned["Items"] == [{"b": item["b"], "map": {"M": {"bs": {"BS": [b"\x04"]}}}}]
         assert client.get_item(TableName="types", Key={"pk": {"S": "none"}, "sk": {"S": "x"}}).get("Item") is None
-    finally:
-        server.stop()
