@@ -100,7 +100,7 @@ def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
     return None
 
 
-# What storing events reads of their deliveries (_attach, outcomes, statuses, first failures) and of the events
+# What storing events reads of their deliveries (_attach, outcomes, statuses) and of the events
 # already stored: a delivery's names, address, fields and status are neither parsed nor sent.
 LOOKED_UP = ("pk", "sk", "type", "message_id", "recipient_key", "subject", "channel", "person_id", "org_unit",
              "stats_pk", "stats_sk", "status_precedence", "last_event_at")
@@ -343,8 +343,9 @@ def _raise_statuses(tenant: str, matched: list[_Arrival], read_at: str, now: boo
     """Per delivery, the request's best event and its latest time. A few deliveries: conditional
     updates, 8 at a time (one round trip), none for what the delivery as read holds already (a retry,
     an older or lesser event: the read may lag, never lead). More: the status writer, which writes
-    them in batches, 25 to a request (msglog.status_writer; a second or so later). A retry does it again:
-    the attempt it repeats may have failed half way, and neither path changes anything twice."""
+    them in batches, 25 to a request (msglog.status_writer; a second or so later) — unless `now` (a
+    refresh: the updates, however many). A retry does it again: the attempt it repeats may have failed half
+    way, and neither path changes anything twice."""
     changes: dict[tuple[str, str], tuple[str, status_writer.Change]] = {}
     read: dict[tuple[str, str], Delivery] = {}
     for arrival in matched:
