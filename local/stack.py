@@ -37,6 +37,7 @@ from local.template import REGION, ROOT, functions
 
 STATE_DIR = ROOT / ".local"
 PROGRESS_SECONDS = 3.0  # how often the demo's loading progress is printed
+CONSOLE_PAGE = 50  # rows of the console's first screen, the sent log (console/js/list.js)
 
 
 def aws_environment(moto_port: int) -> dict[str, str]:
@@ -180,6 +181,7 @@ class DemoLoader:
         try:
             self.loaded = seed.run(self.gateway, self.base_url, self.progress.total, token=self.token,
                                    progress=self.progress, stop=self._stop, fakes=self.fakes)
+            self._start_first_screen()
         except seed.Stopped:
             return
         except Exception as error:  # noqa: BLE001 - the API goes on serving; say why the demo is short
@@ -193,6 +195,12 @@ class DemoLoader:
         demo = self.loaded
         self._print(f"demo loaded in {time.monotonic() - started:.0f} s: {demo.messages} messages, "
                     f"{demo.webhooks} webhook events in {demo.requests} webhook requests", final=True)
+
+    def _start_first_screen(self) -> None:
+        """The console opens on the sent log: its function is started now (as SnapStart or provisioned
+        concurrency has it in AWS), so the printed link's first open does not wait for a cold start."""
+        self.gateway.handle("GET", f"/v1/messages?limit={CONSOLE_PAGE}",
+                            {"host": "127.0.0.1", "authorization": f"Bearer {self.token}"}, b"")
 
     def _report(self) -> None:
         while not self._stop.wait(self.every_seconds):
