@@ -10,7 +10,6 @@ the rounds, the first included: `make run` starts the sent log's function as it 
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass
 
@@ -37,12 +36,13 @@ class FirstScreens:
 def run() -> FirstScreens:
     from playwright.sync_api import sync_playwright
 
+    from local.stack import console_link
     from tests import running_stack
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
     stack = running_stack.start(DEMO_MESSAGES)
     try:
-        [link] = re.findall(r"^\s+(http://127\.0\.0\.1:\d+/console/#token=\S+)$", stack.banner, re.M)
+        link = console_link(stack.port, stack.token)
         seconds, rows = [], set()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -225,7 +225,8 @@ def _round(aws: LocalAws, signer: SendgridSigner, peer: NaivePeer, message: str,
     sendgrid, answers = _timed_posts(aws, f"SendGrid: 1 POST of {EVENTS:,} events", EVENTS, [batch])
     if _stored(answers) != EVENTS:
         raise RuntimeError(f"not every event was stored: SendGrid {_stored(answers)}")
-    # The peer stores the same events again: its own event items, the same deliveries (same size, same indexes).
+    # The peer stores the same events again: its own event items (built anew: event ids of their own, so they do
+    # not overwrite ours), the same deliveries (same size, same indexes).
     events = [sendgrid_event(a, message, at, event) for a in to]
     with METER.window() as window:
         start = time.perf_counter()

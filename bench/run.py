@@ -9,6 +9,7 @@ console's first screen last, against make run's own stack.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from bench import cold_start, console, figures, ingest, local_aws, page_cost, purge_efficiency
 from bench.meter import METER
@@ -40,6 +41,14 @@ class _Phases:
             self._name = ""
 
 
+def _or_failed(report: Report, figure: int, name: str, measure: Callable[[], None]) -> None:
+    """A figure that may fail on a loaded machine: if it does, a MISS row says why, the others still go in."""
+    try:
+        measure()
+    except Exception as failure:  # noqa: BLE001 - the other figures still go into RESULTS.md
+        report.add(Row(figure, name, f"the run failed: {str(failure)[:300]}", "measured", False))
+
+
 def run() -> int:
     started = time.perf_counter()
     report = Report()
@@ -62,21 +71,15 @@ def run() -> int:
         figures.purge(report, service, peer, due)
 
         phases.next("page costs", "[4] page costs, in an emptied moto ...")
-        aws.reset()  # moto's Query sorts the whole table: the earlier figures' items would only slow it
-        try:
-            figures.pages(report, *page_cost.run(aws, _say))
-        except Exception as failure:  # noqa: BLE001 - the other figures still go into RESULTS.md
-            report.add(Row(4, "page cost", f"the run failed: {str(failure)[:300]}", "measured", False))
+        aws.reset()  # moto's index Queries read the whole table: the earlier figures' items would only slow them
+        _or_failed(report, 4, "page cost", lambda: figures.pages(report, *page_cost.run(aws, _say)))
 
         phases.next("heat and cost", "[6] partition heat, [7] cost ...")
         figures.partition_heat(report, ingested.mailgun)
         figures.costs(report, ingested, functions()["WebhooksFunction"].memory, functions()["StatusFunction"].memory)
 
         phases.next("console", "[8] the console's first screen against make run, in headless Chromium ...")
-        try:
-            figures.first_screen(report, console.run())
-        except Exception as failure:  # noqa: BLE001 - the other figures still go into RESULTS.md
-            report.add(Row(8, "console: first screen", f"the run failed: {str(failure)[:300]}", "measured", False))
+        _or_failed(report, 8, "console: first screen", lambda: figures.first_screen(report, console.run()))
         phases.end()
     finally:
         stub.stop()

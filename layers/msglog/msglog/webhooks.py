@@ -103,8 +103,9 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     staged = ingest.stage(tenant, events)
     keyed = getattr(module, "request_key", None)
     key: RequestKey | None = keyed(payload) if keyed else None
-    planned = _counted(staged.outcomes(), malformed, None)
-    if key and (claim := ingestion_log.claim(tenant, provider, request_id, key, planned, staged.outcomes(),
+    planned_outcomes = staged.outcomes()
+    planned = _counted(planned_outcomes, malformed, None)
+    if key and (claim := ingestion_log.claim(tenant, provider, request_id, key, planned, planned_outcomes,
                                              malformed)) is ingestion_log.Claim.OTHER_CONTENT:
         raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
     outcomes = staged.write()
