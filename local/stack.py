@@ -268,9 +268,11 @@ def main() -> None:
                   concurrency=max(1, int(os.environ.get("LOCAL_CONCURRENCY", "4"))),
                   throttle_seconds=float(os.environ.get("LOCAL_THROTTLE_SECONDS", "60")),
                   fake_providers=os.environ.get("FAKE_PROVIDERS", "0") == "1")
-    stopped = threading.Event()  # set by Ctrl-C: the main thread then stops everything
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Ctrl-C or SIGTERM asks the main thread to stop everything. A plain list, not an Event: the
+    # handler may run inside any lock wait of the main thread, and must take no lock itself.
+    stopping: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _: stopping.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
     print(f"starting moto on 127.0.0.1:{moto_port} and the API on 127.0.0.1:{port} ...", flush=True)
     stack.start()
     stack.gateway.handle("GET", "/v1/health", {}, b"")  # its cold start now, not on the newcomer's first call
@@ -280,9 +282,10 @@ def main() -> None:
         print("Fake provider APIs (FAKE_PROVIDERS=1): " + ", ".join(f"{name} {api.url}" for name, api in
               stack.fakes.apis.items()) + "; the demo tenant has API credentials for them (refresh a message: "
               "POST /v1/messages/{id}/refresh)", flush=True)
-    if stack.demo and not stopped.is_set():
+    if stack.demo and not stopping:
         stack.demo.start()
-    stopped.wait()
+    while not stopping:  # polled: a signal the kernel hands to another thread wakes no blocked wait here
+        time.sleep(0.2)
     print("\nstopping ...", flush=True)
     stack.stop()
     # Leaving, the interpreter would garbage-collect and free every object still alive: moto's whole

@@ -79,3 +79,23 @@ def test_health_answers_while_the_demo_loads_and_ctrl_c_stops_at_once():
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_ctrl_c_stops_it_whichever_of_its_threads_the_kernel_hands_the_signal_to():
+    # Linux gives a process's signal to any thread that does not block it; Python runs the handler in
+    # the main thread only when that thread next runs, so a main thread blocked on a lock slept on.
+    process, base, banner, after = start_as_make_run(SEED="0")
+    try:
+        assert requests.get(f"{base}/v1/health", timeout=10).status_code == 200
+        others = [int(tid) for tid in os.listdir(f"/proc/{process.pid}/task") if int(tid) != process.pid]
+        assert others, "the stack serves from threads of its own"
+        os.kill(others[-1], signal.SIGINT)  # kill() with a thread's id hands the signal to that thread first
+        try:
+            returncode = process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        assert returncode in (0, 130), (returncode, "".join(after)[-3000:])
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
