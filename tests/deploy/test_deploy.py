@@ -345,7 +345,7 @@ def test_the_layer_ships_exactly_the_pinned_versions_the_tests_ran(deployed):
 def _services_the_code_calls() -> set[str]:
     services = {"dynamodb"}  # pynamodb's
     for path in [*ROOT.glob("functions/*/app.py"), *ROOT.glob("layers/msglog/msglog/**/*.py")]:
-        services |= set(re.findall(r'\bclient\(\s*"([a-z0-9-]+)"', path.read_text()))
+        services |= set(re.findall(r'\b(?:client|calling_once)\(\s*"([a-z0-9-]+)"', path.read_text()))
     return services
 
 
