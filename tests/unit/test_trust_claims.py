@@ -35,7 +35,9 @@ def test_the_signed_token_shows_what_api_gateways_flattening_hides():
     flattened = claims(rights="[logs:sent admin]")
     two = Caller.from_claims(flattened, signed={**flattened, "rights": ["logs:sent", "admin"], "org_units": ["east"]})
     assert two.rights == {"logs:sent", "admin"} and two.org_units == {"east"}
-    for rights in (["logs:sent admin"], ["logs:sent", "admin", "logs:audit"], "logs:sent admin", [["admin"]]):
+    # A string the issuer signed is one value: "[logs:sent admin]" as a string is not two rights.
+    for rights in (["logs:sent admin"], ["logs:sent", "admin", "logs:audit"], "logs:sent admin", [["admin"]],
+                   "[logs:sent admin]"):
         with pytest.raises(Unauthorized):
             Caller.from_claims(flattened, signed={**flattened, "rights": rights, "org_units": ["east"]})
     # Well-formed claims read as they always did.
@@ -44,6 +46,10 @@ def test_the_signed_token_shows_what_api_gateways_flattening_hides():
     assert caller.org_units == {"school-1", "S_2.b"}
     assert Caller.from_claims(claims(rights="[]", org_units="*")).org_units == {"*"}
     assert Caller.from_claims(claims(rights=["admin"], org_units=["*"])).rights == {"admin"}
+    one = claims(rights="[logs:sent]", org_units="[east]")  # a one-value claim signed as a bare string
+    assert Caller.from_claims(one, signed={**one, "rights": "logs:sent", "org_units": "east"}).org_units == {"east"}
+    with pytest.raises(Unauthorized):
+        Caller.from_claims(claims(org_units="[a b]"), signed={**claims(), "rights": ["logs:sent"], "org_units": "[a b]"})
 
 
 @pytest.mark.parametrize(("action", "theirs"), [

@@ -53,14 +53,15 @@ def is_right_name(value: str) -> bool:
     return RIGHT_NAME.fullmatch(value) is not None
 
 
-def list_claim(value: Any, name: str, is_element: Callable[[str], bool]) -> list[str]:
+def list_claim(value: Any, name: str, is_element: Callable[[str], bool], *, flattened: bool = True) -> list[str]:
     """A list claim as the authorizer delivers it: "[a b c]", one bare value, or a real list (a direct
-    invocation); 401 unless every element passes `is_element` (so the list reads one way only)."""
+    invocation); 401 unless every element passes `is_element` (so the list reads one way only).
+    `flattened=False`: the claim as its issuer signed it, where a string is one value, brackets and all."""
     if value is None or value == "":
         return []
     if isinstance(value, list):
         elements = value
-    elif isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+    elif flattened and isinstance(value, str) and value.startswith("[") and value.endswith("]"):
         elements = value[1:-1].split(" ") if len(value) > 2 else []
     else:
         elements = [value]
@@ -216,6 +217,6 @@ def send_grants(caller: Caller) -> list[Grant]:
 def _list(claims: dict[str, Any], signed: dict[str, Any] | None, name: str,
           is_element: Callable[[str], bool]) -> frozenset[str]:
     elements = frozenset(list_claim(claims.get(name), name, is_element))
-    if signed is not None and frozenset(list_claim(signed.get(name), name, is_element)) != elements:
+    if signed is not None and frozenset(list_claim(signed.get(name), name, is_element, flattened=False)) != elements:
         raise Unauthorized(f"the token's {name} claim reads differently from what the authorizer passed on")
     return elements
