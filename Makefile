@@ -57,13 +57,18 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed $(FUZZ_VENV)/.installed $(CHECKO
 		"fuzz=$(MAKE) --no-print-directory fuzz" \
 		"pytest=$(VENV)/bin/python -m pytest tests --ignore=tests/deploy -p tests.deploy.aws_calls -n $(PYTEST_WORKERS) --durations=15"
 
-## browser: what the browser tests need: Debian's chromium (apt, only when /usr/bin/chromium is missing) and axe-core (npm ci)
+## browser: what the browser tests need: Debian's chromium, node and npm (apt, each only when missing) and axe-core (npm ci)
 browser: $(BROWSER_MODULES)
-	@test -x /usr/bin/chromium || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
-		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	@test -x /usr/bin/chromium || $(call APT_INSTALL,chromium)
+
+# apt-get install, updating the package lists first only when the install cannot find a package
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(1) \
+	|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(1); }
 
 # axe-core, pinned in tests/browser/package-lock.json; the tests read its axe.min.js from there
+# (node also runs the console's date arithmetic in tests/unit/test_console_dates.py)
 $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	@{ command -v node >/dev/null && command -v npm >/dev/null; } || $(call APT_INSTALL,nodejs npm)
 	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
