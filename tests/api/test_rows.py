@@ -172,6 +172,8 @@ def test_rows_say_whether_their_address_is_suppressed(api):
     assert family == {PHONE: True, OTHER_PHONE: False}
     assert rows(api, f"/v1/recipients/{quote(PHONE)}/messages")[0]["suppressed"] is True
     assert rows(api, "/v1/messages")[0]["message_id"] == message
+    detail = api.get(f"/v1/messages/{message}").json["recipients"]
+    assert {r["address"]: r["suppressed"] for r in detail} == {PHONE: True, OTHER_PHONE: False}
 
     assert api.call("DELETE", f"/v1/suppressions/{quote(PHONE)}").status == 204
     assert {r["address"]: r["suppressed"] for r in rows(api, "/v1/sends?channel=sms")} == {PHONE: False,

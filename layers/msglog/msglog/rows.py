@@ -4,7 +4,8 @@ is on the suppression list (`suppressed`).
 
 A page reads what its rows need at once, never per row: one BatchGetItem (fanout.get_all: a request per
 100 keys, at once) of its distinct messages' META items, the BODY items of its SMS and push messages, and
-its distinct addresses' suppression items (keyed by address: msglog.suppressions.item_key). A sent-log
+its distinct addresses' suppression items (keyed by address: msglog.suppressions.item_key); the message
+detail's recipients read their suppression items alone (of_recipients). A sent-log
 row is the message itself, so it knows its body's state already; only its SMS and push bodies are read,
 and its counts (msglog.counts).
 
@@ -57,7 +58,7 @@ def of_deliveries(tenant: str, deliveries: Sequence[Delivery], rows: list[dict[s
     BatchGetItem for the page. Returns the page's messages by id (the sends log shows their campaign)."""
     message_keys = {d.message_id: keys.message_pk(tenant, d.message_id) for d in deliveries}
     bodies = {message_keys[d.message_id] for d in deliveries if d.channel in TEXT_CHANNELS}
-    suppression_keys = {d.recipient_key: item_key(tenant, d.recipient_key) for d in deliveries if not d.erased_at}
+    suppression_keys = _suppression_keys(tenant, deliveries)
     wanted = ([(pk, keys.META_SK) for pk in message_keys.values()] + [(pk, keys.BODY_SK) for pk in bodies]
               + list(suppression_keys.values()))
     found = {(item.pk, item.sk): item for item in fanout.get_all(Entity, wanted)} if wanted else {}
@@ -68,6 +69,25 @@ def of_deliveries(tenant: str, deliveries: Sequence[Delivery], rows: list[dict[s
         body = found.get((pk, keys.BODY_SK))
         _with_body(row, delivery.channel, body_kept(messages.get(delivery.message_id)),
                    body if isinstance(body, MessageBody) else None)
+    _mark_suppressed(deliveries, rows, suppression_keys, found)
+    return messages
+
+
+def of_recipients(tenant: str, deliveries: Sequence[Delivery], rows: list[dict[str, Any]]) -> None:
+    """The message detail's recipient rows: `suppressed`, from one BatchGetItem (the detail shows its
+    message's body once, above them)."""
+    suppression_keys = _suppression_keys(tenant, deliveries)
+    wanted = list(suppression_keys.values())
+    found = {(item.pk, item.sk): item for item in fanout.get_all(Suppression, wanted)} if wanted else {}
+    _mark_suppressed(deliveries, rows, suppression_keys, found)
+
+
+def _suppression_keys(tenant: str, deliveries: Sequence[Delivery]) -> dict[str, tuple[str, str]]:
+    return {d.recipient_key: item_key(tenant, d.recipient_key) for d in deliveries if not d.erased_at}
+
+
+def _mark_suppressed(deliveries: Sequence[Delivery], rows: list[dict[str, Any]],
+                     suppression_keys: dict[str, tuple[str, str]], found: dict[tuple[str, str], Any]) -> None:
+    for delivery, row in zip(deliveries, rows, strict=True):
         listed = found.get(suppression_keys[delivery.recipient_key]) if not delivery.erased_at else None
         row["suppressed"] = isinstance(listed, Suppression) and not listed.reset_at
-    return messages

@@ -366,10 +366,12 @@ def message_detail(caller: Caller, message_id: str, query: ListQuery) -> dict[st
         _recipient_sources(tenant, message_id), _visible_to(caller, grants), query, position,
         search=not everyone and position is None)
     shown_keys = {d.recipient_key for d in items}
+    recipients = [_show_delivery(caller)(d) for d in items]
+    rows.of_recipients(tenant, items, recipients)
     return {
         **_show_message(message),
         **_show_body(message),
-        "recipients": [_show_delivery(caller)(d) for d in items],
+        "recipients": recipients,
         "next_cursor": cursor.encode(next_position, tenant=tenant, view=view, query=bound) if next_position else None,
         "examined": examined,
         "counts": counts.of_messages(tenant, [message])[0],  # every recipient's, whatever the caller's right shows
