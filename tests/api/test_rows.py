@@ -97,6 +97,10 @@ def test_the_sms_sends_log_has_seed_004_s_columns_newest_first(api):
     assert rest["next_cursor"] is None
     assert len(rows(api, "/v1/sends")) == 4  # every channel the caller's rights open: all, for an administrator
     assert [r["message_id"] for r in rows(api, f"/v1/sends?channel=sms&from={quote(ago(minutes=90))}")] == [second]
+    # `q` searches what a row shows, its message's campaign and its gateway's name too
+    assert [r["message_id"] for r in rows(api, "/v1/sends?channel=sms&q=snow")] == [first, first]
+    assert [r["campaign"] for r in rows(api, "/v1/sends?channel=sms&q=lunch")] == ["Lunch menu"]
+    assert len(rows(api, "/v1/sends?channel=sms&q=district")) == 3
     report = api.get("/v1/sends?channel=sms&format=csv").raw.decode().splitlines()
     assert report[0].startswith("send_id,created_at,message_id,campaign,") and len(report) == 4
     assert "District SMS" in report[1] and "Lunch menu" in report[1]

@@ -220,16 +220,39 @@ def _show_send(d: Delivery) -> dict[str, Any]:
     return row
 
 
+def _gateway_names(tenant: str) -> dict[str, str]:
+    """The names the tenant gave its provider configurations: one Query of its settings (pattern 2)."""
+    return {p.provider: p.name for p in configured_providers(tenant) if p.name}
+
+
+def _with_message(row: dict[str, Any], message: Message | None, names: dict[str, str]) -> dict[str, Any]:
+    if message is not None:
+        row["campaign"] = message.campaign
+        row["gateway"] = names.get(message.provider or "") or message.provider
+    return row
+
+
 def _finish_sends(tenant: str, deliveries: list[Delivery], shown: list[dict[str, Any]]) -> None:
-    """Campaign and gateway name from the page's messages (read with the rows' other needs: msglog.rows),
-    the names from one Query of the tenant's provider settings (pattern 2)."""
+    """Campaign and gateway name from the page's messages (read with the rows' other needs: msglog.rows)."""
     messages = rows.of_deliveries(tenant, deliveries, shown)
-    names = {p.provider: p.name for p in configured_providers(tenant) if p.name}
+    names = _gateway_names(tenant)
     for delivery, row in zip(deliveries, shown, strict=True):
-        message = messages.get(delivery.message_id)
-        if message is not None:
-            row["campaign"] = message.campaign
-            row["gateway"] = names.get(message.provider or "") or message.provider
+        _with_message(row, messages.get(delivery.message_id), names)
+
+
+def _with_messages(tenant: str, query: Callable[..., Any], messages: dict[str, Message | None]) -> Callable[..., Any]:
+    """`query` reading, a page of its deliveries at a time, the messages not read yet into `messages`
+    (one BatchGetItem): `q` then searches a send's campaign and gateway name as the row shows them."""
+
+    def fetch(found: list[Any]) -> list[Any]:
+        unread = {d.message_id for d in found if isinstance(d, Delivery)} - messages.keys()
+        if unread:
+            messages.update(dict.fromkeys(unread))
+            read = fanout.get_all(Message, [(keys.message_pk(tenant, mid), keys.META_SK) for mid in unread])
+            messages.update({m.message_id: m for m in read if isinstance(m, Message)})
+        return found
+
+    return pages.by_page(query, fetch)
 
 
 def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
@@ -248,9 +271,13 @@ def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         raise Forbidden(f"no right of yours opens the {channel} sends log")
     tenant = caller.tenant
     low, high = ids.bounds(query.start, query.end)
+    # With `q`, the row's campaign and gateway are searched too: its messages are read as the pages come.
+    messages: dict[str, Message | None] = {}
+    names = _gateway_names(tenant) if query.q else {}
+    searched = partial(_with_messages, tenant, messages=messages) if query.q else (lambda read: read)
     sources = [
-        pages.Source(f"{c}{shard}", status_writer.hydrated(partial(
-            Delivery.gsi3.query, keys.sends_feed_pk(tenant, c, shard), Delivery.gsi3sk.between(low, high))),
+        pages.Source(f"{c}{shard}", searched(status_writer.hydrated(partial(
+            Delivery.gsi3.query, keys.sends_feed_pk(tenant, c, shard), Delivery.gsi3sk.between(low, high)))),
                      ("pk", "sk", "gsi3pk", "gsi3sk"), "gsi3sk")
         for c in ([channel] if channel else opened) for shard in range(feed_shards(tenant))
     ]
@@ -260,7 +287,7 @@ def sends_log(caller: Caller, query: ListQuery) -> dict[str, Any]:
         return (
             isinstance(d, Delivery)
             and _visible(caller, grants, d, d.role, d.sender_id) and pages.equals(f("status"), d.status)
-            and pages.matches_row(query.q, _show_send(d))
+            and pages.matches_row(query.q, _with_message(_show_send(d), messages.get(d.message_id), names))
         )
 
     return pages.serve_page(caller, "sends", query, sources, keep, _show_send, sorts=DELIVERY_SORTS,
