@@ -49,7 +49,8 @@ def test_the_signed_token_shows_what_api_gateways_flattening_hides():
     one = claims(rights="[logs:sent]", org_units="[east]")  # a one-value claim signed as a bare string
     assert Caller.from_claims(one, signed={**one, "rights": "logs:sent", "org_units": "east"}).org_units == {"east"}
     with pytest.raises(Unauthorized):
-        Caller.from_claims(claims(org_units="[a b]"), signed={**claims(), "rights": ["logs:sent"], "org_units": "[a b]"})
+        Caller.from_claims(claims(org_units="[a b]"),
+                           signed={**claims(), "rights": ["logs:sent"], "org_units": "[a b]"})
 
 
 @pytest.mark.parametrize(("action", "theirs"), [
