@@ -1,5 +1,5 @@
-"""The log views: sent messages, sends, recipient log, message detail, provider event log, ingestion log;
-and the status of a CSV export job (GET /v1/exports/{id})."""
+"""The log views: sent messages, sends, recipient log, message detail, provider event log, ingestion log and
+its providers' health; and the status of a CSV export job (GET /v1/exports/{id})."""
 
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
@@ -96,6 +96,15 @@ def ingestion_log(limit: Limit = 50, cursor: Cursor = None, from_: From = None, 
                   outcome: Filter = None, format_: Format = "json", async_: Async = None) -> Any:
     query = list_query(limit, cursor, from_, to, q, order, sort=sort, provider=provider, outcome=outcome)
     return listing(format_, Report(caller(app), reports.INGESTION), query, async_)
+
+
+@app.get("/v1/ingestion-health")
+def ingestion_health() -> dict[str, Any]:
+    """Each configured provider's webhooks as the scheduled check judges them now: logging, silent (the next
+    check alerts), alerted (an open incident) or learning (too little history to judge)."""
+    from msglog import ingestion_health  # this route alone needs the check's module
+
+    return ingestion_health.states(caller(app))
 
 
 @app.get("/v1/exports/<export_id>")

@@ -416,3 +416,34 @@ def test_onboarding_past_an_sns_quota_answers_the_operator_which_field_and_onboa
         "alert_email": "it@lakeside.example"})
     assert done["settings"]["alert_email"] == "it@lakeside.example"
     assert list(subscriptions()) == ["it@lakeside.example"]
+
+
+# ------------------------------------------------------------------ what the ingestion-log screen shows
+def health(api, tenant: str = "acme", rights: tuple[str, ...] = ("logs:ingestion",)) -> dict[str, dict]:
+    reply = api.call("GET", "/v1/ingestion-health", auth=token(tenant, rights=rights))
+    assert reply.status == 200, reply.raw
+    return {shown["provider"]: shown for shown in reply.json["providers"]}
+
+
+def test_the_screen_reads_each_provider_s_state_as_the_check_judges_it(api, topic):
+    onboard(api, "acme")
+    api.setup_tenant("beta")
+    assert health(api)["mailgun"] | {"state": "learning", "last_webhook_hour": None, "incident": None} == \
+        health(api)["mailgun"]  # configured, no history yet: nothing to judge against, no alert will come
+
+    traffic("acme", steady_until(this_hour() - 4 * HOUR))  # then silent for four hours, two past usual
+    silent = health(api)["mailgun"]
+    assert (silent["state"], silent["threshold_hours"], silent["incident"]) == ("silent", 2, None)
+    assert silent["last_webhook_hour"].startswith((this_hour() - 4 * HOUR).strftime("%Y-%m-%dT%H"))
+
+    [incident] = check(api)["incidents"]
+    alerted = health(api)["mailgun"]
+    assert alerted["state"] == "alerted" and alerted["incident"]["incident_id"] == incident["incident_id"]
+    assert health(api, "beta")["mailgun"]["state"] == "learning"  # another tenant's incident is not beta's
+
+    message_id = api.record(recipients=[{"address": "pat@example.com"}])
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).status == 200
+    assert health(api)["mailgun"]["state"] == "alerted"  # until the check records the recovery
+    check(api)
+    assert (health(api)["mailgun"]["state"], health(api)["mailgun"]["incident"]) == ("logging", None)
+    assert api.call("GET", "/v1/ingestion-health", auth=token("acme", rights=("logs:sent",))).status == 403

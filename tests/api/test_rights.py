@@ -12,6 +12,7 @@ ROUTES = {
     "recipient": "/v1/recipients/kid@example.com/messages",
     "settings": "/v1/tenant",
     "ingestion": "/v1/ingestion-log",
+    "ingestion-health": "/v1/ingestion-health",
     "suppressions": "/v1/suppressions",
     "activity": "/v1/activity",
     "audit": "/v1/audit",
@@ -43,7 +44,7 @@ OPENS = {  # right → the views it opens (admin opens all)
     "logs:panel": {"panel"},
     "logs:logins": {"logins"},
     "logs:api": {"api"},
-    "logs:ingestion": {"ingestion"},
+    "logs:ingestion": {"ingestion", "ingestion-health"},
     "admin": set(ROUTES),
 }
 

@@ -37,7 +37,7 @@ from pynamodb.exceptions import DeleteError, PutError
 
 from msglog import alerts, ingestion_log, keys, recovery, tenants
 from msglog.arrivals import KEEP_DAYS, hour_of, hour_start
-from msglog.auth import TENANT_ID
+from msglog.auth import TENANT_ID, Caller
 from msglog.clock import iso, now
 from msglog.ids import new_ulid
 from msglog.models import Arrivals, Entity, HealthIncident, condition_failed, update_if
@@ -191,6 +191,39 @@ def run(opts: HealthIn, time_left: Callable[[], int]) -> dict[str, Any]:
             _resume_recoveries(tenant, at, state)
     state.complete = state.complete and not state.errors
     return state.report(started)
+
+
+def states(caller: Caller, at: datetime | None = None) -> dict[str, Any]:
+    """Each configured provider's webhooks as the check judges them now (GET /v1/ingestion-health, right
+    logs:ingestion; seed 003's "are ANY emails logging?"): the same Query per provider as the check,
+    nothing written. `state`: `alerted` (an open incident: alerted, reminded daily), `silent` (quieter than
+    usual for longer than the grace: the next check alerts), `logging`, or `learning` (too little history
+    to know what usual is: no alert will come)."""
+    caller.require("logs:ingestion")
+    at, opts = at or now(), options({})  # the scheduled check's own defaults
+    shown = []
+    for provider in sorted(p.provider for p in tenants.configured_providers(caller.tenant)):
+        pair = read(caller.tenant, provider, at, opts.history_days)
+        threshold, since = pair.threshold_hours(opts), pair.silent_since
+        if pair.open is not None:
+            state = "alerted"
+        elif threshold is None:
+            state = "learning"
+        elif since is not None and pair.silent_hours(at) >= threshold:
+            state = "silent"
+        else:
+            state = "logging"
+        incident = pair.open
+        shown.append({
+            "provider": provider, "state": state, "last_webhook_hour": iso(pair.active[-1]) if pair.active else None,
+            "silent_hours": round(pair.silent_hours(at), 1), "threshold_hours": threshold,
+            "history_events": pair.events, "history_days": opts.history_days,
+            "incident": None if incident is None else {
+                "incident_id": incident.incident_id, "silent_since": incident.silent_since,
+                "opened_at": incident.opened_at, "alerted_at": incident.alerted_at or incident.opened_at,
+                "reminders": int(incident.reminders or 0)},
+        })
+    return {"checked_at": iso(at), "providers": shown}
 
 
 def _start() -> str:
