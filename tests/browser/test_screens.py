@@ -117,3 +117,8 @@ def test_the_ingestion_log_explains_every_code_and_shows_the_health(stack: Stack
     assert shown and shown <= codes  # each code a row shows is explained in words
     assert {"LOG_OK"} <= codes and any(code.startswith("NOLOG_") for code in codes)
     expect(page.locator("[data-region=health]")).to_be_visible()
+    expect(page.locator("[data-region=health]")).to_have_attribute("aria-busy", "false")
+    health = stack.api("/v1/ingestion-health").json()["providers"]
+    panels = page.locator("[data-region=health] [data-provider]")
+    assert [(p.get_attribute("data-provider"), p.get_attribute("data-health")) for p in panels.all()] == [
+        (shown["provider"], shown["state"]) for shown in health] and health  # the check's judgement, as the API says

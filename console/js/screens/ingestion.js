@@ -50,45 +50,35 @@ function eventsCell(row) {
   ];
 }
 
-// The alert rows of the last pages (the outcome filter is bounded: a rare code may need a few pages).
-async function alertRows(outcome) {
-  const rows = [];
-  let cursor = null;
-  for (let pageNo = 0; pageNo < 5; pageNo += 1) {
-    const data = await (await request('/v1/ingestion-log', { params: { outcome, limit: 50, cursor } })).json();
-    rows.push(...(data.items || []));
-    cursor = data.next_cursor;
-    if (!cursor || rows.length) break;
-  }
-  return rows;
+const STATES = {  // GET /v1/ingestion-health's states, in words
+  logging: ['status-ok', 'logging', 'webhooks arrive as usual'],
+  silent: ['status-wait', 'silent', 'quieter than usual for longer than the grace: the next check (every 15 minutes) alerts'],
+  alerted: ['status-bad', 'not logging', 'the check alerted; the alert repeats daily until webhooks come back'],
+  learning: ['status-muted', 'learning', 'too little history to know what usual is: no alert will come yet'],
+};
+
+function healthPanel(shown) {
+  const [style, word, words] = STATES[shown.state] || ['status-muted', shown.state, ''];
+  const incident = shown.incident;
+  return h('div', { class: 'panel', 'data-provider': shown.provider, 'data-health': shown.state },
+    h('h3', null, shown.provider),
+    h('p', null, h('span', { class: `status ${style}` }, word), h('span', { class: 'muted' }, ` — ${words}`)),
+    incident ? h('p', null, 'Silent since ', time(incident.silent_since), ', alerted ', time(incident.alerted_at),
+      incident.reminders ? ` (${incident.reminders} daily reminder${incident.reminders > 1 ? 's' : ''})` : '') : null,
+    h('p', null, 'Last webhook: ', shown.last_webhook_hour ? ['in the hour from ', time(shown.last_webhook_hour)] : 'none lately',
+      shown.threshold_hours != null ? ` · usual quiet spell plus grace: ${shown.threshold_hours} h` : '',
+      ' · ', h('a', { href: link('/ingestion', { provider: shown.provider }) }, 'its requests')));
 }
 
 async function drawHealth(region) {
   try {
-    const [recent, alerts, recoveries] = await Promise.all([
-      request('/v1/ingestion-log', { params: { limit: 100 } }).then((a) => a.json()),
-      alertRows('ALERT_NO_WEBHOOKS'), alertRows('ALERT_RECOVERED')]);
-    const latest = (rows, provider) => rows.find((row) => row.provider === provider);
-    const providers = PROVIDERS.filter((p) => latest(recent.items || [], p) || latest(alerts, p));
+    const { providers } = await (await request('/v1/ingestion-health')).json();
     if (!providers.length) {
       clear(region, h('p', { 'data-state': 'empty', 'data-health': 'none' },
-        'No webhook has reached the log lately: if messages were sent, check the providers\' webhook URLs and keys.'));
+        'No provider is configured: webhooks cannot be verified, so none is logged. An administrator sets them up under the tenant\'s providers.'));
       return;
     }
-    clear(region, h('div', { class: 'health' }, providers.map((provider) => {
-      const alert = latest(alerts, provider);
-      const recovered = latest(recoveries, provider);
-      const open = alert && (!recovered || recovered.received_at < alert.received_at);
-      const last = (recent.items || []).find((row) => row.provider === provider && !Object.keys(row.outcomes || {}).some((c) => c.startsWith('ALERT_')));
-      return h('div', { class: 'panel', 'data-provider': provider, 'data-health': open ? 'alert' : 'ok' },
-        h('h3', null, provider),
-        open
-          ? h('p', null, h('span', { class: 'status status-bad' }, 'not logging'), ' since the alert of ', time(alert.received_at),
-            alert.detail ? h('span', { class: 'muted' }, ` — ${alert.detail}`) : null)
-          : h('p', null, h('span', { class: 'status status-ok' }, 'logging'), recovered ? [' (recovered ', time(recovered.received_at), ')'] : null),
-        h('p', null, 'Last webhook: ', last ? time(last.received_at) : 'none lately',
-          ' · ', h('a', { href: link('/ingestion', { provider }) }, 'its requests')));
-    })));
+    clear(region, h('div', { class: 'health' }, providers.map(healthPanel)));
   } catch (error) {
     clear(region, h('p', { class: 'reason' }, `The health state could not be read: ${error.title || error.message}`));
   }
