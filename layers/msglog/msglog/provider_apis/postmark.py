@@ -9,6 +9,15 @@ GET /messages/outbound?count=…&offset=…&fromdate=…&todate= lists a window,
 Each message event is rewritten as the webhook record it stands for and read by
 msglog.providers.postmark.normalize: a bounce keeps Postmark's id (`postmark.Bounce.<BounceID>`, as its
 webhook), the others are identified by their content.
+
+A `Bounced` message event does not say which bounce it was (hard, soft, transient, …): its type is read
+from the bounce itself, GET /bounces/{bounceid} (postmarkapp.com/developer/api/bounce-api, "Get a single
+bounce": `ID`, `Type`, `TypeCode`, `Description`, `Details`, `Email`, `BouncedAt`, `Inactive`,
+`CanActivate`), one call a bounce, counted in the same budget. A bounce whose type cannot be read (no
+BounceID, or Postmark no longer has it: 422/404) is left out, never guessed: it would be stored under the
+webhook's own id, and the real webhook would then be a duplicate that can never correct it. A bounce that
+could not be read because the budget ran out or Postmark rate-limits or fails stops the refresh or the
+recovery there, as any call's failure does (refresh again; a recovery resumes at that message).
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ NAME = "postmark"
 DEFAULT_URL = "https://api.postmarkapp.com"
 PACE_SECONDS = 0.5  # Postmark publishes no number; it answers 429 when a server is asked too fast
 PAGE = 500
-NOT_FOUND = 422  # Postmark's answer for an unknown message id (with ErrorCode 701)
+NOT_FOUND = 422  # Postmark's answer for an unknown message id (with ErrorCode 701) or bounce id (407)
 # MessageEvents' Type -> (the webhook's RecordType, its time field)
 RECORD = {"Delivered": ("Delivery", "DeliveredAt"), "Bounced": ("Bounce", "BouncedAt"),
           "Opened": ("Open", "ReceivedAt"), "LinkClicked": ("Click", "ReceivedAt"),
@@ -37,11 +46,13 @@ def _headers(credentials: dict[str, Any]) -> dict[str, str]:
     return {"x-postmark-server-token": credentials["server_token"]}
 
 
-def as_webhook(detail: dict[str, Any], event: dict[str, Any]) -> dict[str, Any] | None:
+def as_webhook(detail: dict[str, Any], event: dict[str, Any],
+               bounce: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """One message event as the webhook record it stands for; None for one no webhook sends (Transient:
-    Postmark retries, and only its outcome is a record)."""
+    Postmark retries, and only its outcome is a record), and for a bounce without its `bounce` record
+    (GET /bounces/{id}: the only place its type is said)."""
     record = RECORD.get(str(event.get("Type")))
-    if record is None:
+    if record is None or (record[0] == "Bounce" and not isinstance((bounce or {}).get("Type"), str)):
         return None
     kind, time_field = record
     given = event.get("Details")
@@ -50,18 +61,34 @@ def as_webhook(detail: dict[str, Any], event: dict[str, Any]) -> dict[str, Any] 
                             time_field: event.get("ReceivedAt"),
                             "Recipient" if kind != "Bounce" else "Email": event.get("Recipient"),
                             "Subject": detail.get("Subject"), "Metadata": detail.get("Metadata") or {}}
-    if kind == "Bounce":
-        data |= {"ID": details.get("BounceID"), "Type": details.get("Type") or "HardBounce",
-                 "Details": details.get("Summary")}
+    if kind == "Bounce" and bounce is not None:
+        data |= {"ID": details.get("BounceID"), "Type": bounce["Type"], "TypeCode": bounce.get("TypeCode"),
+                 "Description": bounce.get("Description"), "Details": bounce.get("Details") or details.get("Summary")}
     if kind == "SubscriptionChange":
         data["SuppressSending"] = details.get("SuppressSending") in (True, "True", "true")
     return data
 
 
-def _events(detail: dict[str, Any]) -> list[ProviderEvent]:
+def _bounce(credentials: dict[str, Any], event: dict[str, Any], budget: Budget) -> dict[str, Any] | None:
+    """The bounce a `Bounced` message event names (None: it names none, or Postmark no longer has it)."""
+    given = event.get("Details")
+    bounce_id = given.get("BounceID") if isinstance(given, dict) else None
+    if event.get("Type") != "Bounced" or not isinstance(bounce_id, (str, int)) or not str(bounce_id).isdigit():
+        return None
+    try:
+        bounce = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/bounces/{bounce_id}", budget,
+                      headers=_headers(credentials), missing_ok=True)
+    except ProviderFailed as failure:
+        if failure.status == NOT_FOUND:
+            return None  # ErrorCode 407, bounce not found (past the retention period)
+        raise
+    return bounce if isinstance(bounce, dict) else None
+
+
+def _events(credentials: dict[str, Any], detail: dict[str, Any], budget: Budget) -> list[ProviderEvent]:
     events = []
     for event in detail.get("MessageEvents") or []:
-        record = as_webhook(detail, event) if isinstance(event, dict) else None
+        record = as_webhook(detail, event, _bounce(credentials, event, budget)) if isinstance(event, dict) else None
         if record is None:
             continue
         try:
@@ -79,7 +106,7 @@ def _details(credentials: dict[str, Any], message_id: str, budget: Budget) -> li
         if failure.status == NOT_FOUND:
             return []  # a message Postmark does not know (ErrorCode 701)
         raise
-    return _events(detail) if isinstance(detail, dict) else []
+    return _events(credentials, detail, budget) if isinstance(detail, dict) else []
 
 
 def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
