@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from msglog.errors import BadRequest
-from msglog.provider_apis import Budget, ProviderFailed, base_url, call
+from msglog.provider_apis import Budget, CannotRelease, ProviderFailed, base_url, call
 from msglog.providers import ProviderEvent
 from msglog.providers import postmark as webhook
 
@@ -135,30 +135,58 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     return [], (f"{following}|{','.join(ids)}" if ids else (following if following != "-" else None))
 
 
-# Postmark deactivates an address after a hard bounce or a complaint. Source: Postmark API reference,
-# "Bounces" — GET /bounces?count=…&offset=…&emailFilter=…&inactive=true lists them ({"Bounces": [{"ID",
-# "Email", "Inactive", "CanActivate"}]}), PUT /bounces/{bounceid}/activate reactivates the address (a
-# spam complaint's cannot be: CanActivate false).
+# Postmark's suppression list is per message stream. Source: Postmark API reference, "Suppressions API"
+# (postmarkapp.com/developer/api/suppressions-api) — GET /message-streams/{stream_id}/suppressions/dump
+# ?EmailAddress=… answers {"Suppressions": [{"EmailAddress", "SuppressionReason" (HardBounce, SpamComplaint,
+# ManualSuppression: the recipient unsubscribed, or the customer suppressed it), "Origin" (Recipient,
+# Customer, Admin), "CreatedAt"}]}; POST /message-streams/{stream_id}/suppressions/delete with
+# {"Suppressions": [{"EmailAddress"}]} answers each address's {"EmailAddress", "Status" (Deleted, Failed),
+# "Message"}. Deleting a HardBounce suppression reactivates its bounce (the Bounces API's activate); a
+# SpamComplaint's cannot be deleted (Postmark keeps complainers suppressed; only its support lifts it), so
+# it is not asked, and the answer says so. The stream: the tenant's `message_stream` (PUT
+# /v1/providers/postmark, api), else Postmark's default transactional stream, "outbound".
+DEFAULT_STREAM = "outbound"
+REASONS = {"HardBounce": "bounce", "SpamComplaint": "complaint", "ManualSuppression": "unsubscribe"}
+SPAM_COMPLAINT = ("Postmark does not allow a SpamComplaint suppression to be deleted through its API: the address "
+                  "stays suppressed at Postmark (its support can lift it)")
 
 
-def _inactive(credentials: dict[str, Any], address: str, budget: Budget) -> list[dict[str, Any]]:
-    answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/bounces", budget, headers=_headers(credentials),
-                  params={"count": 50, "offset": 0, "emailFilter": address, "inactive": "true"})
-    bounces = answer.get("Bounces") if isinstance(answer, dict) else None
-    return [b for b in bounces or [] if isinstance(b, dict) and b.get("Inactive")
-            and str(b.get("Email", "")).lower() == address.lower()]
+def _stream_url(credentials: dict[str, Any]) -> str:
+    stream = credentials.get("message_stream") or DEFAULT_STREAM
+    return f"{base_url(NAME, DEFAULT_URL)}/message-streams/{quote(stream, safe='')}/suppressions"
+
+
+def _suppressions(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
+    """Postmark's reasons for suppressing `address` in the stream (SuppressionReason values)."""
+    answer = call(NAME, "GET", f"{_stream_url(credentials)}/dump", budget, headers=_headers(credentials),
+                  params={"EmailAddress": address})
+    found = answer.get("Suppressions") if isinstance(answer, dict) else None
+    if not isinstance(found, list):
+        raise ProviderFailed(NAME, "the suppression dump has no Suppressions")
+    return [str(s.get("SuppressionReason")) for s in found if isinstance(s, dict)
+            and str(s.get("EmailAddress", "")).lower() == address.lower()]
+
+
+def _ours(reasons: list[str]) -> list[str]:
+    return list(dict.fromkeys(REASONS.get(reason, "bounce") for reason in reasons))
 
 
 def held(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
-    return ["bounce"] if _inactive(credentials, address, budget) else []
+    return _ours(_suppressions(credentials, address, budget))
 
 
 def release(credentials: dict[str, Any], address: str, budget: Budget) -> list[str]:
-    """Reactivate the address; a bounce Postmark will not reactivate (CanActivate false) leaves it held."""
-    inactive = _inactive(credentials, address, budget)
-    for bounce in inactive:
-        if not bounce.get("CanActivate"):
-            raise ProviderFailed(NAME, "Postmark will not reactivate this address (CanActivate is false)")
-        call(NAME, "PUT", f"{base_url(NAME, DEFAULT_URL)}/bounces/{quote(str(bounce.get('ID')), safe='')}/activate",
-             budget, headers=_headers(credentials))
-    return ["bounce"] if inactive else []
+    """Delete the address's suppression from the stream; a spam complaint's Postmark will not delete
+    (CannotRelease, nothing asked), and a deletion Postmark answers Failed is a failure with its message."""
+    reasons = _suppressions(credentials, address, budget)
+    if not reasons:
+        return []
+    if "SpamComplaint" in reasons:
+        raise CannotRelease(NAME, SPAM_COMPLAINT, _ours(reasons))
+    answer = call(NAME, "POST", f"{_stream_url(credentials)}/delete", budget, headers=_headers(credentials),
+                  json_body={"Suppressions": [{"EmailAddress": address}]})
+    statuses = answer.get("Suppressions") if isinstance(answer, dict) else None
+    for status in statuses if isinstance(statuses, list) else []:
+        if isinstance(status, dict) and status.get("Status") != "Deleted":
+            raise ProviderFailed(NAME, f"Postmark did not delete the suppression: {status.get('Message')}")
+    return _ours(reasons)
