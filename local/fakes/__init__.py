@@ -101,6 +101,9 @@ class FakeApi:
             def do_PUT(self) -> None:  # noqa: N802
                 self._serve()
 
+            def do_POST(self) -> None:  # noqa: N802
+                self._serve()
+
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))

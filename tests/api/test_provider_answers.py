@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.test_webhooks import postmark_auth, twilio_post
-from tests.support import mailgun_event, token, vectors
+from tests.support import MAILGUN_KEY, mailgun_event, mailgun_signature, token, vectors
 
 SID = "SM0123456789abcdef0123456789abcdef"
 
@@ -43,6 +43,22 @@ def test_mailgun_gets_406_for_a_request_it_must_not_retry(api):
     # A signature that does not hold may be a key being rotated: still 401, so Mailgun tries again.
     assert api.mailgun(mailgun_event("delivered"), key="another-signing-key-0123456789").status == 401
     assert api.mailgun(mailgun_event("delivered")).status == 200
+
+
+def test_mailgun_gets_406_for_a_replayed_token_with_other_content(api):
+    # What a token signed, seen again with other content, can never be accepted: a 401 would be retried
+    # by Mailgun for 8 hours. The refusal keeps its ingestion-log row.
+    api.setup_tenant()
+    message_id = api.record()
+    signature = mailgun_signature(MAILGUN_KEY)
+    first = {"signature": signature, "event-data": mailgun_event("delivered", message_id=message_id)}
+    assert api.post("/v1/webhooks/mailgun/acme", first, auth=None).status == 200
+    forged = {"signature": signature, "event-data": mailgun_event("complained", message_id=message_id)}
+    reply = api.post("/v1/webhooks/mailgun/acme", forged, auth=None)
+    assert reply.status == 406 and reply.json["code"] == "NOLOG_REPLAYED_TOKEN", reply.raw
+    rows = api.get("/v1/ingestion-log?limit=10", auth=token(rights=["logs:ingestion"])).json["items"]
+    assert sorted(list(r["outcomes"]) for r in rows) == [["LOG_OK"], ["NOLOG_REPLAYED_TOKEN"]]
+    assert api.post("/v1/webhooks/mailgun/acme", first, auth=None).status == 200  # a retry is still taken
 
 
 def test_postmark_gets_403_for_a_request_it_must_not_retry(api):

@@ -61,12 +61,55 @@ def test_a_provider_that_cannot_release_says_so(provider_api, fakes):
     reset = api.call("DELETE", "/v1/suppressions/angry@example.com", auth=WRITE).json
     outcomes = {a["provider"]: (a["outcome"], a.get("detail", "")) for a in reset["providers"]}
     assert outcomes["mailgun"] == ("not held", "")
-    assert outcomes["postmark"][0] == "failed" and "CanActivate" in outcomes["postmark"][1]
+    assert outcomes["postmark"][0] == "not possible" and "SpamComplaint" in outcomes["postmark"][1]
     assert outcomes["sendgrid"] == ("failed", "the provider answered 500")
     assert api.call("PUT", "/v1/suppressions/%2B15550100001", {"reason": "manual"}, auth=WRITE).status == 200
     sms = api.call("DELETE", "/v1/suppressions/%2B15550100001", auth=WRITE).json
     assert sms["providers"] == [{"provider": "twilio", "held": None, "outcome": "not possible",
                                  "detail": "Twilio has no API for a recipient's STOP: the recipient must reply START"}]
+
+
+def test_a_postmark_unsubscribe_held_in_its_stream_is_seen_and_reset_there(provider_api, fakes):
+    """Postmark's per-stream Suppressions API: a ManualSuppression (the recipient unsubscribed) is no bounce,
+    and only this API holds it."""
+    api = provider_api
+    fakes["postmark"].suppress("bye@example.com", "ManualSuppression")
+    reply = api.get("/v1/suppressions/bye@example.com?refresh=true", auth=READ)
+    assert reply.status == 200, reply.json
+    assert (reply.json["reason"], reply.json["source"], reply.json["provider"]) == ("unsubscribe", "provider",
+                                                                                  "postmark")
+    reset = api.call("DELETE", "/v1/suppressions/bye@example.com", auth=WRITE)
+    assert reset.status == 200, reset.raw
+    assert {a["provider"]: (a["outcome"], a["held"]) for a in reset.json["providers"]}["postmark"] == (
+        "removed", ["unsubscribe"])
+    assert fakes["postmark"].suppressions["outbound"] == {}
+    assert [r.path for r in fakes["postmark"].requests if r.method == "POST"] == [
+        "/message-streams/outbound/suppressions/delete"]
+
+
+def test_a_postmark_spam_complaint_cannot_be_reset_and_the_answer_says_so(provider_api, fakes):
+    api = provider_api
+    fakes["postmark"].suppress("angry@example.com", "SpamComplaint")
+    api.call("PUT", "/v1/suppressions/angry@example.com", {"reason": "complaint"}, auth=WRITE)
+    reset = api.call("DELETE", "/v1/suppressions/angry@example.com", auth=WRITE).json
+    [postmark] = [a for a in reset["providers"] if a["provider"] == "postmark"]
+    assert (postmark["outcome"], postmark["held"]) == ("not possible", ["complaint"])
+    assert "does not allow a SpamComplaint suppression to be deleted" in postmark["detail"]
+    assert "angry@example.com" in fakes["postmark"].suppressions["outbound"]  # Postmark still suppresses it
+    assert [r for r in fakes["postmark"].requests if r.method == "POST"] == []
+
+
+def test_a_tenant_s_postmark_stream_is_the_one_asked(provider_api, fakes):
+    api = provider_api
+    assert api.call("PUT", "/v1/providers/postmark", {"api": {"server_token": "postmark-server-token",
+                                                              "message_stream": "broadcasts"}}).status == 200
+    fakes["postmark"].suppressions["broadcasts"] = {}
+    fakes["postmark"].suppress("news@example.com", "ManualSuppression", stream="broadcasts")
+    fakes["postmark"].suppress("news@example.com", "HardBounce")  # another stream's: not this tenant's
+    reply = api.get("/v1/suppressions/news@example.com?refresh=true", auth=READ).json
+    assert [a for a in reply["providers"] if a["provider"] == "postmark"] == [
+        {"provider": "postmark", "held": ["unsubscribe"], "outcome": "held"}]
+    assert {r.path for r in fakes["postmark"].requests} == {"/message-streams/broadcasts/suppressions/dump"}
 
 
 def test_a_postmark_subscription_change_that_suppresses_sending_is_held_by_postmark(api):

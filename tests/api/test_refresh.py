@@ -153,3 +153,52 @@ def test_refresh_needs_a_right_that_lists_the_message_and_says_what_it_cannot_do
     refused = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER)
     assert refused.status == 409 and "refused the API credentials" in refused.json["detail"]
     assert fakes["mailgun"].calls() == 1 and _ingestion_rows(api) == []
+
+
+POSTMARK_MESSAGE = "7c6b2a8e-5b1f-4c41-9a63-0d3f1b2e4a10"
+
+
+def _postmark_bounced(api, fakes, bounce_id):
+    """A Postmark message whose only event is a `Bounced` one naming bounce `bounce_id` (webhooks never came)."""
+    message_id = api.record(provider="postmark", recipients=[
+        {"address": "soft@example.com", "provider_message_id": POSTMARK_MESSAGE}])
+    fakes["postmark"].add_message(POSTMARK_MESSAGE, ["soft@example.com"], "2026-12-03T10:00:00Z")
+    fakes["postmark"].add_event(POSTMARK_MESSAGE, "soft@example.com", "Bounced", "2026-12-03T10:00:04Z",
+                                BounceID=str(bounce_id), Summary="mailbox full")
+    return message_id
+
+
+def _suppressed(api):
+    return [e["address"] for e in api.get("/v1/suppressions", auth=LOGS).json["items"]]
+
+
+def test_a_postmark_soft_bounce_is_refreshed_as_its_bounce_says_not_as_a_hard_one(provider_api, fakes):
+    """A `Bounced` message event does not say its type: the bounce (GET /bounces/{id}) does."""
+    api = provider_api
+    fakes["postmark"].add_bounce(692560173, "soft@example.com", "SoftBounce", message_id=POSTMARK_MESSAGE,
+                                 details="452 4.2.2 mailbox full")
+    message_id = _postmark_bounced(api, fakes, 692560173)
+    reply = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert reply["outcomes"] == {"LOG_RECOVERED": 1} and reply["calls"] == 2, reply
+    assert _statuses(api, message_id) == {"soft@example.com": "deferred"}
+    assert _suppressed(api) == []
+    assert fakes["postmark"].calls("/bounces/692560173") == 1
+
+
+def test_a_postmark_bounce_that_cannot_be_read_is_not_assumed_hard(provider_api, fakes):
+    """Postmark no longer has the bounce (422, 407): nothing is stored under the webhook's id, so the
+    webhook, when it comes, is stored as what it says."""
+    from tests.api.test_webhooks import postmark_auth
+
+    api = provider_api
+    message_id = _postmark_bounced(api, fakes, 692560174)
+    reply = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert reply["outcomes"] == {} and reply["complete"] is True, reply
+    assert _statuses(api, message_id) != {"soft@example.com": "bounced"} and _suppressed(api) == []
+    assert api.call("PUT", "/v1/providers/postmark", {"username": "postmark", "password": "s3cret-pass"}).status == 200
+    webhook = {"RecordType": "Bounce", "ID": 692560174, "Type": "SoftBounce", "TypeCode": 4096,
+               "MessageID": POSTMARK_MESSAGE, "Email": "soft@example.com", "BouncedAt": "2026-12-03T10:00:04Z",
+               "Details": "452 4.2.2 mailbox full", "Metadata": {"message_id": message_id}}
+    stored = api.post("/v1/webhooks/postmark/acme", webhook, auth=None, headers=postmark_auth())
+    assert stored.status == 200 and stored.json["outcomes"] == {"LOG_OK": 1}, stored.raw
+    assert _statuses(api, message_id) == {"soft@example.com": "deferred"} and _suppressed(api) == []

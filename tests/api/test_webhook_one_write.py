@@ -52,7 +52,7 @@ def test_a_replay_with_other_content_is_refused_by_the_row_and_stores_nothing(ap
     faults.keys.clear()
     forged = _post(api, signature, mailgun_event("failed", message_id=message_id, severity="permanent",
                                                  reason="bounce"))
-    assert forged.status == 401 and forged.json["code"] == "NOLOG_REPLAYED_TOKEN"
+    assert forged.status == 406 and forged.json["code"] == "NOLOG_REPLAYED_TOKEN"
     assert not [k for k in faults.keys if k[0] in ("BatchWriteItem", "UpdateItem")]  # no event, no status
     assert api.get("/v1/suppressions").json["items"] == []
     assert sorted(list(r["outcomes"]) for r in _rows(api)) == [["LOG_OK"], ["NOLOG_REPLAYED_TOKEN"]]

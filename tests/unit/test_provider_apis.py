@@ -98,8 +98,12 @@ def test_sendgrid_activity_is_found_by_x_message_id_with_a_bearer_key(fake):
 def test_postmark_details_and_a_window_search(fake):
     fake.add_message("pm-1", ["a@example.com"], "2026-12-03T10:00:00Z")
     fake.add_event("pm-1", "a@example.com", "Bounced", "2026-12-03T10:00:03Z", BounceID="42", Summary="no user")
+    fake.add_bounce(42, "a@example.com", "HardBounce", message_id="pm-1", details="550 5.1.1 no user")
     [bounce] = postmark.message_events({"server_token": "pm-token-1"}, "pm-1", budget())
     assert (bounce.event, bounce.event_id) == ("bounced", "postmark.Bounce.42")  # its webhook's id
+    assert (bounce.error_code, bounce.reason) == ("1", "550 5.1.1 no user")  # the bounce's, GET /bounces/42
+    with pytest.raises(BudgetSpent):  # the bounce's call is one of the budget's: a second is not there
+        postmark.message_events({"server_token": "pm-token-1"}, "pm-1", Budget(1, 30.0))
     assert postmark.message_events({"server_token": "pm-token-1"}, "pm-unknown", budget()) == []  # 422, 701
     start, end = datetime(2026, 12, 3, tzinfo=UTC), datetime(2026, 12, 4, tzinfo=UTC)
     events, position = postmark.window({"server_token": "pm-token-1"}, start, end, budget(), None)

@@ -4,10 +4,11 @@ here (DELETE /v1/suppressions/{address}), saying per provider what happened.
 
 Asked: each provider the tenant gave API credentials for (msglog.provider_apis: Mailgun's bounces,
 unsubscribes and complaints; SendGrid's bounces, spam reports, global and group unsubscribes; Postmark's
-inactive addresses; SES's account-level list, for a tenant that takes SES's events, asked with the
-service's own role: SES has no API credentials of the tenant). E-mail addresses go to the e-mail providers;
-a phone number to Twilio, which has no API for a STOP (only the recipient's START lifts it). Bounded like a
-refresh: a provider that fails is reported, the others still answer.
+suppressions of the tenant's message stream (hard bounces, spam complaints, unsubscribes; a spam
+complaint's cannot be deleted: "not possible", said why); SES's account-level list, for a tenant that
+takes SES's events, asked with the service's own role: SES has no API credentials of the tenant). E-mail
+addresses go to the e-mail providers; a phone number to Twilio, which has no API for a STOP (only the
+recipient's START lifts it). Bounded like a refresh: a provider that fails is reported, the others still answer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from msglog import provider_apis, suppressions, tenants
 from msglog.auth import Caller
 from msglog.errors import NotFound
-from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError
+from msglog.provider_apis import Budget, BudgetSpent, CannotRelease, ProviderApiError
 from msglog.provider_apis import ses as ses_api
 from msglog.provider_apis import twilio as twilio_api
 
@@ -49,6 +50,10 @@ def _each(tenant: str, address: str, operation: str) -> list[dict[str, Any]]:
             credentials = {} if provider == "ses" else tenants.api_credentials(tenant, provider) or {}
             reasons = (api.release if operation == "delete" else api.held)(credentials, address, budget) \
                 if api else []
+        except CannotRelease as refusal:  # held, for a reason the provider will not lift through its API
+            answers.append({"provider": provider, "held": refusal.held, "outcome": "not possible",
+                            "detail": refusal.detail})
+            continue
         except ProviderApiError as failure:
             answers.append({"provider": provider, "held": None, "outcome": "failed", "detail": failure.detail})
             continue

@@ -191,6 +191,8 @@ class PostmarkApi(Strict):
     """The Postmark server's API token (X-Postmark-Server-Token)."""
 
     server_token: Secret
+    message_stream: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] | None = Field(
+        None, description="the message stream whose suppressions are asked and reset (default: outbound)")
 
 
 class TwilioApi(Strict):

@@ -40,11 +40,16 @@ REFUSALS_LOGGED_PER_MINUTE = 10
 _refusals: dict[tuple[str, str], tuple[float, int]] = {}  # (tenant, provider) -> (minute started, refusals)
 
 
+class ReplayedToken(Unauthorized):
+    """What a request key signed, seen again with other content: never accepted, however often sent."""
+
+
 # The status after which each provider stops retrying (docs/providers.md): a request that can never
 # be accepted gets it, not a 4xx the provider would send again for hours. SendGrid, Twilio and SNS
 # have none to give: they keep the 4xx (SNS and Twilio do not retry a 4xx; SendGrid does, 24 h).
 STOP_RETRYING = {"mailgun": NotAcceptable, "postmark": Forbidden}
-_NEVER_ACCEPTED = (BadRequest, PayloadTooLarge, UnsupportedMediaType)  # the same request fails the same way
+# the same request fails the same way; a replayed token too (a bad signature stays 401: a key may be rotating)
+_NEVER_ACCEPTED = (BadRequest, PayloadTooLarge, UnsupportedMediaType, ReplayedToken)
 
 
 def answer_for(provider: str, error: BaseException) -> BaseException:
@@ -107,7 +112,7 @@ def process(tenant: str, provider: str, module: Any, payload: Any, items: list[A
     planned = _counted(planned_outcomes, malformed, None)
     if key and (claim := ingestion_log.claim(tenant, provider, request_id, key, planned, planned_outcomes,
                                              malformed)) is ingestion_log.Claim.OTHER_CONTENT:
-        raise Unauthorized("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
+        raise ReplayedToken("this webhook token was already used for other content", code=NOLOG_REPLAYED_TOKEN)
     outcomes = staged.write()
     suppressions.add_from_events(tenant, events)
     confirm = getattr(module, "confirm", None)

@@ -52,6 +52,15 @@ class ProviderFailed(ProviderApiError):
     """A 5xx, a timeout, an unreadable answer."""
 
 
+class CannotRelease(ProviderApiError):
+    """The provider holds the address and has no API to take it off its list for this reason (e.g. a spam
+    complaint at Postmark): `held` says why it holds it."""
+
+    def __init__(self, provider: str, detail: str, held: list[str]):
+        super().__init__(provider, detail)
+        self.held = held
+
+
 class BudgetSpent(Exception):
     """The calls or the time a refresh may use are used up."""
 
@@ -88,15 +97,19 @@ def _http() -> urllib3.PoolManager:
 
 def call(provider: str, method: str, url: str, budget: Budget, *, params: dict[str, Any] | None = None,
          headers: dict[str, str] | None = None, basic: tuple[str, str] | None = None,
-         missing_ok: bool = False) -> Any:
-    """One call to a provider's API: its JSON answer (None: 404 with `missing_ok`)."""
+         missing_ok: bool = False, json_body: Any = None) -> Any:
+    """One call to a provider's API: its JSON answer (None: 404 with `missing_ok`); `json_body` is sent
+    as the request's JSON body."""
     budget.spend()
     outgoing = {"accept": "application/json", "user-agent": "message-log/1", **(headers or {})}
     if basic:
         outgoing.update(urllib3.make_headers(basic_auth=f"{basic[0]}:{basic[1]}"))
+    body = None
+    if json_body is not None:
+        body, outgoing["content-type"] = json.dumps(json_body).encode(), "application/json"
     target = f"{url}?{urlencode(params)}" if params else url
     try:
-        response = _http().request(method, target, headers=outgoing)
+        response = _http().request(method, target, headers=outgoing, body=body)
     except urllib3.exceptions.HTTPError as error:  # timeouts, refused connections
         raise ProviderFailed(provider, f"no answer ({type(error).__name__})") from None
     status = response.status
