@@ -82,7 +82,8 @@ def _details(credentials: dict[str, Any], message_id: str, budget: Budget) -> li
     return _events(detail) if isinstance(detail, dict) else []
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
     return _details(credentials, provider_message_id, budget)
 
 

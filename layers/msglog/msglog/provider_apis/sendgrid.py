@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from msglog.addresses import recipient_key
 from msglog.errors import BadRequest
-from msglog.provider_apis import Budget, ProviderFailed, base_url, call
+from msglog.provider_apis import Budget, BudgetSpent, Interrupted, ProviderApiError, ProviderFailed, base_url, call
 from msglog.providers import ProviderEvent
 from msglog.providers import sendgrid as webhook
 
@@ -80,12 +81,52 @@ def _details(credentials: dict[str, Any], msg_id: str, budget: Budget) -> list[P
     return events
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
-    """Every recipient's message of the send whose X-Message-ID (or msg_id) is `provider_message_id`."""
+def _key(message: dict[str, Any]) -> str | None:
+    try:
+        return recipient_key(str(message.get("to_email") or ""), "email")
+    except ValueError:
+        return None
+
+
+def _plan(listed: list[dict[str, Any]], known: dict[str, tuple[int, str | None]] | None,
+          ) -> tuple[list[dict[str, Any]], set[str]]:
+    """The listed messages whose details to read, in the order to read them, and the recipient keys known to
+    be up to date already. `known`: recipient key -> (our status's rank, the provider time up to which we
+    know its events, None: none yet); None reads every message in the listed order. A recipient not in
+    `known` (not shown to the caller) is not read; one whose provider-side last event we already know is not
+    read again; the others go lowest status first (the least advanced, those a refresh most likely changes)."""
+    if known is None:
+        return listed, set()
+    todo: list[tuple[int, str, dict[str, Any]]] = []
+    up_to_date: set[str] = set()
+    for message in listed:
+        key = _key(message)
+        if key is None or key not in known:
+            continue
+        status_rank, until = known[key]
+        last, ours = _epoch(message.get("last_event_time")), _epoch(until) if until else None
+        if last is not None and ours is not None and ours >= last:
+            up_to_date.add(key)
+        else:
+            todo.append((status_rank, str(message["msg_id"]), message))
+    return [message for _, _, message in sorted(todo, key=lambda item: item[:2])], up_to_date
+
+
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
+    """Every recipient's message of the send whose X-Message-ID (or msg_id) is `provider_message_id` (with
+    `known`: see _plan). One list call, then one details call per recipient: stopped part way (a 429 — 6
+    requests a minute —, the budget), it raises Interrupted with what it read."""
     prefix = provider_message_id.split(".filter")[0].replace("'", "")
+    todo, reached = _plan(_messages(credentials, f"msg_id LIKE '{prefix}%'", budget), known)
     events: list[ProviderEvent] = []
-    for message in _messages(credentials, f"msg_id LIKE '{prefix}%'", budget):
-        events += _details(credentials, message["msg_id"], budget)
+    for message in todo:
+        try:
+            events += _details(credentials, message["msg_id"], budget)
+        except (ProviderApiError, BudgetSpent) as stop:
+            raise Interrupted(stop, events, reached) from None
+        if key := _key(message):
+            reached.add(key)
     return events
 
 

@@ -52,7 +52,8 @@ def _event(resource: Any) -> list[ProviderEvent]:
         return []  # a resource a callback would have been refused for: not stored either
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
     resource = call(NAME, "GET", f"{_base(credentials)}/Messages/{quote(provider_message_id, safe='')}.json", budget,
                     basic=_auth(credentials), missing_ok=True)
     return _event(resource)
