@@ -187,3 +187,61 @@ def test_unfinished_recoveries_are_resumed_by_the_health_check_once_their_retry_
     statuses, counts, _ = _seen(api, LOGS, mine)
     assert [s[0][1] for s in statuses] == ["delivered", "delivered", "bounced"] * 2
     assert [c["delivered"] for c in counts] == [1, 1, 0] * 2
+
+
+def _sendgrid_traffic(api, fake, count: int, at: datetime, *, step: timedelta = timedelta(minutes=1)) -> list:
+    """`count` one-recipient SendGrid messages, the n-th processed and delivered at `at` + n × `step`; SendGrid
+    knows it, we never got the webhooks: (message id, address)."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    sent = []
+    for n in range(count):
+        address, xid = f"s{n}@example.com", f"Xsg{n:04d}"
+        sent.append((api.record(provider="sendgrid", recipients=[{"address": address, "provider_message_id": xid}]),
+                     address))
+        fake.add_message(f"{xid}.filter0001-1.0", address)
+        fake.add_event(f"{xid}.filter0001-1.0", "processed", (at + n * step).strftime(stamp))
+        fake.add_event(f"{xid}.filter0001-1.0", "delivered", (at + n * step + timedelta(seconds=1)).strftime(stamp))
+    return sent
+
+
+def _fast_sendgrid(fake, monkeypatch, limit: int) -> None:
+    """SendGrid's filter answers at most `limit` messages (1,000 in fact; no paging), no pacing, no rate limit:
+    a window of a few dozen messages is over the limit, and the test takes seconds."""
+    from msglog.provider_apis import sendgrid as sendgrid_api
+
+    monkeypatch.setattr(sendgrid_api, "LIMIT", limit)
+    monkeypatch.setattr(sendgrid_api, "PACE_SECONDS", 0.0)
+    fake.rate_limit = None
+
+
+def test_a_sendgrid_window_over_its_filter_limit_is_split_until_every_message_is_read(provider_api, fakes,
+                                                                                       monkeypatch):
+    api, fake = provider_api, fakes["sendgrid"]
+    _fast_sendgrid(fake, monkeypatch, limit=5)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    sent = _sendgrid_traffic(api, fake, 23, at)
+    start, end = (at - timedelta(minutes=30)).isoformat(), (at + timedelta(minutes=30)).isoformat()
+
+    done = _recover(api, start, end, provider="sendgrid")
+    assert done["status"] == "done" and done["outcomes"] == {"LOG_RECOVERED": 46}, done
+    statuses = _seen(api, LOGS, sent)[0]
+    assert [s[0][1] for s in statuses] == ["delivered"] * 23
+    lists = [r.query["query"] for r in fake.requests if r.path == "/v3/messages"]
+    assert len(lists) > 5 and all(r.query["limit"] == "5" for r in fake.requests if r.path == "/v3/messages")
+    assert len({r.path for r in fake.requests if r.path.startswith("/v3/messages/")}) == 23
+
+
+def test_a_sendgrid_second_holding_more_than_the_limit_is_reported_not_called_done(provider_api, fakes, monkeypatch):
+    api, fake = provider_api, fakes["sendgrid"]
+    _fast_sendgrid(fake, monkeypatch, limit=5)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    sent = _sendgrid_traffic(api, fake, 7, at, step=timedelta(0))  # seven messages, all in the same second
+    start, end = (at - timedelta(minutes=30)).isoformat(), (at + timedelta(minutes=30)).isoformat()
+
+    stopped = _recover(api, start, end, provider="sendgrid")
+    assert stopped["status"] == "incomplete", stopped
+    assert (at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ") in stopped["detail"]
+    assert "5" in stopped["detail"] and stopped["outcomes"] == {"LOG_RECOVERED": 10}
+    assert sorted(s[0][1] for s in _seen(api, LOGS, sent)[0]) == ["delivered"] * 5 + ["queued"] * 2
+    again = _recover(api, start, end, provider="sendgrid")  # finished as far as SendGrid allows: not re-run
+    assert again["status"] == "incomplete" and "already" in again["note"]

@@ -14,7 +14,8 @@ another id: the event log may show both; statuses and counts do not change twice
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -130,18 +131,66 @@ def message_events(credentials: dict[str, Any], provider_message_id: str, budget
     return events
 
 
-def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: Budget,
-           position: str | None) -> tuple[list[ProviderEvent], str | None]:
-    """The events of the messages whose last event falls in [start, end]: the list once, then one message's
-    details per page (`position`: the msg_ids still to read, comma-separated)."""
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+MAX_DEPTH = 24  # halvings of a window: 30 days (2.6 M seconds) reach single seconds in 22
+
+
+def _listing(credentials: dict[str, Any], low: int, high: int, budget: Budget) -> list[dict[str, Any]]:
+    """The messages whose last event falls in the seconds [low, high] (SendGrid's BETWEEN takes both ends)."""
+    first, last = (datetime.fromtimestamp(t, UTC).strftime(STAMP) for t in (low, high))
+    return _messages(credentials, f'last_event_time BETWEEN TIMESTAMP "{first}" AND TIMESTAMP "{last}"', budget)
+
+
+def _state(position: str | None, start: datetime, end: datetime) -> dict[str, Any]:
+    """The checkpoint: `windows` still to list ([low, high, depth], epoch seconds), the msg_ids of the last
+    listing still to read, and the seconds found to hold LIMIT or more (`cut`). A checkpoint of before the
+    split (msg_ids, comma-separated) reads as ids alone."""
     if position is None:
-        stamp = "%Y-%m-%dT%H:%M:%SZ"
-        found = _messages(credentials, f'last_event_time BETWEEN TIMESTAMP "{start.strftime(stamp)}" '
-                                       f'AND TIMESTAMP "{end.strftime(stamp)}"', budget)
-        ids = [m["msg_id"] for m in found]
-        return [], ",".join(ids) if ids else None
-    first, _, rest = position.partition(",")
-    return _details(credentials, first, budget), rest or None
+        return {"windows": [[int(start.timestamp()), int(end.timestamp()), 0]], "ids": [], "cut": []}
+    if position.startswith("{"):
+        state: dict[str, Any] = json.loads(position)
+        return state
+    return {"windows": [], "ids": position.split(","), "cut": []}
+
+
+def _list_next(credentials: dict[str, Any], state: dict[str, Any], budget: Budget) -> None:
+    """List the first window still to list: its msg_ids to read, or, when it holds LIMIT (there may be more:
+    the filter has no paging), its two halves to list instead; a single second (or the deepest split) that
+    still holds LIMIT is read as far as it goes and noted in `cut`."""
+    low, high, depth = state["windows"].pop(0)
+    found = _listing(credentials, low, high, budget)
+    if len(found) >= LIMIT and low < high and depth < MAX_DEPTH:
+        middle = (low + high) // 2
+        state["windows"][:0] = [[low, middle, depth + 1], [middle + 1, high, depth + 1]]
+        return
+    if len(found) >= LIMIT:
+        state["cut"].append([low, high])
+    state["ids"] = [m["msg_id"] for m in found]
+
+
+def _note(cut: list[list[int]]) -> str | None:
+    if not cut:
+        return None
+    spans = ", ".join(datetime.fromtimestamp(low, UTC).strftime(STAMP) + (
+        "" if low == high else " to " + datetime.fromtimestamp(high, UTC).strftime(STAMP)) for low, high in cut)
+    return (f"SendGrid lists at most {LIMIT} messages a query and has no paging: {spans} held {LIMIT} or more "
+            f"messages, and only {LIMIT} of each were read")
+
+
+def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: Budget,
+           position: str | None) -> tuple[list[ProviderEvent], str | None, str | None]:
+    """The events of the messages whose last event falls in [start, end], a call a page: a listing of a
+    window (halved while it answers LIMIT), or one message's details. Returns the events, the checkpoint
+    (None: done) and, when done, a note of what SendGrid's limit left unread (None: nothing)."""
+    state = _state(position, start, end)
+    events: list[ProviderEvent] = []
+    if state["ids"]:
+        events = _details(credentials, state["ids"].pop(0), budget)
+    elif state["windows"]:
+        _list_next(credentials, state, budget)
+    if state["ids"] or state["windows"]:
+        return events, json.dumps(state, separators=(",", ":")), None
+    return events, None, _note(state["cut"])
 
 
 # SendGrid's suppression lists -> our reasons. Source: Twilio SendGrid API reference, "Suppressions" —
