@@ -23,6 +23,7 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, NotFound
 from msglog.models import RecoveryJob, put_if_absent
 from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError, RateLimited
+from msglog.providers import ProviderEvent
 from msglog.refresh import ingest_recovered
 
 MAX_WINDOW = timedelta(days=30)  # no provider keeps events longer (Mailgun 3-30 days by plan)
@@ -101,7 +102,7 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
             break
         except BudgetSpent:
             break
-        counts.update(ingest_recovered(tenant, job.provider, events,
+        counts.update(ingest_recovered(tenant, job.provider, _within(events, start, end),
                                        detail=f"recovery of {job.window_start} to {job.window_end}"))
         job.position, job.pages, pages, job.failures = position, (job.pages or 0) + 1, pages + 1, 0
         if position is None:  # a provider's own limit may have left part of the window unread: said so
@@ -116,6 +117,14 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
                  details={"from": job.window_start, "to": job.window_end, "status": job.status, "pages": pages,
                           **{code: str(n) for code, n in _outcomes(job).items()}})
     return show(job)
+
+
+def _within(events: list[ProviderEvent], start: datetime, end: datetime) -> list[ProviderEvent]:
+    """The window's events. Providers that list by send time (Postmark, Twilio: a look-back) or by last event
+    (SendGrid: a look-ahead) also give events of the days around it, whose webhooks came (SendGrid's and
+    Postmark's activity events carry ids of their own: stored, they would be second rows). An event with no
+    time of its own (Twilio's current status) is kept: its id is its callback's, so it is stored once."""
+    return [event for event in events if event.timestamp is None or start <= event.timestamp <= end]
 
 
 def _outcomes(job: RecoveryJob) -> dict[str, Any]:

@@ -13,7 +13,7 @@ webhook), the others are identified by their content.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +26,9 @@ NAME = "postmark"
 DEFAULT_URL = "https://api.postmarkapp.com"
 PACE_SECONDS = 0.5  # Postmark publishes no number; it answers 429 when a server is asked too fast
 PAGE = 500
+# The search filters by send time: a message sent before the window may have its delivery, bounce or open in it.
+# Messages sent up to this long before the window are listed too (the recovery keeps only the window's events).
+LOOK_BACK = timedelta(days=1)
 NOT_FOUND = 422  # Postmark's answer for an unknown message id (with ErrorCode 701)
 # MessageEvents' Type -> (the webhook's RecordType, its time field)
 RECORD = {"Delivered": ("Delivery", "DeliveredAt"), "Bounced": ("Bounce", "BouncedAt"),
@@ -99,7 +102,7 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     stamp = "%Y-%m-%dT%H:%M:%S"
     answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/messages/outbound", budget,
                   headers=_headers(credentials), params={"count": PAGE, "offset": int(offset),
-                                                         "fromdate": start.strftime(stamp),
+                                                         "fromdate": (start - LOOK_BACK).strftime(stamp),
                                                          "todate": end.strftime(stamp)})
     messages = answer.get("Messages") if isinstance(answer, dict) else None
     if not isinstance(messages, list):

@@ -15,11 +15,12 @@ another id: the event log may show both; statuses and counts do not change twice
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from msglog.addresses import recipient_key
+from msglog.clock import now
 from msglog.errors import BadRequest
 from msglog.provider_apis import Budget, BudgetSpent, Interrupted, ProviderApiError, ProviderFailed, base_url, call
 from msglog.providers import ProviderEvent
@@ -133,6 +134,10 @@ def message_events(credentials: dict[str, Any], provider_message_id: str, budget
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 MAX_DEPTH = 24  # halvings of a window: 30 days (2.6 M seconds) reach single seconds in 22
+# The listing filters by a message's LAST event: one with events in the window whose last event came after it
+# (an open a day later) is listed only if the query reaches past the window's end — up to this much (and now).
+# The recovery keeps only the events inside the window (msglog.recovery).
+LOOK_AHEAD = timedelta(days=1)
 
 
 def _listing(credentials: dict[str, Any], low: int, high: int, budget: Budget) -> list[dict[str, Any]]:
@@ -145,8 +150,9 @@ def _state(position: str | None, start: datetime, end: datetime) -> dict[str, An
     """The checkpoint: `windows` still to list ([low, high, depth], epoch seconds), the msg_ids of the last
     listing still to read, and the seconds found to hold LIMIT or more (`cut`). A checkpoint of before the
     split (msg_ids, comma-separated) reads as ids alone."""
-    if position is None:
-        return {"windows": [[int(start.timestamp()), int(end.timestamp()), 0]], "ids": [], "cut": []}
+    if position is None:  # by last event: a message with events in the window may have its last one after it
+        until = max(end, min(now(), end + LOOK_AHEAD))
+        return {"windows": [[int(start.timestamp()), int(until.timestamp()), 0]], "ids": [], "cut": []}
     if position.startswith("{"):
         state: dict[str, Any] = json.loads(position)
         return state
@@ -179,7 +185,7 @@ def _note(cut: list[list[int]]) -> str | None:
 
 def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: Budget,
            position: str | None) -> tuple[list[ProviderEvent], str | None, str | None]:
-    """The events of the messages whose last event falls in [start, end], a call a page: a listing of a
+    """The events of the messages whose last event falls in [start, end + LOOK_AHEAD], a call a page: a listing of a
     window (halved while it answers LIMIT), or one message's details. Returns the events, the checkpoint
     (None: done) and, when done, a note of what SendGrid's limit left unread (None: nothing)."""
     state = _state(position, start, end)
