@@ -196,7 +196,8 @@ def test_a_rate_limited_sendgrid_refresh_keeps_what_it_fetched_and_the_next_one_
 
     first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
     assert first["complete"] is False and first["stopped"] == "rate_limited", first
-    assert first["retry_after"] >= 1 and "rate limiting" in first["detail"]
+    assert 1 <= first["retry_after"] <= 61 and first["retry_after"] != 60.0  # X-RateLimit-Reset's, not the default
+    assert "rate limiting" in first["detail"]
     fetched = {r["address"] for r in first["recipients"]}
     assert len(fetched) == 5 and all(r["changed"] for r in first["recipients"])
     assert {r["address"] for r in first["not_asked"]} == set(addresses) - fetched
@@ -235,3 +236,22 @@ def test_a_sendgrid_refresh_stopped_by_its_call_budget_keeps_its_events_and_the_
     assert second["complete"] is True and second["changed"] == 6 and second["calls"] == 7, second
     assert _statuses(api, message_id) == _true_statuses(addresses)
     assert fake.calls("/v3/messages/") == 30
+
+
+def test_a_twilio_refresh_of_more_recipients_than_its_calls_asks_the_ones_not_reached_first(provider_api, fakes):
+    """One call per SMS: a send to 30 takes two refreshes of 25 calls; the second asks the 5 the first did not
+    reach before the 25 it did (their statuses are further along), rather than the same first 25 again."""
+    api = provider_api
+    sids = {f"+1555020{n:04d}": f"SM{n:032x}" for n in range(30)}
+    message_id = api.record(channel="sms", provider="twilio", recipients=[
+        {"address": number, "provider_message_id": sid} for number, sid in sids.items()])
+    for number, sid in sids.items():
+        fakes["twilio"].set(sid, number, "delivered")
+
+    first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert (first["complete"], first["stopped"], first["changed"], len(first["not_asked"])) == (
+        False, "budget", 25, 5), first
+    second = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert second["changed"] == 5 and {r["address"] for r in second["recipients"][:5]} == {
+        r["address"] for r in first["not_asked"]}, second
+    assert set(_statuses(api, message_id).values()) == {"delivered"}

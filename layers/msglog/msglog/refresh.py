@@ -75,9 +75,11 @@ def _ask(api: Any, credentials: dict[str, Any], by_provider_id: dict[str, list[D
     interrupted call's too), the recipients asked in full, and what stopped it (None: nothing)."""
     found: list[ProviderEvent] = []
     asked: list[Delivery] = []
-    for provider_message_id, group in by_provider_id.items():
+    knowns = {provider_message_id: _known(group) for provider_message_id, group in by_provider_id.items()}
+    for provider_message_id in sorted(knowns, key=lambda pmid: _least_known(knowns[pmid])):
+        group = by_provider_id[provider_message_id]
         try:
-            events = api.message_events(credentials, provider_message_id, budget, known=_known(group))
+            events = api.message_events(credentials, provider_message_id, budget, known=knowns[provider_message_id])
         except Interrupted as cut:  # part of this send read: kept, its recipients read in full counted asked
             found += _theirs(cut.events, group, message_id)
             asked += [delivery for delivery in group if delivery.recipient_key in cut.reached]
@@ -87,6 +89,14 @@ def _ask(api: Any, credentials: dict[str, Any], by_provider_id: dict[str, list[D
         found += _theirs(events, group, message_id)
         asked += group
     return found, asked, None
+
+
+def _least_known(known: dict[str, tuple[int, str | None]]) -> tuple[int, str]:
+    """The order a refresh asks in: the send whose least advanced recipient is least advanced first, then the
+    one known for the shortest time — so a refresh stopped by its calls or a rate limit is followed by one that
+    asks the recipients it did not reach (their statuses lag) before those it did."""
+    return (min((status_rank for status_rank, _ in known.values()), default=0),
+            min((until or "" for _, until in known.values()), default=""))
 
 
 def _refuse(provider: str, stop: ProviderApiError | BudgetSpent) -> None:
