@@ -1,10 +1,22 @@
 """Fake SendGrid Email Activity API (msglog.provider_apis.sendgrid names the reference): GET
 /v3/messages?query=…&limit=… (the queries `msg_id LIKE '<prefix>%'` and `last_event_time BETWEEN
-TIMESTAMP "…" AND TIMESTAMP "…"`), GET /v3/messages/{msg_id}, `Authorization: Bearer <key>`."""
+TIMESTAMP "…" AND TIMESTAMP "…"`; at most `limit`, ≤ 1,000, and no paging), GET /v3/messages/{msg_id},
+`Authorization: Bearer <key>`.
+
+Rate limited as SendGrid documents the Email Activity API: 6 requests a minute (both routes together);
+beyond, 429 `{"errors": [{"message": "too many requests"}]}` with `X-RateLimit-Limit`,
+`X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` (the Unix time the limit lifts), as SendGrid's "Rate
+Limits" page shows (https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits).
+`pass_time(seconds)` lets a test skip a minute; `rate_limit = None` turns it off.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+import time
+from collections import deque
 from typing import Any
 from urllib.parse import unquote
 
@@ -12,6 +24,8 @@ from local.fakes import Answer, FakeApi, Request
 
 LIKE = re.compile(r"^msg_id LIKE '([^'%]*)%'$")
 BETWEEN = re.compile(r'^last_event_time BETWEEN TIMESTAMP "([^"]+)" AND TIMESTAMP "([^"]+)"$')
+RATE_LIMIT, RATE_WINDOW = 6, 60.0  # Email Activity: 6 requests a minute
+MAX_LIMIT = 1000  # the most one filter answer lists
 
 
 class FakeSendgrid(FakeApi):
@@ -21,6 +35,31 @@ class FakeSendgrid(FakeApi):
         self.messages: dict[str, dict[str, Any]] = {}
         self.lists: dict[str, set[str]] = {"bounces": set(), "spam_reports": set(), "global": set()}
         self.groups: dict[int, set[str]] = {}  # unsubscribe group id -> its addresses
+        self.rate_limit: int | None = RATE_LIMIT
+        self.max_limit = MAX_LIMIT
+        self._served: deque[float] = deque()  # when each Email Activity request of the last minute was served
+        self._skipped = 0.0  # seconds pass_time() skipped
+        self._rate_lock = threading.Lock()
+
+    def pass_time(self, seconds: float) -> None:
+        """As if `seconds` went by: the rate limit's minute moves on."""
+        self._skipped += seconds
+
+    def _limited(self) -> Answer | None:
+        """The 429 of the Email Activity API's rate limit, or None (and this request counted)."""
+        if self.rate_limit is None:
+            return None
+        with self._rate_lock:
+            clock = time.monotonic() + self._skipped
+            while self._served and self._served[0] <= clock - RATE_WINDOW:
+                self._served.popleft()
+            if len(self._served) >= self.rate_limit:
+                reset = time.time() + (self._served[0] + RATE_WINDOW - clock)
+                return Answer(429, {"errors": [{"field": None, "message": "too many requests"}]},
+                              {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": "0",
+                               "X-RateLimit-Reset": str(math.ceil(reset))})
+            self._served.append(clock)
+            return None
 
     def add_message(self, msg_id: str, to_email: str, *, subject: str = "Hello",
                     unique_args: dict[str, str] | None = None) -> None:
@@ -40,6 +79,8 @@ class FakeSendgrid(FakeApi):
             return Answer(401, {"errors": [{"field": None, "message": "authorization required"}]})
         if request.path.startswith(("/v3/suppression/", "/v3/asm/")):
             return self._suppressions(request.method, request.path)
+        if request.path.startswith("/v3/messages") and (limited := self._limited()):
+            return limited
         if request.path == "/v3/messages":
             return self._filter(request.query)
         if request.path.startswith("/v3/messages/"):
@@ -71,7 +112,7 @@ class FakeSendgrid(FakeApi):
         return Answer(404, {"errors": [{"message": "Not Found"}]})
 
     def _filter(self, query: dict[str, str]) -> Answer:
-        text, limit = query.get("query", ""), min(int(query.get("limit", "10")), 1000)
+        text, limit = query.get("query", ""), min(int(query.get("limit", "10")), self.max_limit)
         if like := LIKE.match(text):
             found = [m for m in self.messages.values() if m["msg_id"].startswith(like.group(1))]
         elif between := BETWEEN.match(text):

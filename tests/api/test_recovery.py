@@ -187,3 +187,128 @@ def test_unfinished_recoveries_are_resumed_by_the_health_check_once_their_retry_
     statuses, counts, _ = _seen(api, LOGS, mine)
     assert [s[0][1] for s in statuses] == ["delivered", "delivered", "bounced"] * 2
     assert [c["delivered"] for c in counts] == [1, 1, 0] * 2
+
+
+def _sendgrid_traffic(api, fake, count: int, at: datetime, *, step: timedelta = timedelta(minutes=1)) -> list:
+    """`count` one-recipient SendGrid messages, the n-th processed and delivered at `at` + n × `step`; SendGrid
+    knows it, we never got the webhooks: (message id, address)."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    sent = []
+    for n in range(count):
+        address, xid = f"s{n}@example.com", f"Xsg{n:04d}"
+        sent.append((api.record(provider="sendgrid", recipients=[{"address": address, "provider_message_id": xid}]),
+                     address))
+        fake.add_message(f"{xid}.filter0001-1.0", address)
+        fake.add_event(f"{xid}.filter0001-1.0", "processed", (at + n * step).strftime(stamp))
+        fake.add_event(f"{xid}.filter0001-1.0", "delivered", (at + n * step + timedelta(seconds=1)).strftime(stamp))
+    return sent
+
+
+def _fast_sendgrid(fake, monkeypatch, limit: int) -> None:
+    """SendGrid's filter answers at most `limit` messages (1,000 in fact; no paging), no pacing, no rate limit:
+    a window of a few dozen messages is over the limit, and the test takes seconds."""
+    from msglog.provider_apis import sendgrid as sendgrid_api
+
+    monkeypatch.setattr(sendgrid_api, "LIMIT", limit)
+    monkeypatch.setattr(sendgrid_api, "PACE_SECONDS", 0.0)
+    fake.rate_limit = None
+
+
+def test_a_sendgrid_window_over_its_filter_limit_is_split_until_every_message_is_read(provider_api, fakes,
+                                                                                       monkeypatch):
+    api, fake = provider_api, fakes["sendgrid"]
+    _fast_sendgrid(fake, monkeypatch, limit=5)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    sent = _sendgrid_traffic(api, fake, 23, at)
+    start, end = (at - timedelta(minutes=30)).isoformat(), (at + timedelta(minutes=30)).isoformat()
+
+    done = _recover(api, start, end, provider="sendgrid")
+    assert done["status"] == "done" and done["outcomes"] == {"LOG_RECOVERED": 46}, done
+    statuses = _seen(api, LOGS, sent)[0]
+    assert [s[0][1] for s in statuses] == ["delivered"] * 23
+    lists = [r.query["query"] for r in fake.requests if r.path == "/v3/messages"]
+    assert len(lists) > 5 and all(r.query["limit"] == "5" for r in fake.requests if r.path == "/v3/messages")
+    assert len({r.path for r in fake.requests if r.path.startswith("/v3/messages/")}) == 23
+
+
+def test_a_sendgrid_second_holding_more_than_the_limit_is_reported_not_called_done(provider_api, fakes, monkeypatch):
+    api, fake = provider_api, fakes["sendgrid"]
+    _fast_sendgrid(fake, monkeypatch, limit=5)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    sent = _sendgrid_traffic(api, fake, 7, at, step=timedelta(0))  # seven messages, all in the same second
+    start, end = (at - timedelta(minutes=30)).isoformat(), (at + timedelta(minutes=30)).isoformat()
+
+    stopped = _recover(api, start, end, provider="sendgrid")
+    assert stopped["status"] == "incomplete", stopped
+    assert (at + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ") in stopped["detail"]
+    assert "5" in stopped["detail"] and stopped["outcomes"] == {"LOG_RECOVERED": 10}
+    assert sorted(s[0][1] for s in _seen(api, LOGS, sent)[0]) == ["delivered"] * 5 + ["queued"] * 2
+    again = _recover(api, start, end, provider="sendgrid")  # finished as far as SendGrid allows: not re-run
+    assert again["status"] == "incomplete" and "already" in again["note"]
+
+
+def test_sendgrid_recovery_finds_messages_whose_last_event_came_after_the_window_and_keeps_only_its_events(
+        provider_api, fakes, monkeypatch):
+    """SendGrid lists by a message's last event: a message delivered during the outage and opened after it (the
+    open's webhook arrived) was not listed. Events outside the window are not stored again: their webhooks
+    came (SendGrid's activity events have ids of their own, so they would be second rows)."""
+    from tests.support import sendgrid_key, sendgrid_post
+
+    api, fake = provider_api, fakes["sendgrid"]
+    _fast_sendgrid(fake, monkeypatch, limit=1000)
+    private, public = sendgrid_key()
+    api.call("PUT", "/v1/providers/sendgrid", {"public_key": public, "api": {"api_key": "SG.sendgrid-api-key"}})
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    end = start + timedelta(hours=2)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    opened = api.record(provider="sendgrid", recipients=[{"address": "a@example.com", "provider_message_id": "XsgA"}])
+    fake.add_message("XsgA.filter0001-1.0", "a@example.com")
+    fake.add_event("XsgA.filter0001-1.0", "processed", (start + timedelta(minutes=10)).strftime(stamp))
+    fake.add_event("XsgA.filter0001-1.0", "delivered", (start + timedelta(minutes=11)).strftime(stamp))
+    fake.add_event("XsgA.filter0001-1.0", "opened", (end + timedelta(minutes=20)).strftime(stamp))
+    early = api.record(provider="sendgrid", recipients=[{"address": "b@example.com", "provider_message_id": "XsgB"}])
+    fake.add_message("XsgB.filter0001-1.0", "b@example.com")
+    fake.add_event("XsgB.filter0001-1.0", "processed", (start - timedelta(minutes=30)).strftime(stamp))
+    fake.add_event("XsgB.filter0001-1.0", "delivered", (start + timedelta(minutes=5)).strftime(stamp))
+    assert sendgrid_post(api, private, [  # what came by webhook: before the outage, and after it
+        {"email": "b@example.com", "event": "processed", "sg_message_id": "XsgB.filter0001-1.0",
+         "timestamp": int((start - timedelta(minutes=30)).timestamp()), "sg_event_id": "wh-b-processed"},
+        {"email": "a@example.com", "event": "open", "sg_message_id": "XsgA.filter0001-1.0",
+         "timestamp": int((end + timedelta(minutes=20)).timestamp()), "sg_event_id": "wh-a-open"}]).status == 200
+    api.settle_statuses()
+
+    done = _recover(api, start.isoformat(), end.isoformat(), provider="sendgrid")
+    assert done["status"] == "done" and done["outcomes"] == {"LOG_RECOVERED": 3}, done
+    statuses, _, events = _seen(api, LOGS, [(opened, "a@example.com"), (early, "b@example.com")])
+    assert statuses == [[("a@example.com", "opened")], [("b@example.com", "delivered")]]
+    assert [len(e) for e in events] == [3, 2]  # a: open (webhook), processed, delivered; b: processed, delivered
+    again = _recover(api, start.isoformat(), end.isoformat(), provider="sendgrid", again=True)
+    assert again["status"] == "done" and _seen(api, LOGS, [(opened, ""), (early, "")])[2] == events
+
+
+def test_postmark_and_twilio_recoveries_look_back_for_messages_sent_before_the_window(provider_api, fakes,
+                                                                                     monkeypatch):
+    """Postmark lists by send time, Twilio by DateSent: a message sent before the outage whose outcome came
+    during it was not listed."""
+    from msglog.provider_apis import postmark as postmark_api
+
+    monkeypatch.setattr(postmark_api, "PACE_SECONDS", 0.0)
+    api = provider_api
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    end = start + timedelta(hours=2)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    mail = api.record(provider="postmark", recipients=[{"address": "p@example.com", "provider_message_id": "pm-early"}])
+    fakes["postmark"].add_message("pm-early", ["p@example.com"], (start - timedelta(hours=1)).strftime(stamp))
+    fakes["postmark"].add_event("pm-early", "p@example.com", "Delivered",
+                                (start + timedelta(minutes=3)).strftime(stamp), DeliveryMessage="250 OK")
+    sid = "SM" + "e" * 32
+    sms = api.record(channel="sms", provider="twilio", recipients=[{"address": "+15550100009",
+                                                                    "provider_message_id": sid}])
+    fakes["twilio"].set(sid, "+15550100009", "undelivered", error_code=30003,
+                        date_sent=(start - timedelta(days=1)).strftime("%Y-%m-%d"))
+
+    for provider in ("postmark", "twilio"):
+        done = _recover(api, start.isoformat(), end.isoformat(), provider=provider)
+        assert done["status"] == "done" and done["outcomes"] == {"LOG_RECOVERED": 1}, done
+    statuses = _seen(api, LOGS, [(mail, ""), (sms, "")])[0]
+    assert statuses == [[("p@example.com", "delivered")], [("+15550100009", "undelivered")]]

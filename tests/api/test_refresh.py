@@ -5,6 +5,7 @@ so a refresh, a second refresh and a late webhook never count anything twice."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from tests.api.conftest import MG
 from tests.support import mailgun_event, token
@@ -129,14 +130,17 @@ def test_sendgrid_and_postmark_messages_are_refreshed_from_their_apis(provider_a
                                 "2026-12-03T10:00:02Z", DeliveryMessage="250 OK")
     fakes["postmark"].add_event("883953f4-6105-42a2-a16a-77a8eac79483", "sam@example.com", "Opened",
                                 "2026-12-03T10:03:00Z", Summary="opened")
-    for message_id, address, status, events in [(sendgrid_id, "pat@example.com", "bounced", 2),
-                                                (postmark_id, "sam@example.com", "opened", 2)]:
+    # SendGrid's list says the message's last event is one we hold already: its details are not read again
+    for message_id, address, status, events, again_outcomes in [
+            (sendgrid_id, "pat@example.com", "bounced", 2, {}),
+            (postmark_id, "sam@example.com", "opened", 2, {"NOLOG_DUPLICATE": 2})]:
         first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
         assert first["outcomes"] == {"LOG_RECOVERED": events}, first
         assert _statuses(api, message_id) == {address: status}
         again = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
-        assert (again["changed"], again["outcomes"]) == (0, {"NOLOG_DUPLICATE": events})
-    assert fakes["sendgrid"].calls("/v3/messages") == 4 and fakes["postmark"].calls("/details") == 2
+        assert (again["complete"], again["changed"], again["outcomes"]) == (True, 0, again_outcomes)
+        assert [r["address"] for r in again["recipients"]] == [address]
+    assert fakes["sendgrid"].calls("/v3/messages") == 3 and fakes["postmark"].calls("/details") == 2
 
 
 def test_refresh_needs_a_right_that_lists_the_message_and_says_what_it_cannot_do(provider_api, fakes):
@@ -202,3 +206,101 @@ def test_a_postmark_bounce_that_cannot_be_read_is_not_assumed_hard(provider_api,
     stored = api.post("/v1/webhooks/postmark/acme", webhook, auth=None, headers=postmark_auth())
     assert stored.status == 200 and stored.json["outcomes"] == {"LOG_OK": 1}, stored.raw
     assert _statuses(api, message_id) == {"soft@example.com": "deferred"} and _suppressed(api) == []
+
+
+def _sendgrid_send(api, fake, count: int, xid: str = "Xbigsend01") -> tuple[str, list[str]]:
+    """A SendGrid send to `count` recipients (one X-Message-ID) whose webhooks never came: SendGrid knows
+    each was processed and delivered, every fifth one bounced instead."""
+    addresses = [f"r{n:02d}@example.com" for n in range(count)]
+    message_id = api.record(provider="sendgrid", recipients=[
+        {"address": address, "provider_message_id": xid} for address in addresses])
+    at = datetime.now(UTC) - timedelta(minutes=30)
+    for n, address in enumerate(addresses):
+        msg_id = f"{xid}.filter0001-{n}.0"
+        fake.add_message(msg_id, address)
+        fake.add_event(msg_id, "processed", _stamp(at + timedelta(seconds=n)))
+        if n % 5 == 4:
+            fake.add_event(msg_id, "bounced", _stamp(at + timedelta(seconds=n + 5)), reason="550 unknown user",
+                           bounce_type="bounced")
+        else:
+            fake.add_event(msg_id, "delivered", _stamp(at + timedelta(seconds=n + 5)))
+    return message_id, addresses
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _true_statuses(addresses: list[str]) -> dict[str, str]:
+    return {a: "bounced" if n % 5 == 4 else "delivered" for n, a in enumerate(addresses)}
+
+
+def test_a_rate_limited_sendgrid_refresh_keeps_what_it_fetched_and_the_next_one_goes_on(provider_api, fakes):
+    """SendGrid's Email Activity allows 6 requests a minute (the fake enforces it): a refresh of a send to 12
+    gets the list and 5 recipients' details, keeps them, and says it was rate limited; each refresh after the
+    minute asks for the recipients not yet known, so three presses bring all 12, each detail read once."""
+    api, fake = provider_api, fakes["sendgrid"]
+    message_id, addresses = _sendgrid_send(api, fake, 12)
+    truth = _true_statuses(addresses)
+
+    first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert first["complete"] is False and first["stopped"] == "rate_limited", first
+    assert 1 <= first["retry_after"] <= 61 and first["retry_after"] != 60.0  # X-RateLimit-Reset's, not the default
+    assert "rate limiting" in first["detail"]
+    fetched = {r["address"] for r in first["recipients"]}
+    assert len(fetched) == 5 and all(r["changed"] for r in first["recipients"])
+    assert {r["address"] for r in first["not_asked"]} == set(addresses) - fetched
+    assert first["outcomes"] == {"LOG_RECOVERED": 10}
+    shown = _statuses(api, message_id)
+    assert {a: shown[a] for a in fetched} == {a: truth[a] for a in fetched}  # kept and ingested
+
+    fake.pass_time(60)
+    second = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert second["complete"] is False and second["stopped"] == "rate_limited"
+    changed = {r["address"] for r in second["recipients"] if r["changed"]}
+    assert len(changed) == 5 and not changed & fetched  # the next five, not the first ones again
+
+    fake.pass_time(60)
+    third = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert third["complete"] is True and third["not_asked"] == [] and "stopped" not in third, third
+    assert {r["address"] for r in third["recipients"] if r["changed"]} == set(addresses) - fetched - changed
+    assert _statuses(api, message_id) == truth
+    details = [r.path for r in fake.requests if r.path.startswith("/v3/messages/")]
+    assert len(set(details)) == 12 and len(details) == 14  # each read once (+ the two answered 429)
+    assert sum(r["outcomes"].get("LOG_RECOVERED", 0) for r in _ingestion_rows(api)) == 24
+
+
+def test_a_sendgrid_refresh_stopped_by_its_call_budget_keeps_its_events_and_the_next_one_finishes(provider_api,
+                                                                                                  fakes):
+    api, fake = provider_api, fakes["sendgrid"]
+    fake.rate_limit = None  # an account whose limit is not the bound here: the refresh's 25 calls are
+    message_id, addresses = _sendgrid_send(api, fake, 30)
+
+    first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert (first["complete"], first["stopped"], first["calls"]) == (False, "budget", 25), first
+    assert "retry_after" not in first and len(first["recipients"]) == 24 and len(first["not_asked"]) == 6
+    assert first["outcomes"] == {"LOG_RECOVERED": 48}
+
+    second = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert second["complete"] is True and second["changed"] == 6 and second["calls"] == 7, second
+    assert _statuses(api, message_id) == _true_statuses(addresses)
+    assert fake.calls("/v3/messages/") == 30
+
+
+def test_a_twilio_refresh_of_more_recipients_than_its_calls_asks_the_ones_not_reached_first(provider_api, fakes):
+    """One call per SMS: a send to 30 takes two refreshes of 25 calls; the second asks the 5 the first did not
+    reach before the 25 it did (their statuses are further along), rather than the same first 25 again."""
+    api = provider_api
+    sids = {f"+1555020{n:04d}": f"SM{n:032x}" for n in range(30)}
+    message_id = api.record(channel="sms", provider="twilio", recipients=[
+        {"address": number, "provider_message_id": sid} for number, sid in sids.items()])
+    for number, sid in sids.items():
+        fakes["twilio"].set(sid, number, "delivered")
+
+    first = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert (first["complete"], first["stopped"], first["changed"], len(first["not_asked"])) == (
+        False, "budget", 25, 5), first
+    second = api.post(f"/v1/messages/{message_id}/refresh", auth=VIEWER).json
+    assert second["changed"] == 5 and {r["address"] for r in second["recipients"][:5]} == {
+        r["address"] for r in first["not_asked"]}, second
+    assert set(_statuses(api, message_id).values()) == {"delivered"}

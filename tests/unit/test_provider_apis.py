@@ -16,6 +16,7 @@ from msglog import provider_apis
 from msglog.provider_apis import (
     Budget,
     BudgetSpent,
+    Interrupted,
     NotAllowed,
     ProviderFailed,
     RateLimited,
@@ -59,8 +60,9 @@ def test_mailgun_events_are_paged_by_paging_next_and_read_as_its_webhooks(fake):
     assert first.basic() == ("api", MG["api_key"]) and first.query["limit"] == "300"
     with pytest.raises(NotAllowed):
         mailgun.message_events({**MG, "api_key": "key-wrong-000000"}, "m1@mg.example.org", budget())
-    with pytest.raises(BudgetSpent):
+    with pytest.raises(Interrupted) as cut:  # stopped after its first page: the page read is kept
         mailgun.message_events(MG, "m1@mg.example.org", Budget(calls=1, seconds=30))
+    assert isinstance(cut.value.stop, BudgetSpent) and len(cut.value.events) == 300
 
 
 @pytest.mark.parametrize("fake", [lambda: FakeTwilio(SID, "twilio-token-1")], indirect=True)

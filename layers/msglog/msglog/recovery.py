@@ -23,6 +23,7 @@ from msglog.clock import iso, now
 from msglog.errors import BadRequest, Conflict, FieldError, NotFound
 from msglog.models import RecoveryJob, put_if_absent
 from msglog.provider_apis import Budget, BudgetSpent, ProviderApiError, RateLimited
+from msglog.providers import ProviderEvent
 from msglog.refresh import ingest_recovered
 
 MAX_WINDOW = timedelta(days=30)  # no provider keeps events longer (Mailgun 3-30 days by plan)
@@ -31,6 +32,9 @@ MAX_CALLS_PER_RUN = 500
 # Resumed by ingestion health's schedule: a failure waits FIRST_BACKOFF, doubled with each failure in a row (at
 # most MAX_BACKOFF); after MAX_FAILURES in a row it is left to the operator (`make recover` resumes it).
 FIRST_BACKOFF, MAX_BACKOFF, MAX_FAILURES = timedelta(minutes=15), timedelta(hours=6), 6
+# A job's end: done, or incomplete — finished as far as the provider allows, `detail` says what it left unread
+# (SendGrid: a second holding more messages than one query lists). Neither is resumed; again=true re-runs it.
+FINISHED = ("done", "incomplete")
 STALE_RUNNING = timedelta(minutes=20)  # a "running" job not saved for longer than a function can run: it died
 
 
@@ -66,9 +70,9 @@ def recover(tenant: str, provider: str, start: datetime, end: datetime, *, actor
     if provider in provider_apis.APIS and tenants.api_credentials(tenant, provider) is None:
         raise Conflict(f"no API credentials for {provider}: PUT /v1/providers/{provider} (api)")
     job = _job(tenant, provider, start, end, actor)
-    if job.status == "done" and not again:
+    if job.status in FINISHED and not again:
         return {**show(job), "note": "this window was recovered already (again=true fetches it once more)"}
-    if job.status == "done":
+    if job.status in FINISHED:
         job.position, job.pages = None, 0
     return _run(tenant, job, actor, time_left or (lambda: 900_000))
 
@@ -86,7 +90,7 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
         time.sleep(max(0.0, api.PACE_SECONDS - (time.monotonic() - last_call)))  # the provider's pace
         last_call = time.monotonic()
         try:
-            events, position = api.window(credentials, start, end, budget, job.position)
+            events, position, *note = api.window(credentials, start, end, budget, job.position)
         except RateLimited as limited:
             job.status, job.detail = "waiting", limited.detail
             job.retry_at = iso(now() + timedelta(seconds=limited.retry_after))
@@ -98,11 +102,11 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
             break
         except BudgetSpent:
             break
-        counts.update(ingest_recovered(tenant, job.provider, events,
+        counts.update(ingest_recovered(tenant, job.provider, _within(events, start, end),
                                        detail=f"recovery of {job.window_start} to {job.window_end}"))
         job.position, job.pages, pages, job.failures = position, (job.pages or 0) + 1, pages + 1, 0
-        if position is None:
-            job.status = "done"
+        if position is None:  # a provider's own limit may have left part of the window unread: said so
+            job.status, job.detail = ("incomplete", note[0]) if note and note[0] else ("done", None)
             break
         _save(job, counts)  # each page's checkpoint once it is stored: a crash re-reads one page at most
         counts = Counter()
@@ -113,6 +117,14 @@ def _run(tenant: str, job: RecoveryJob, actor: str, time_left: Callable[[], int]
                  details={"from": job.window_start, "to": job.window_end, "status": job.status, "pages": pages,
                           **{code: str(n) for code, n in _outcomes(job).items()}})
     return show(job)
+
+
+def _within(events: list[ProviderEvent], start: datetime, end: datetime) -> list[ProviderEvent]:
+    """The window's events. Providers that list by send time (Postmark, Twilio: a look-back) or by last event
+    (SendGrid: a look-ahead) also give events of the days around it, whose webhooks came (SendGrid's and
+    Postmark's activity events carry ids of their own: stored, they would be second rows). An event with no
+    time of its own (Twilio's current status) is kept: its id is its callback's, so it is stored once."""
+    return [event for event in events if event.timestamp is None or start <= event.timestamp <= end]
 
 
 def _outcomes(job: RecoveryJob) -> dict[str, Any]:
@@ -140,7 +152,7 @@ def run_queued(tenant: str, provider: str, time_left: Callable[[], int]) -> list
     """The tenant's unfinished jobs of this provider whose rate limit has lifted, each run once."""
     done = []
     for job in RecoveryJob.query(keys.recovery_pk(tenant), RecoveryJob.sk.startswith(f"{provider}#")):
-        if job.status == "done" or (job.retry_at and job.retry_at > iso(now())) or time_left() <= RESERVE_MS:
+        if job.status in FINISHED or (job.retry_at and job.retry_at > iso(now())) or time_left() <= RESERVE_MS:
             continue
         done.append(_run(tenant, job, job.started_by, time_left))
     return done
@@ -148,7 +160,7 @@ def run_queued(tenant: str, provider: str, time_left: Callable[[], int]) -> list
 
 def _due(job: RecoveryJob, at: str, stale_before: str) -> bool:
     """Whether the schedule should resume the job now: unfinished, its retry time passed, not given up."""
-    if job.status == "done" or int(job.failures or 0) >= MAX_FAILURES:
+    if job.status in FINISHED or int(job.failures or 0) >= MAX_FAILURES:
         return False
     if job.status == "running":  # a run in progress, unless it died without saving its stop
         return job.updated_at < stale_before

@@ -21,7 +21,7 @@ from msglog.clock import iso, now
 from msglog.errors import Conflict, Unavailable
 from msglog.models import Delivery
 from msglog.precedence import precedence, rank
-from msglog.provider_apis import Budget, BudgetSpent, NotAllowed, ProviderApiError, RateLimited
+from msglog.provider_apis import Budget, BudgetSpent, Interrupted, NotAllowed, ProviderApiError, RateLimited
 from msglog.providers import ProviderEvent
 
 LOG_RECOVERED = "LOG_RECOVERED"  # an event a refresh or a recovery fetched from the provider, stored now
@@ -60,25 +60,66 @@ def refresh(caller: Caller, message_id: str) -> dict[str, Any]:
         if delivery.provider_message_id:
             by_provider_id.setdefault(delivery.provider_message_id, []).append(delivery)
     budget = Budget(MAX_CALLS, MAX_SECONDS)
-    found: list[ProviderEvent] = []
-    asked: list[Delivery] = []
-    stopped: ProviderApiError | BudgetSpent | None = None
-    for provider_message_id, group in by_provider_id.items():
-        try:
-            events = api.message_events(credentials, provider_message_id, budget)
-        except (ProviderApiError, BudgetSpent) as stop:
-            if not asked and isinstance(stop, NotAllowed):
-                raise Conflict(f"{stop.detail}: give new ones with PUT /v1/providers/{provider} (api)") from None
-            if not asked and isinstance(stop, ProviderApiError) and not isinstance(stop, RateLimited):
-                raise Unavailable(f"{provider}: {stop.detail}") from None
-            stopped = stop
-            break
-        found += _theirs(events, group, message.message_id)
-        asked += group
+    found, asked, stopped = _ask(api, credentials, by_provider_id, budget, message.message_id)
+    if stopped is not None and not asked and not found:
+        _refuse(provider, stopped)
     # The person who pressed "refresh" reads the detail next: its statuses are written before the answer.
     outcomes = ingest_recovered(caller.tenant, provider, found, detail=f"refresh of message {message.message_id}",
                                 statuses_now=True)
     return _answer(message.message_id, provider, deliveries, asked, found, outcomes, budget, stopped)
+
+
+def _ask(api: Any, credentials: dict[str, Any], by_provider_id: dict[str, list[Delivery]], budget: Budget,
+         message_id: str) -> tuple[list[ProviderEvent], list[Delivery], ProviderApiError | BudgetSpent | None]:
+    """Each provider message id's events, while the provider and the budget allow: the events fetched (an
+    interrupted call's too), the recipients asked in full, and what stopped it (None: nothing)."""
+    found: list[ProviderEvent] = []
+    asked: list[Delivery] = []
+    knowns = {provider_message_id: _known(group) for provider_message_id, group in by_provider_id.items()}
+    for provider_message_id in sorted(knowns, key=lambda pmid: _least_known(knowns[pmid])):
+        group = by_provider_id[provider_message_id]
+        try:
+            events = api.message_events(credentials, provider_message_id, budget, known=knowns[provider_message_id])
+        except Interrupted as cut:  # part of this send read: kept, its recipients read in full counted asked
+            found += _theirs(cut.events, group, message_id)
+            asked += [delivery for delivery in group if delivery.recipient_key in cut.reached]
+            return found, asked, cut.stop
+        except (ProviderApiError, BudgetSpent) as stop:
+            return found, asked, stop
+        found += _theirs(events, group, message_id)
+        asked += group
+    return found, asked, None
+
+
+def _least_known(known: dict[str, tuple[int, str | None]]) -> tuple[int, str]:
+    """The order a refresh asks in: the send whose least advanced recipient is least advanced first, then the
+    one known for the shortest time — so a refresh stopped by its calls or a rate limit is followed by one that
+    asks the recipients it did not reach (their statuses lag) before those it did."""
+    return (min((status_rank for status_rank, _ in known.values()), default=0),
+            min((until or "" for _, until in known.values()), default=""))
+
+
+def _refuse(provider: str, stop: ProviderApiError | BudgetSpent) -> None:
+    """Nothing done yet: refused credentials are a 409, a provider failure a 503 (a 429 or the budget: 200)."""
+    if isinstance(stop, NotAllowed):
+        raise Conflict(f"{stop.detail}: give new ones with PUT /v1/providers/{provider} (api)")
+    if isinstance(stop, ProviderApiError) and not isinstance(stop, RateLimited):
+        raise Unavailable(f"{provider}: {stop.detail}")
+
+
+def _known(group: list[Delivery]) -> dict[str, tuple[int, str | None]]:
+    """What we know of each recipient: its status's rank, and the provider time up to which we hold its events
+    (None while no provider event set its status: the recording's own time says nothing of the provider)."""
+    known: dict[str, tuple[int, str | None]] = {}
+    for delivery in group:
+        rank_part, _, rest = (delivery.status_precedence or "").partition("|")
+        status_at, _, event_id = rest.partition("|")
+        until = None
+        if event_id:
+            later = delivery.last_event_at if (delivery.last_event_at or "") > delivery.created_at else ""
+            until = max(status_at, later)
+        known[delivery.recipient_key] = (int(rank_part) if rank_part.isdigit() else 0, until)
+    return known
 
 
 def _theirs(events: list[ProviderEvent], group: list[Delivery], message_id: str) -> list[ProviderEvent]:
@@ -128,11 +169,23 @@ def _answer(message_id: str, provider: str, deliveries: list[Delivery], asked: l
         "recipients": recipients, "not_asked": not_asked, "outcomes": outcomes,
         "changed": sum(1 for r in recipients if r["changed"]),
     }
-    if not complete:
-        answer["detail"] = _why(stopped) + "; refresh again to fetch the rest (nothing is counted twice)"
+    if stopped is not None:
+        answer["stopped"] = _stopped_by(stopped)
+        answer["detail"] = (_why(stopped) + "; what was fetched is stored: refresh again to fetch the rest "
+                            "(it asks first for the recipients not yet up to date; nothing is counted twice)")
         if isinstance(stopped, RateLimited):
             answer["retry_after"] = stopped.retry_after
     return answer
+
+
+def _stopped_by(stopped: ProviderApiError | BudgetSpent) -> str:
+    """Why a refresh stopped part way, as a word a front end can show: rate_limited, budget, provider_failed,
+    credentials_refused."""
+    if isinstance(stopped, RateLimited):
+        return "rate_limited"
+    if isinstance(stopped, NotAllowed):
+        return "credentials_refused"
+    return "provider_failed" if isinstance(stopped, ProviderApiError) else "budget"
 
 
 def _why(stopped: ProviderApiError | BudgetSpent | None) -> str:

@@ -4,8 +4,12 @@ same keys and precedence), and this module's one HTTP path.
 
 A module offers:
   DEFAULT_URL                                  the provider's API base URL (`<PROVIDER>_API_URL` overrides it)
-  message_events(credentials, provider_message_id, budget) -> list[ProviderEvent]
+  message_events(credentials, provider_message_id, budget, known=None) -> list[ProviderEvent]
                                                what the provider knows of one sent message, every recipient
+                                               (`known`: recipient key -> (status rank, known up to): what
+                                               we know already, so a module of one call per recipient
+                                               reads the least advanced first and skips the up-to-date;
+                                               stopped part way, Interrupted keeps what it read)
   PACE_SECONDS                                 the least time between two calls of a recovery (its rate limits)
 
 Every call has a timeout and counts against a Budget (calls and seconds): a refresh answers within API
@@ -65,6 +69,15 @@ class BudgetSpent(Exception):
     """The calls or the time a refresh may use are used up."""
 
 
+class Interrupted(Exception):
+    """A provider API error or the budget stopped one `message_events` part way: `events`, what it fetched
+    before (the caller keeps them), `reached`, the recipient keys whose events it fetched in full."""
+
+    def __init__(self, stop: ProviderApiError | BudgetSpent, events: list[Any], reached: set[str]):
+        super().__init__(str(stop))
+        self.stop, self.events, self.reached = stop, events, reached
+
+
 @dataclass(slots=True)
 class Budget:
     calls: int
@@ -114,7 +127,8 @@ def call(provider: str, method: str, url: str, budget: Budget, *, params: dict[s
         raise ProviderFailed(provider, f"no answer ({type(error).__name__})") from None
     status = response.status
     if status == 429:
-        raise RateLimited(provider, _retry_after(response.headers.get("retry-after")))
+        raise RateLimited(provider, _retry_after(response.headers.get("retry-after"),
+                                                 response.headers.get("x-ratelimit-reset")))
     if status in (401, 403):
         raise NotAllowed(provider, f"the provider refused the API credentials ({status})", status)
     if status == 404 and missing_ok:
@@ -127,10 +141,15 @@ def call(provider: str, method: str, url: str, budget: Budget, *, params: dict[s
         raise ProviderFailed(provider, "the provider's answer is not JSON", status) from None
 
 
-def _retry_after(value: str | None) -> float:
-    """Retry-After in seconds (the HTTP-date form is read as the default)."""
+def _retry_after(value: str | None, reset: str | None = None) -> float:
+    """Retry-After in seconds (the HTTP-date form is read as the default); without it, SendGrid's
+    X-RateLimit-Reset (the Unix time its limit lifts)."""
     try:
         return max(0.0, min(float(value or ""), 3600.0))
+    except ValueError:
+        pass
+    try:
+        return max(1.0, min(float(reset or "") - time.time(), 3600.0))
     except ValueError:
         return DEFAULT_RETRY_AFTER
 

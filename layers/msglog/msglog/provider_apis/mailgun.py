@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from msglog.errors import BadRequest
-from msglog.provider_apis import Budget, ProviderFailed, base_url, call
+from msglog.provider_apis import Budget, BudgetSpent, Interrupted, ProviderApiError, ProviderFailed, base_url, call
 from msglog.providers import ProviderEvent
 from msglog.providers import mailgun as webhook
 
@@ -57,14 +57,20 @@ def _origin(url: str) -> str:
     return "/".join(url.split("/", 3)[:3])
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
     events: list[ProviderEvent] = []
     url: str | None = _url(credentials)
     params: dict[str, Any] | None = {"message-id": provider_message_id, "ascending": "yes", "limit": PAGE}
     for _ in range(MAX_PAGES):
         if url is None:
             break
-        page, url = _page(credentials, url, budget, params)
+        try:
+            page, url = _page(credentials, url, budget, params)
+        except (ProviderApiError, BudgetSpent) as stop:
+            if events:  # the pages read before it are kept (no recipient is known to be complete)
+                raise Interrupted(stop, events, set()) from None
+            raise
         events += page
         params = None  # paging.next carries the query
     return events

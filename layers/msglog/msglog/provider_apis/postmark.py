@@ -22,7 +22,7 @@ recovery there, as any call's failure does (refresh again; a recovery resumes at
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +35,9 @@ NAME = "postmark"
 DEFAULT_URL = "https://api.postmarkapp.com"
 PACE_SECONDS = 0.5  # Postmark publishes no number; it answers 429 when a server is asked too fast
 PAGE = 500
+# The search filters by send time: a message sent before the window may have its delivery, bounce or open in it.
+# Messages sent up to this long before the window are listed too (the recovery keeps only the window's events).
+LOOK_BACK = timedelta(days=1)
 NOT_FOUND = 422  # Postmark's answer for an unknown message id (with ErrorCode 701) or bounce id (407)
 # MessageEvents' Type -> (the webhook's RecordType, its time field)
 RECORD = {"Delivered": ("Delivery", "DeliveredAt"), "Bounced": ("Bounce", "BouncedAt"),
@@ -109,7 +112,8 @@ def _details(credentials: dict[str, Any], message_id: str, budget: Budget) -> li
     return _events(credentials, detail, budget) if isinstance(detail, dict) else []
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
     return _details(credentials, provider_message_id, budget)
 
 
@@ -125,7 +129,7 @@ def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: 
     stamp = "%Y-%m-%dT%H:%M:%S"
     answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}/messages/outbound", budget,
                   headers=_headers(credentials), params={"count": PAGE, "offset": int(offset),
-                                                         "fromdate": start.strftime(stamp),
+                                                         "fromdate": (start - LOOK_BACK).strftime(stamp),
                                                          "todate": end.strftime(stamp)})
     messages = answer.get("Messages") if isinstance(answer, dict) else None
     if not isinstance(messages, list):

@@ -13,7 +13,7 @@ both take the time the status was first seen, so they share one key).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +26,9 @@ NAME = "twilio"
 DEFAULT_URL = "https://api.twilio.com"
 PACE_SECONDS = 0.2  # well within an account's concurrency limit
 PAGE = 1000  # the most PageSize Twilio takes
+# The list filters by DateSent (a day): an SMS sent before the window may get its final status in it (a carrier
+# retries for hours, up to the message's validity period, ≤ 36,000 s). The days from this long before it are listed.
+LOOK_BACK = timedelta(days=1)
 
 
 def _base(credentials: dict[str, Any]) -> str:
@@ -52,7 +55,8 @@ def _event(resource: Any) -> list[ProviderEvent]:
         return []  # a resource a callback would have been refused for: not stored either
 
 
-def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget) -> list[ProviderEvent]:
+def message_events(credentials: dict[str, Any], provider_message_id: str, budget: Budget,
+                   known: dict[str, tuple[int, str | None]] | None = None) -> list[ProviderEvent]:
     resource = call(NAME, "GET", f"{_base(credentials)}/Messages/{quote(provider_message_id, safe='')}.json", budget,
                     basic=_auth(credentials), missing_ok=True)
     return _event(resource)
@@ -60,13 +64,13 @@ def message_events(credentials: dict[str, Any], provider_message_id: str, budget
 
 def window(credentials: dict[str, Any], start: datetime, end: datetime, budget: Budget,
            position: str | None) -> tuple[list[ProviderEvent], str | None]:
-    """One page of the messages sent in [start, end] (Twilio filters by day: the days that hold it)."""
+    """One page of the messages sent in [start - LOOK_BACK, end] (Twilio filters by day: the days that hold it)."""
     if position:
         answer = call(NAME, "GET", f"{base_url(NAME, DEFAULT_URL)}{position}", budget, basic=_auth(credentials))
     else:
         answer = call(NAME, "GET", f"{_base(credentials)}/Messages.json", budget, basic=_auth(credentials),
-                      params={"DateSent>": start.strftime("%Y-%m-%d"), "DateSent<": end.strftime("%Y-%m-%d"),
-                              "PageSize": PAGE})
+                      params={"DateSent>": (start - LOOK_BACK).strftime("%Y-%m-%d"),
+                              "DateSent<": end.strftime("%Y-%m-%d"), "PageSize": PAGE})
     messages = answer.get("messages") if isinstance(answer, dict) else None
     if not isinstance(messages, list):
         raise ProviderFailed(NAME, "the message list has no messages")
