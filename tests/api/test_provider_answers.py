@@ -31,6 +31,25 @@ def test_twilio_callback_without_to_is_matched_by_its_message_sid(api):
     assert len(api.get("/v1/events").json["items"]) == 1
 
 
+def test_twilio_callback_without_to_naming_our_message_finds_its_only_recipient(api):
+    # The SID is attached after the send (POST …/recipients) and a callback came first: its status-callback
+    # URL names our message (?message_id=), whose one recipient it must be.
+    api.call("PUT", "/v1/providers/twilio", {"auth_token": "twilio-auth-token"})
+    writer = token(rights=["messages:write"])
+    one = api.post("/v1/messages", {"channel": "sms", "recipients": [{"address": "+15558675310"}]},
+                   auth=writer).json["message_id"]
+    callback = {"MessageSid": SID, "MessageStatus": "sent", "AccountSid": "AC1"}
+    reply = twilio_post(api, callback, query=f"?message_id={one}")
+    assert reply.status == 200 and reply.json["events"][0]["outcome"] == "LOG_OK", reply.json
+    assert [(e["recipient"], e["event"]) for e in api.get(f"/v1/events?message_id={one}").json["items"]] == [
+        ("+15558675310", "sent")]
+    two = api.post("/v1/messages", {"channel": "sms", "recipients": [{"address": "+15558675311"},
+                                                                      {"address": "+15558675312"}]},
+                   auth=writer).json["message_id"]
+    ambiguous = twilio_post(api, {**callback, "MessageSid": "SM" + "e" * 32}, query=f"?message_id={two}")
+    assert ambiguous.status == 400 and [e["field"] for e in ambiguous.json["errors"]] == ["To"]
+
+
 def test_mailgun_gets_406_for_a_request_it_must_not_retry(api):
     # Mailgun retries every answer but 200 and 406 for 8 hours: a malformed event can never be accepted.
     api.setup_tenant()

@@ -74,22 +74,42 @@ def _find_delivery(tenant: str, message_id: str | None, provider_message_id: str
 
 def identify(tenant: str, events: list[ProviderEvent]) -> list[ProviderEvent]:
     """Events that name no recipient (a Twilio callback without `To`) get the one their provider
-    message id was recorded for; one that finds none (or more than one) is a 400 naming the field."""
+    message id was recorded for, else, when the callback names our message (`?message_id=`, its provider
+    id not attached yet), that message's only recipient; one that finds none (or more than one) is a 400
+    naming the field."""
     if all(event.recipient for event in events):
         return events
     identified, unknown = [], []
     for event in events:
-        links = [] if event.recipient or not event.provider_message_id else list(ProviderMessageLink.query(
-            keys.provider_message_pk(tenant, event.provider_message_id), ProviderMessageLink.sk.startswith(
-                keys.link_sk("")), limit=2, consistent_read=True))
-        if not event.recipient and len(links) != 1:
+        found = event.recipient or _only_recipient(tenant, event)
+        if not found:
             unknown.append(event)
-        identified.append(replace(event, recipient=links[0].recipient_key) if len(links) == 1 else event)
+        identified.append(replace(event, recipient=found) if found else event)
     if unknown:
         raise BadRequest(f"the {unknown[0].provider} event names no recipient", [FieldError(
             RECIPIENT_FIELD.get(unknown[0].provider, "recipient"),
             "is required when the provider message id matches no recorded recipient")])
     return identified
+
+
+def _only_recipient(tenant: str, event: ProviderEvent) -> str | None:
+    """The one recipient the event's provider message id, or else its message, was recorded with."""
+    if event.provider_message_id:
+        links = list(ProviderMessageLink.query(
+            keys.provider_message_pk(tenant, event.provider_message_id),
+            ProviderMessageLink.sk.startswith(keys.link_sk("")), limit=2, consistent_read=True))
+        if links:
+            return links[0].recipient_key if len(links) == 1 else None
+    if not event.message_id:
+        return None
+    found: list[str] = []
+    for shard in range(keys.GROUP_SHARDS):  # the message's recipients index (gsi6, keys only), 2 a shard at most
+        found += [row.gsi6sk.removeprefix(keys.GROUP_DELIVERY_PREFIX) for row in Delivery.gsi6.query(
+            keys.message_group_shard_pk(tenant, event.message_id, shard),
+            Delivery.gsi6sk.startswith(keys.GROUP_DELIVERY_PREFIX), limit=2)]
+        if len(found) > 1:
+            return None
+    return found[0] if found else None
 
 
 def _pending_link(event: ProviderEvent, rkey: str) -> str | None:
