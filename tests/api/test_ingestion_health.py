@@ -447,3 +447,17 @@ def test_the_screen_reads_each_provider_s_state_as_the_check_judges_it(api, topi
     check(api)
     assert (health(api)["mailgun"]["state"], health(api)["mailgun"]["incident"]) == ("logging", None)
     assert api.call("GET", "/v1/ingestion-health", auth=token("acme", rights=("logs:sent",))).status == 403
+
+
+def test_a_signing_key_wrong_from_the_start_shows_as_refused_until_a_request_passes(api, topic):
+    """A new tenant has no history to fall silent from: what it has is refused requests (NOLOG_BAD_SIGNATURE)."""
+    onboard(api, "acme")
+    message_id = api.record(recipients=[{"address": "pat@example.com"}])
+    wrong_key = api.mailgun(mailgun_event("delivered", message_id=message_id), key="a-key-set-wrong-at-mailgun-0123")
+    assert wrong_key.status == 401
+    shown = health(api)["mailgun"]
+    assert shown["state"] == "refused" and shown["refused_since_hour"].startswith(this_hour().strftime("%Y-%m-%dT%H"))
+    assert health(api, "beta" if api.setup_tenant("beta") is None else "beta")["mailgun"]["state"] == "learning"
+
+    assert api.mailgun(mailgun_event("delivered", message_id=message_id)).status == 200  # the key is fixed
+    assert (health(api)["mailgun"]["state"], health(api)["mailgun"]["refused_since_hour"]) == ("learning", None)

@@ -81,7 +81,7 @@ def test_a_restored_copy_drops_what_the_snapshot_cached():
     cursor._keys_cache = (time.monotonic() + 300, [b"k" * 32])  # a key read before the snapshot
     tenants._settings_cache["t-snapshot"] = (time.monotonic() + 300, None)
     tenants._credentials_cache[("t-snapshot", "sendgrid")] = (time.monotonic() + 300, [])
-    arrivals._written[("t-snapshot", "sendgrid")] = ("2026-12-03T08", time.monotonic())
+    arrivals._written[("t-snapshot", "sendgrid", True)] = ("2026-12-03T08", time.monotonic())
 
     def observe() -> dict[str, bool]:
         return {

@@ -52,6 +52,7 @@ function eventsCell(row) {
 
 const STATES = {  // GET /v1/ingestion-health's states, in words
   logging: ['status-ok', 'logging', 'webhooks arrive as usual'],
+  refused: ['status-bad', 'refused', 'requests came whose signature or credentials did not verify (NOLOG_BAD_SIGNATURE), and none since that did: check the signing key or credentials set for this provider'],
   silent: ['status-wait', 'silent', 'quieter than usual for longer than the grace: the next check (every 15 minutes) alerts'],
   alerted: ['status-bad', 'not logging', 'the check alerted; the alert repeats daily until webhooks come back'],
   learning: ['status-muted', 'learning', 'too little history to know what usual is: no alert will come yet'],

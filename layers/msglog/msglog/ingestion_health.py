@@ -57,6 +57,7 @@ RECOVERY_MS = 60_000  # at most this of a run for one silent window's recovery: 
 RESUME_JOBS, RESUME_MS = 3, 120_000
 HOUR = timedelta(hours=1)
 REMIND_EVERY = timedelta(days=1)  # an open incident's alert repeats this often until it recovers (seed 003)
+REFUSED_WITHIN = timedelta(days=1)  # refused requests this recent, none verified since: the screen says `refused`
 
 
 # ------------------------------------------------------------------ the check
@@ -95,6 +96,13 @@ class Pair:
     events: int
     open: HealthIncident | None
     closed: set[str]  # silent_since of closed incidents: their silence was not normal
+    refused: list[datetime] = field(default_factory=list)  # start of each hour with requests refused (401)
+
+    def refused_only(self, at: datetime) -> datetime | None:
+        """The first hour of the last day with requests refused for their signature or credentials and none
+        verified since it (a signing key wrong from the start, or a rotation gone wrong); else None."""
+        first = next((h for h in self.refused if h >= at - REFUSED_WITHIN), None)
+        return first if first is not None and not any(h >= first for h in self.active) else None
 
     @property
     def silent_since(self) -> datetime | None:
@@ -121,16 +129,19 @@ def read(tenant: str, provider: str, at: datetime, history_days: int) -> Pair:
     """The pair's history up to `at` and its incidents: one Query (`sk >= H#<first hour>`)."""
     first, last = hour_of(at - timedelta(days=history_days)), hour_of(at)
     counts: dict[str, int] = {}
+    refused: list[str] = []
     open_incident, closed = None, set()
     for item in Entity.query(keys.health_pk(tenant, provider), Entity.sk >= keys.health_hour_sk(first)):
         if isinstance(item, Arrivals) and item.hour <= last:
             counts[item.hour] = int(item.events)
+            refused += [item.hour] if item.refused else []
         elif isinstance(item, HealthIncident) and item.sk == keys.HEALTH_OPEN_SK:
             open_incident = item
         elif isinstance(item, HealthIncident):
             closed.add(item.silent_since)
     active = [hour_start(h) for h in sorted(h for h, n in counts.items() if n > 0)]
-    return Pair(tenant, provider, active, sum(counts.values()), open_incident, closed)
+    return Pair(tenant, provider, active, sum(counts.values()), open_incident, closed,
+                [hour_start(h) for h in sorted(refused)])
 
 
 @dataclass
@@ -196,17 +207,21 @@ def run(opts: HealthIn, time_left: Callable[[], int]) -> dict[str, Any]:
 def states(caller: Caller, at: datetime | None = None) -> dict[str, Any]:
     """Each configured provider's webhooks as the check judges them now (GET /v1/ingestion-health, right
     logs:ingestion; seed 003's "are ANY emails logging?"): the same Query per provider as the check,
-    nothing written. `state`: `alerted` (an open incident: alerted, reminded daily), `silent` (quieter than
-    usual for longer than the grace: the next check alerts), `logging`, or `learning` (too little history
-    to know what usual is: no alert will come)."""
+    nothing written. `state`: `alerted` (an open incident: alerted, reminded daily), `refused` (in the
+    last day requests came that failed their signature or credentials, and none passed since), `silent`
+    (quieter than usual for longer than the grace: the next check alerts), `logging`, or `learning` (too
+    little history to know what usual is: no alert will come)."""
     caller.require("logs:ingestion")
     at, opts = at or now(), options({})  # the scheduled check's own defaults
     shown = []
     for provider in sorted(p.provider for p in tenants.configured_providers(caller.tenant)):
         pair = read(caller.tenant, provider, at, opts.history_days)
         threshold, since = pair.threshold_hours(opts), pair.silent_since
+        refused_since = pair.refused_only(at)
         if pair.open is not None:
             state = "alerted"
+        elif refused_since is not None:
+            state = "refused"
         elif threshold is None:
             state = "learning"
         elif since is not None and pair.silent_hours(at) >= threshold:
@@ -218,6 +233,7 @@ def states(caller: Caller, at: datetime | None = None) -> dict[str, Any]:
             "provider": provider, "state": state, "last_webhook_hour": iso(pair.active[-1]) if pair.active else None,
             "silent_hours": round(pair.silent_hours(at), 1), "threshold_hours": threshold,
             "history_events": pair.events, "history_days": opts.history_days,
+            "refused_since_hour": iso(refused_since) if refused_since else None,
             "incident": None if incident is None else {
                 "incident_id": incident.incident_id, "silent_since": incident.silent_since,
                 "opened_at": incident.opened_at, "alerted_at": incident.alerted_at or incident.opened_at,

@@ -482,6 +482,7 @@ class Arrivals(Entity, discriminator="arrivals"):
     hour = UnicodeAttribute()  # yyyy-mm-ddThh, UTC
     requests = NumberAttribute(default=0)
     events = NumberAttribute(default=0)
+    refused = NumberAttribute(null=True)  # requests refused for their signature or credentials
 
 
 class HealthIncident(Entity, discriminator="health-incident"):

@@ -189,6 +189,9 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
     unsigned requests, and a flood of them must not turn into a flood of writes (the rest are counted)."""
     if not is_tenant_id(tenant) or not tenants.credentials(tenant, provider):
         return
+    code = refusal.code or (NOLOG_BAD_SIGNATURE if refusal.status == 401 else NOLOG_MALFORMED)
+    if code == NOLOG_BAD_SIGNATURE:
+        arrivals.refused(tenant, provider)  # ingestion health: a key that is wrong from the start shows
     started, logged = _refusals.get((tenant, provider), (0.0, 0))
     if time.monotonic() - started >= 60:
         started, logged = time.monotonic(), 0
@@ -196,7 +199,6 @@ def _log_refusal(tenant: str, provider: str, request_id: str | None, refusal: Do
     if logged >= REFUSALS_LOGGED_PER_MINUTE:
         metrics.add_metric(name="RefusalsNotLogged", unit="Count", value=1)
         return
-    code = refusal.code or (NOLOG_BAD_SIGNATURE if refusal.status == 401 else NOLOG_MALFORMED)
     ingestion_log.record(tenant, provider, request_id, {code: 1}, detail=refusal.detail)
 
 
