@@ -4,11 +4,11 @@
 Each verified request (and each one refused for its signature: `refused`) counts in an hourly item
 (`Arrivals`: pk `T#t#HEALTH#<provider>`, sk `H#<hour>`, TTL 15 days) by one UpdateItem ADD, coalesced
 per container: a pair's first request in an hour writes at once (every hour with traffic has its
-counter); later ones join the next write, at most one a minute (FLUSH_SECONDS). A busy pair then costs a write per container a minute instead
-of one per request, and its counter stays far below a key's 1,000 WCU/s. What a container still
-holds when Lambda retires it is lost: the check reads which hours had traffic, and the counts only
-to judge whether there was enough of it. Best effort: a failed write is logged and counted
-(`HealthCountFailed`) and never fails the webhook.
+counter); later ones join the next write, at most one a minute (FLUSH_SECONDS). A busy pair then
+costs a write per container a minute instead of one per request, and its counter stays far below a
+key's 1,000 WCU/s. What a container still holds when Lambda retires it is lost: the check reads which
+hours had traffic, and the counts only to judge whether there was enough of it. Best effort: a failed
+write is logged and counted (`HealthCountFailed`) and never fails the webhook.
 """
 
 from __future__ import annotations
