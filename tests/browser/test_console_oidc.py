@@ -56,6 +56,7 @@ class IdentityProvider:
         self.authorize_query: dict[str, str] = {}
         self.token_form: dict[str, str] = {}
         self.bearers: list[str] = []
+        self.me_urls: list[str] = []
         self.cors = {"access-control-allow-origin": "*"}
 
     def discovery(self, route: Route) -> None:
@@ -83,15 +84,32 @@ class IdentityProvider:
                       json={"access_token": ACCESS_TOKEN, "id_token": "an-id-token", "token_type": "Bearer"})
 
     def me(self, route: Route) -> None:
+        if preflight(route):
+            return
+        self.me_urls.append(route.request.url)
         self.bearers.append(route.request.headers.get("authorization", ""))
-        route.fulfill(json=ME)
+        route.fulfill(headers=API_CORS, json=ME)
 
 
 OidcPage = tuple[Page, IdentityProvider, list[str]]  # the page, its identity provider, its script errors
 
 
+API_CORS = {"access-control-allow-origin": "*"}  # as the API's CorsAllowOrigin default says
+
+
+def preflight(route: Route) -> bool:
+    """Answers the browser's CORS preflight (a call with Authorization to another origin), as the API's
+    CORS configuration does; False for any other request."""
+    if route.request.method != "OPTIONS":
+        return False
+    route.fulfill(status=204, headers={**API_CORS, "access-control-allow-headers": "authorization,content-type",
+                                       "access-control-allow-methods": "GET,POST,PUT,PATCH,DELETE"})
+    return True
+
+
 def no_events(route: Route) -> None:
-    route.fulfill(json={"items": [], "next_cursor": None})
+    if not preflight(route):
+        route.fulfill(headers=API_CORS, json={"items": [], "next_cursor": None})
 
 
 def served_with(policy: str) -> Callable[[Route], None]:
@@ -106,11 +124,12 @@ def served_with(policy: str) -> Callable[[Route], None]:
 @pytest.fixture
 def oidc_page(browser: Browser, console_base: str) -> Iterator[Callable[..., OidcPage]]:
     """A fresh page whose config.json names the test's identity provider with these settings; the
-    provider at `issuer`/`endpoints` if given (IdentityProvider), the console under `policy` if given."""
+    provider at `issuer`/`endpoints` if given (IdentityProvider), the console under `policy` if given,
+    its config.json's `apiBase` if given."""
     contexts: list[BrowserContext] = []
 
     def make(oidc: dict[str, Any], issuer: str | None = None, endpoints: str | None = None,
-             policy: str | None = None) -> OidcPage:
+             policy: str | None = None, api_base: str = "") -> OidcPage:
         idp = IdentityProvider(console_base, issuer, endpoints)
         context = browser.new_context(locale="en-US")
         contexts.append(context)
@@ -122,7 +141,7 @@ def oidc_page(browser: Browser, console_base: str) -> Iterator[Callable[..., Oid
         if policy is not None:  # routes added later are tried first: config.json stays the test's own
             page.route("**/console/**", served_with(policy))
         page.route("**/console/config.json", lambda route: route.fulfill(
-            json={"apiBase": "", "oidc": {**oidc, "issuer": idp.issuer}}))
+            json={"apiBase": api_base, "oidc": {**oidc, "issuer": idp.issuer}}))
         page.route(f"{idp.issuer.rstrip('/')}/.well-known/openid-configuration", idp.discovery)
         page.route(re.compile(re.escape(f"{idp.endpoints}/authorize?") + ".*"), idp.authorize)
         page.route(f"{idp.endpoints}/token", idp.token)
@@ -185,4 +204,19 @@ def test_signing_in_with_cognito_under_the_deployed_console_s_policy(oidc_page, 
     expect(page.locator("main#main")).to_have_attribute("data-state", "ready")
     expect(page.locator("header .user")).to_have_text(ME["name"])
     assert idp.token_form["code_verifier"] and idp.bearers[-1] == f"Bearer {ACCESS_TOKEN}"
+    assert errors == []
+
+
+def test_an_api_on_another_origin_is_called_when_console_connect_sources_lists_it(oidc_page, console_base: str):
+    # the deployed console calls its own origin (CloudFront forwards /v1/*); a config.json whose
+    # apiBase is another origin needs that origin in ConsoleConnectSources (and the API's CORS)
+    api = "https://api.example.com"
+    policy = deployed_policy(COGNITO_ISSUER, f"{COGNITO_DOMAIN} {api}")
+    page, idp, errors = oidc_page({"clientId": "console-client"}, issuer=COGNITO_ISSUER,
+                                  endpoints=f"{COGNITO_DOMAIN}/oauth2", policy=policy, api_base=f"{api}/")
+    page.goto(f"{console_base}/console/")
+    page.get_by_role("button", name="Sign in with your identity provider").click()
+    expect(page.locator("main#main")).to_have_attribute("data-state", "ready")
+    expect(page.locator("header .user")).to_have_text(ME["name"])
+    assert idp.me_urls and {urlsplit(u).netloc for u in idp.me_urls} == {"api.example.com"}
     assert errors == []
