@@ -144,14 +144,35 @@ def parameters(template: dict[str, Any] | None = None, overrides: dict[str, str]
 _SUB = re.compile(r"\$\{([^}]+)\}")
 
 
+def condition(name: str, params: dict[str, str], template: dict[str, Any] | None = None) -> bool:
+    """A condition of the template with these parameters (Equals, Not, And, Or, Condition)."""
+    def holds(value: Any) -> bool:
+        (kind, arg), = value.items()
+        if kind == "Condition":
+            return holds((template or load())["Conditions"][arg])
+        if kind == "Fn::Equals":
+            left, right = (resolve(side, {}, params) for side in arg)
+            return str(left) == str(right)
+        if kind == "Fn::Not":
+            return not holds(arg[0])
+        if kind == "Fn::And":
+            return all(holds(part) for part in arg)
+        if kind == "Fn::Or":
+            return any(holds(part) for part in arg)
+        raise ValueError(f"unsupported condition function {kind}")
+
+    return holds((template or load())["Conditions"][name])
+
+
 def resolve(value: Any, refs: dict[str, str], params: dict[str, str]) -> Any:
-    """Evaluate the intrinsics the environment uses (Ref, GetAtt .Arn/.Name, Sub)."""
+    """Evaluate the intrinsics the environment and the console's headers use (Ref, GetAtt .Arn/.Name,
+    Sub, Select, Split, If with the template's conditions)."""
     pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
               "AWS::StackName": STACK_NAME, "AWS::URLSuffix": "amazonaws.com"}
     if isinstance(value, dict) and len(value) == 1:
         (name, arg), = value.items()
         if name == "Ref":
-            return params.get(arg) or pseudo.get(arg) or refs[arg]
+            return params[arg] if arg in params else pseudo.get(arg) or refs[arg]  # a parameter may be empty
         if name == "Fn::GetAtt":
             return refs[f"{arg[0]}.{arg[1]}"]
         if name == "Fn::Sub":
@@ -163,9 +184,15 @@ def resolve(value: Any, refs: dict[str, str], params: dict[str, str]) -> Any:
                     return str(resolve(extra[key], refs, params))
                 if "." in key:
                     return refs[key]
-                return str(params.get(key) or pseudo.get(key) or refs[key])
+                return str(params[key] if key in params else pseudo.get(key) or refs[key])
 
             return _SUB.sub(one, text)
+        if name == "Fn::Select":
+            return resolve(arg[1], refs, params)[int(resolve(arg[0], refs, params))]
+        if name == "Fn::Split":
+            return str(resolve(arg[1], refs, params)).split(arg[0])
+        if name == "Fn::If":
+            return resolve(arg[1] if condition(arg[0], params) else arg[2], refs, params)
     if isinstance(value, list):
         return [resolve(v, refs, params) for v in value]
     if isinstance(value, dict):

@@ -1,7 +1,7 @@
 // One log list: the seed's columns, sort buttons where the API sorts, filters, search, date
 // range, cursor paging and CSV export (inline, or the export job with its progress).
 import { h, clear, field, select, nextId } from './dom.js';
-import { request, problemView } from './api.js';
+import { ApiError, request, problemView } from './api.js';
 import { downloadCsv } from './export.js';
 import { zonedIso } from './format.js';
 import { replaceQuery } from './router.js';
@@ -106,6 +106,22 @@ export function listView(spec, route) {
     reset();
   }
 
+  // A sort the API refused (400 naming `sort`: too many rows in range to sort) leaves no table, so
+  // no column to click: the way back to the list's own order, which any range allows.
+  function sortInstead(error) {
+    const fallback = spec.columns.find((column) => column.sort === spec.defaultSort);
+    const refused = error instanceof ApiError && error.status === 400 && error.errors.some((e) => e.field === 'sort');
+    if (!refused || !fallback || !state.sort || state.sort === spec.defaultSort) return null;
+    return h('p', null, h('button', {
+      type: 'button',
+      onclick: () => {
+        state.sort = '';
+        state.order = '';
+        reset();
+      },
+    }, `Sort by ${fallback.label.toLowerCase()} instead`));
+  }
+
   function header(column) {
     const active = state.sort || spec.defaultSort;
     const order = state.order || spec.defaultOrder || 'desc';
@@ -154,7 +170,7 @@ export function listView(spec, route) {
       if (ticket !== loading) return;
       clear(results);
       results.dataset.state = 'error';
-      clear(errorRegion, problemView(error));
+      clear(errorRegion, problemView(error), sortInstead(error));
       if (spec.onError) spec.onError(error);
     } finally {
       if (ticket === loading) results.setAttribute('aria-busy', 'false');

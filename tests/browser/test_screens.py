@@ -4,15 +4,19 @@ blacklist's reset, a person's recipient log tabs, the account charts and the ing
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
-from tests.browser.support import Stack, axe_violations, open_screen, row_keys, rows_after, screenshot
+from msglog.errors import FieldError
+from msglog.problems import PROBLEM
+from msglog.problems import body as problem_body
+from tests.browser.support import Stack, axe_violations, open_screen, results, row_keys, rows_after, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -122,3 +126,48 @@ def test_the_ingestion_log_explains_every_code_and_shows_the_health(stack: Stack
     panels = page.locator("[data-region=health] [data-provider]")
     assert [(p.get_attribute("data-provider"), p.get_attribute("data-health")) for p in panels.all()] == [
         (shown["provider"], shown["state"]) for shown in health] and health  # the check's judgement, as the API says
+
+
+# the 400 a capped sort answers above SORT_MAX_ITEMS items in range (msglog.pages.sorted_page); the demo
+# holds fewer, so the test gives the console that answer, in the API's problem+json
+TOO_MANY = problem_body(400, "Bad request", "sort=recipient reads every item of the range, at most 1,000, and this "
+                        "range holds more: narrow from/to, or sort by date",
+                        [FieldError("sort", "needs a range of at most 1,000 items; narrow from/to")])
+
+
+@pytest.mark.parametrize(("route", "api_path", "column", "sort"), [
+    ("/sms", "/v1/sends", "Subscriber phone", "recipient"),
+    ("/sms", "/v1/sends", "Status", "status"),
+    ("/people/{recipient}?channel=email", "/v1/recipients/", "Recipient Email", "recipient"),
+], ids=["sms-phone", "sms-status", "recipient-log"])
+def test_a_sort_refused_for_too_many_rows_says_why_and_offers_the_date_order(stack: Stack, page: Page, watched,
+                                                                          route, api_path, column, sort):
+    message = stack.items("/v1/messages", channel="email")[0]["message_id"]
+    person = next(r["person_id"] for r in stack.page(f"/v1/messages/{message}")["recipients"] if r.get("person_id"))
+    refused: list[str] = []
+
+    def too_many(answer: Route) -> None:
+        if api_path in answer.request.url and f"sort={sort}" in answer.request.url:
+            refused.append(answer.request.url)
+            answer.fulfill(status=400, content_type=PROBLEM, json=TOO_MANY)
+        else:
+            answer.fallback()
+
+    page.route("**/v1/**", too_many)
+    open_screen(page, stack, route.format(recipient=f"person:{person}"))
+    results(page)
+    by_column = page.locator(f"main button.sort[data-sort={sort}]").first
+    expect(by_column).to_have_text(column)
+    rows_after(page, by_column.click, "data-id")
+    problem = page.locator("main [data-region=error]").first  # the recipient log's own (the blacklist's is below)
+    expect(problem).to_contain_text(TOO_MANY["title"])
+    expect(problem.locator(".problem-detail")).to_have_text(TOO_MANY["detail"])
+    expect(problem.locator(".problem-fields [data-field=sort]")).to_contain_text(TOO_MANY["errors"][0]["message"])
+    assert len(refused) == 1
+    # the way out the detail names, though the refused sort left no column to click
+    back = problem.locator("button", has_text=re.compile(r"^Sort by date(/time)? instead$"))
+    rows_after(page, back.click, "data-id")
+    expect(problem).to_be_empty()
+    assert results(page).count() > 0 and len(refused) == 1
+    expect(page.locator("main th[aria-sort=descending]").first).to_contain_text("Date")
+    assert watched.foreign_requests == []

@@ -3,6 +3,9 @@ the same query, its sorting, filtering, search, paging and CSV exports, and a me
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 import pytest
 import requests
 from playwright.sync_api import Page, expect
@@ -108,3 +111,31 @@ def test_refresh_status_asks_the_provider_and_shows_its_answer(stack: Stack, pag
     open_screen(page, stack, f"/messages/{message['message_id']}")
     page.get_by_role("button", name="Refresh status").click()
     expect(page.locator(".refresh-status [role=alert]")).to_contain_text(refused.json()["detail"])
+
+
+def test_the_message_detail_says_when_the_body_was_erased(stack: Stack, page: Page, watched):
+    # a message of its own whose only recipient is then erased (DELETE /v1/people/{id}): its body goes.
+    # A minute before the demo's oldest: the other tests' "first e-mail message" stays one of the demo's
+    oldest = stack.items("/v1/messages", order="asc", limit=1)[0]["created_at"]
+    created_at = (datetime.fromisoformat(oldest) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    person = f"erase-me-{uuid.uuid4().hex[:12]}"
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    recorded = requests.post(f"{stack.base}/v1/messages", timeout=120, headers=headers, json={
+        "channel": "email", "subject": "Report card", "body": {"text": "Only for one reader."},
+        "created_at": created_at,
+        "recipients": [{"address": f"{person}@example.com", "person_id": person, "name": "Erased, Soon"}]})
+    assert recorded.status_code == 201, recorded.text
+    message_id = recorded.json()["message_id"]
+    for _ in range(10):  # a call stops after its time budget; a repeat carries on
+        erased = requests.delete(f"{stack.base}/v1/people/{person}", timeout=120, headers=headers)
+        assert erased.status_code in (200, 202), erased.text
+        if erased.json()["complete"]:
+            break
+    detail = stack.api(f"/v1/messages/{message_id}").json()
+    assert detail["body"] is None and detail["body_erased_at"], detail
+    open_screen(page, stack, f"/messages/{message_id}")
+    said = page.locator("[data-state=erased]")
+    expect(said).to_contain_text("erased on")
+    expect(said.locator("time")).to_have_attribute("datetime", detail["body_erased_at"])
+    expect(page.locator("[data-state=no-body]")).to_have_count(0)
+    assert watched.foreign_requests == [] and watched.errors == []

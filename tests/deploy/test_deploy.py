@@ -288,11 +288,15 @@ def test_the_console_is_served_with_strict_headers_and_the_api_on_its_own_origin
     assert {b["ViewerProtocolPolicy"] for b in behaviors} <= {"redirect-to-https", "https-only"}
     headers = deployed["Resources"]["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
     security = headers["SecurityHeadersConfig"]
-    policy = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    policy, variables = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["default-src"] == "'self'" and directives["frame-ancestors"] == "'none'"
     assert directives["script-src"] == directives["style-src"] == "'self'"  # nothing inline, nothing from elsewhere
-    assert directives["connect-src"] == "'self' ${JwtIssuer}"  # the API on the same origin, and the sign-in
+    # the API on the same origin, and the sign-in: the issuer as a path prefix, other origins as given
+    # (tests/template/test_console_headers.py renders it)
+    assert directives["connect-src"] == "'self' ${IssuerPath}/${OtherSources}"
+    assert refs(variables["IssuerPath"]) == {"JwtIssuer"}
+    assert refs(variables["OtherSources"]) == {"ConsoleConnectSources"}
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert security["ContentTypeOptions"] == {"Override": True}
     # /v1/* goes to this stack's API, uncached, with the caller's Authorization

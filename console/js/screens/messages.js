@@ -81,11 +81,14 @@ function body(message) {
     }
   } else if (message.text) {
     content.push(h('pre', { class: 'body-text' }, message.text));
+  } else if (message.body_erased_at) {
+    content.push(h('p', { 'data-state': 'erased' }, 'The body was erased on ', time(message.body_erased_at),
+      ' (its only recipient was erased; the statuses, times and counts stay, anonymous).'));
   } else if (message.body_purged_at) {
     content.push(h('p', { 'data-state': 'purged' }, 'The body was purged on ', time(message.body_purged_at),
       ' (bodies are kept for the tenant\'s retention period after sending; the metadata stays).'));
   } else {
-    content.push(h('p', { 'data-state': 'no-body' }, 'The body is not kept (not recorded, or erased).'));
+    content.push(h('p', { 'data-state': 'no-body' }, 'No body was recorded for this message.'));
   }
   return h('section', { 'aria-labelledby': 'body-h' }, h('h2', { id: 'body-h' }, 'Body'), content);
 }
